@@ -1,0 +1,98 @@
+"""Commands the party state machine accepts: imperative names, already validated for type and range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .model import ControlMode, Media, Role, User
+
+
+class Action(StrEnum):
+    PLAY = "play"
+    PAUSE = "pause"
+    SEEK = "seek"
+    RATE = "rate"
+    LOAD = "load"
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    user: User
+    session: str
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """An explicit leave: the session goes at once, and the member with its last one."""
+
+    user_id: str
+    session: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """A dropped socket: the member stays for a grace period, so a reconnect changes nothing."""
+
+    user_id: str
+    session: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evict:
+    """Sessions that vanished with a dead node (or a kick): members with none left go now."""
+
+    sessions: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    user_id: str
+    action: Action
+    position_s: float | None = None
+    rate: float | None = None
+    media: Media | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportStatus:
+    user_id: str
+    position_s: float
+    playing: bool
+    buffering: bool
+    # The server time the report describes, as the client estimates it; None: now.
+    at_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetRole:
+    user_id: str
+    target_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSettings:
+    user_id: str
+    title: str | None = None
+    control: ControlMode | None = None
+    wait_for_buffering: bool | None = None
+    max_members: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A timer the machine asked for has come due. Stale timers are ignored."""
+
+    key: str
+
+
+Command = (
+    Join | Leave | Disconnect | Evict | Control | ReportStatus | SetRole | UpdateSettings | End | Tick
+)

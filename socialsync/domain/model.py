@@ -1,0 +1,143 @@
+"""Value objects of a party. Frozen: a transition builds a new party, never edits one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Mapping
+
+
+class MediaKind(StrEnum):
+    VOD = "vod"
+    LIVE = "live"
+
+
+class RoomType(StrEnum):
+    WATCH_PARTY = "watch_party"
+    LIVE_ROOM = "live_room"
+
+
+class ControlMode(StrEnum):
+    EVERYONE = "everyone"
+    HOSTS = "hosts"
+
+
+class Status(StrEnum):
+    PLAYING = "playing"
+    PAUSED = "paused"
+    WAITING = "waiting"
+
+
+class Role(StrEnum):
+    HOST = "host"
+    COHOST = "cohost"
+    MEMBER = "member"
+
+
+class TenantRole(StrEnum):
+    VIEWER = "viewer"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    url: str
+    kind: MediaKind = MediaKind.VOD
+    title: str | None = None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    type: RoomType = RoomType.WATCH_PARTY
+    control: ControlMode = ControlMode.EVERYONE
+    wait_for_buffering: bool = True
+    max_members: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Playback:
+    """The shared playback state.
+
+    ``position_s`` is the media position at server time ``at_ms``; while playing,
+    the position at server time T is ``position_s + rate * (T - at_ms) / 1000``.
+    ``at_ms`` may lie in the future (a scheduled start): before it, players hold.
+    """
+
+    media: Media
+    status: Status = Status.PAUSED
+    position_s: float = 0.0
+    rate: float = 1.0
+    at_ms: int = 0
+    seq: int = 0
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An authenticated person, as the edge hands it to the core."""
+
+    id: str
+    name: str
+    tenant_id: str
+    roles: frozenset[TenantRole] = frozenset({TenantRole.VIEWER})
+    guest: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & {TenantRole.MODERATOR, TenantRole.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    name: str
+    role: Role
+    joined_at_ms: int
+    staff: bool = False
+    # Socket sessions (one per tab or device); empty while in the reconnect grace.
+    sessions: frozenset[str] = frozenset()
+    disconnected_at_ms: int | None = None
+    buffering: bool = False
+    in_sync: bool = True
+    drift_ms: int | None = None
+    # Left behind by a buffering timeout: its buffering no longer stops the party
+    # until it reports ready again.
+    excused: bool = False
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.sessions)
+
+    @property
+    def may_control(self) -> bool:
+        return self.role is not Role.MEMBER or self.staff
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: str
+    tenant_id: str
+    title: str
+    created_at_ms: int
+    created_by: str
+    settings: Settings
+    playback: Playback
+    # Read-only by convention: transitions build a new dict (a C-level copy).
+    members: Mapping[str, Member] = field(default_factory=dict)
+    # Every committed change bumps version; stores compare-and-set on it.
+    version: int = 0
+    # Bumped each time the party starts waiting, so a stale timeout is ignored.
+    wait_epoch: int = 0
+    # Since when nobody has been in the party (None while anybody is).
+    empty_since_ms: int | None = None
+    ended: str | None = None
+
+    @property
+    def host(self) -> Member | None:
+        return next((m for m in self.members.values() if m.role is Role.HOST), None)
+
+    @property
+    def is_live_room(self) -> bool:
+        return self.settings.type is RoomType.LIVE_ROOM

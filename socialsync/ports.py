@@ -1,0 +1,136 @@
+"""What the service needs from the world. Each port has a memory implementation (the
+embedded default and the test double) and, where it matters, a networked one.
+
+Delivery and consistency guarantees are part of each contract and are checked by
+the shared contract suites in tests/contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from .domain.chat import Message, MessageDraft, Tenant
+from .domain.model import Party
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int:
+        """Server epoch milliseconds."""
+        ...
+
+
+class PartyStore(Protocol):
+    """Live party state. Writes are compare-and-set on ``Party.version``."""
+
+    async def get(self, party_id: str) -> Party | None: ...
+
+    async def create(self, party: Party) -> None:
+        """Store a new party. Raises SyncError(conflict) if the id is taken."""
+        ...
+
+    async def save(self, party: Party, expected_version: int) -> bool:
+        """Replace the stored party if its version is still ``expected_version``.
+
+        Returns False (and stores nothing) when someone else committed first.
+        """
+        ...
+
+    async def delete(self, party_id: str) -> None: ...
+
+    async def list(self, tenant_id: str) -> list[Party]: ...
+
+
+class MessageStore(Protocol):
+    """The durable record: tenants, parties and chat history.
+
+    ``append`` gives each party's messages ids 1, 2, 3 ... with no gaps, and is
+    idempotent per (party, user, nonce): a retry returns the stored message and
+    ``created=False``.
+    """
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def append(self, draft: MessageDraft) -> tuple[Message, bool]: ...
+
+    async def after(self, party_id: str, after_id: int, limit: int) -> list[Message]:
+        """Messages with id > after_id, oldest first."""
+        ...
+
+    async def before(self, party_id: str, before_id: int | None, limit: int) -> list[Message]:
+        """Messages with id < before_id (or the newest), newest first."""
+        ...
+
+    async def record_party(self, party: Party) -> None:
+        """Insert or update the party's durable row (definition, last playback, end)."""
+        ...
+
+    async def load_party(self, party_id: str) -> Party | None:
+        """The party as last recorded (members are not recorded)."""
+        ...
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        """Insert a tenant. Raises SyncError(conflict) if the id is taken."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One message crossing the broker to every node with members in a party.
+
+    ``to_user``: only that user's sockets get it; ``except_user``: everybody but.
+    """
+
+    party_id: str
+    event: str
+    payload: dict[str, Any]
+    to_user: str | None = None
+    except_user: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class Broker(Protocol):
+    """Fan-out of party events between nodes.
+
+    Guarantees: messages published to one party by one node arrive at every
+    subscribed node in publish order; at-most-once (a node that is down misses
+    them, and clients recover from the message store with ``since``).
+    """
+
+    async def publish(self, envelope: Envelope) -> None: ...
+
+    async def subscribe(self, party_id: str) -> None:
+        """Start receiving the party's envelopes on this node's handler."""
+        ...
+
+    async def unsubscribe(self, party_id: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationContext:
+    tenant_id: str
+    party_id: str
+    user_id: str
+    live_room: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """allow (text as given), mask (``text`` is the masked text), hold or reject."""
+
+    action: str
+    text: str
+    reasons: tuple[str, ...] = ()
+
+
+class Moderator(Protocol):
+    def check(self, text: str, context: ModerationContext) -> Verdict: ...
