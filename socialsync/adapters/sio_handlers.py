@@ -1,0 +1,255 @@
+"""Socket.IO edge: authenticate, parse each event into a command, call the service, answer.
+
+Every event goes through one dispatcher, so every one gets the same treatment:
+a per-socket rate limit, validation, a structured answer, metrics, and no
+exception ever escaping into the transport.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Awaitable, Callable
+
+import socketio
+
+from .. import wire
+from ..auth import Authenticator
+from ..domain import commands as c
+from ..domain.errors import Code, ConflictError, SyncError
+from ..domain.model import ControlMode, Party, Role
+from ..domain.ratelimit import Limit, TokenBucket
+from ..ports import Clock, Envelope
+from ..service import Joined, PartyService
+from .metrics import Metrics
+
+log = logging.getLogger("socialsync.sio")
+
+Answer = dict[str, Any]
+EventHandler = Callable[[str, Any, int], Awaitable[Answer]]
+
+# Live rooms answer a join with their staff only: a list of 10,000 viewers helps nobody.
+LIVE_ROOM_MEMBER_LIST = 100
+
+
+def party_room(party_id: str) -> str:
+    return f"p:{party_id}"
+
+
+class SocketGateway:
+    """The Socket.IO adapter. Also the service's LocalDelivery for this node."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        service: PartyService,
+        auth: Authenticator,
+        clock: Clock,
+        metrics: Metrics,
+        event_limit: Limit,
+    ) -> None:
+        self.sio = sio
+        self.service = service
+        self.auth = auth
+        self.clock = clock
+        self.metrics = metrics
+        self.event_limit = event_limit
+        self._buckets: dict[str, TokenBucket] = {}
+        self._handlers: dict[str, EventHandler] = {
+            "time.sync": self._time_sync,
+            "party.create": self._party_create,
+            "party.join": self._party_join,
+            "party.leave": self._party_leave,
+            "party.update": self._party_update,
+            "party.end": self._party_end,
+            "member.role": self._member_role,
+            "playback.control": self._playback_control,
+            "playback.status": self._playback_status,
+            "chat.send": self._chat_send,
+            "chat.history": self._chat_history,
+            "reaction.send": self._reaction_send,
+        }
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("*", self._on_event)
+
+    # ------------------------------------------------------------------ LocalDelivery
+    async def attach(self, session: str, party_id: str) -> None:
+        await self.sio.enter_room(session, party_room(party_id))
+
+    async def detach(self, session: str, party_id: str) -> None:
+        await self.sio.leave_room(session, party_room(party_id))
+
+    async def deliver(self, envelope: Envelope) -> None:
+        await self.sio.emit(envelope.event, envelope.payload, room=party_room(envelope.party_id))
+
+    # ------------------------------------------------------------------ connection
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            user = await self.auth.from_auth(auth)
+        except SyncError as exc:
+            self.metrics.connects.labels("refused").inc()
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": exc.code.value, "message": exc.message}
+            ) from None
+        self.metrics.connects.labels("accepted").inc()
+        self.service.connect(sid, user)
+        self._buckets[sid] = TokenBucket(self.event_limit, self.clock.now_ms())
+        session: dict[str, Any] = {
+            "user": {
+                "id": user.id,
+                "name": user.name,
+                "roles": sorted(r.value for r in user.roles),
+                "guest": user.guest,
+                "tenant": user.tenant_id,
+            },
+            "server_time": self.clock.now_ms(),
+        }
+        if user.guest:
+            session["token"] = await self.auth.guest_token(user, self.clock.now_ms() // 1000)
+        await self.sio.emit("session", session, to=sid)
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._buckets.pop(sid, None)
+        await self.service.disconnect(sid)
+
+    async def _on_event(self, event: str, sid: str, *args: Any) -> Answer:
+        received_ms = self.clock.now_ms()
+        started = time.perf_counter()
+        handler = self._handlers.get(event)
+        name = event if handler is not None else "unknown"
+        try:
+            bucket = self._buckets.get(sid)
+            if bucket is not None:
+                wait_s = bucket.take(received_ms)
+                if wait_s:
+                    raise SyncError(Code.RATE_LIMITED, "too many events", retry_after_s=wait_s)
+            if handler is None:
+                raise SyncError(Code.BAD_REQUEST, f"unknown event {event[:64]!r}")
+            if len(args) > 1:
+                raise SyncError(Code.BAD_REQUEST, "send one payload object")
+            answer = await handler(sid, args[0] if args else None, received_ms)
+            outcome = "ok"
+        except ConflictError as exc:
+            answer = exc.to_wire() | {"playback": wire.playback_out(_party_of(args), exc.current)}
+            outcome = exc.code.value
+        except SyncError as exc:
+            answer = exc.to_wire()
+            outcome = exc.code.value
+        except Exception:
+            log.exception("event %s failed", name)
+            answer = SyncError(Code.INTERNAL, "internal error").to_wire()
+            outcome = "internal"
+        self.metrics.events.labels(name, outcome).inc()
+        self.metrics.ack_seconds.labels(name).observe(time.perf_counter() - started)
+        return answer
+
+    # ------------------------------------------------------------------ handlers
+    async def _time_sync(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.TimeSync, data)
+        return {"ok": True, "t0": m.t0, "t1": received_ms, "t2": self.clock.now_ms()}
+
+    async def _party_create(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyCreate, data)
+        user = self.service.user_of(sid)
+        party = await self.service.create(user, m.title, m.media.to_domain(), m.settings.to_domain())
+        return {"ok": True, "party": self._party(party)}
+
+    async def _party_join(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyJoin, data)
+        joined = await self.service.join(sid, m.party, m.since)
+        return self._joined(joined)
+
+    async def _party_leave(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        await self.service.leave(sid, m.party)
+        return {"ok": True}
+
+    async def _party_update(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyUpdate, data)
+        s = m.settings
+        command = c.UpdateSettings(
+            user_id=self.service.user_of(sid).id,
+            title=m.title,
+            control=ControlMode(s.control) if s.control else None,
+            wait_for_buffering=s.wait_for_buffering,
+            max_members=s.max_members,
+        )
+        party = await self.service.command(sid, m.party, command)
+        return {"ok": True, "party": self._party(party)}
+
+    async def _party_end(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        await self.service.command(sid, m.party, c.End(self.service.user_of(sid).id))
+        return {"ok": True}
+
+    async def _member_role(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.MemberRole, data)
+        command = c.SetRole(self.service.user_of(sid).id, m.user, Role(m.role))
+        party = await self.service.command(sid, m.party, command)
+        return {"ok": True, "member": wire.member_out(party.members[m.user])}
+
+    async def _playback_control(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PlaybackControl, data)
+        command = c.Control(
+            user_id=self.service.user_of(sid).id,
+            action=c.Action(m.action),
+            position_s=m.position,
+            rate=m.rate,
+            media=m.media.to_domain() if m.media else None,
+            seq=m.seq,
+        )
+        party = await self.service.command(sid, m.party, command)
+        return {"ok": True, "playback": wire.playback_out(party.id, party.playback)}
+
+    async def _playback_status(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PlaybackStatus, data)
+        party = await self.service.command(
+            sid,
+            m.party,
+            c.ReportStatus(
+                self.service.user_of(sid).id, m.position, m.playing, m.buffering, m.at if m.at else received_ms
+            ),
+        )
+        return {"ok": True, "seq": party.playback.seq}
+
+    async def _chat_send(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ChatSend, data)
+        message = await self.service.send_chat(sid, m.party, m.text, m.nonce, m.reply_to, m.media_time)
+        return {"ok": True, "message": wire.message_out(message)}
+
+    async def _chat_history(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ChatHistory, data)
+        messages = await self.service.history(sid, m.party, m.before, m.after, m.limit)
+        return {"ok": True, "messages": [wire.message_out(x) for x in messages]}
+
+    async def _reaction_send(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ReactionSend, data)
+        await self.service.react(sid, m.party, m.emoji)
+        return {"ok": True}
+
+    # ------------------------------------------------------------------ answers
+    def _party(self, party: Party) -> dict[str, Any]:
+        return wire.party_out(party, self.service.public_url)
+
+    def _joined(self, joined: Joined) -> Answer:
+        party = joined.party
+        members = list(party.members.values())
+        if party.is_live_room:
+            members = [m for m in members if m.role is not Role.MEMBER or m.staff][:LIVE_ROOM_MEMBER_LIST]
+        return {
+            "ok": True,
+            "party": self._party(party),
+            "you": wire.member_out(joined.you),
+            "members": [wire.member_out(m) for m in members],
+            "playback": wire.playback_out(party.id, party.playback),
+            "messages": [wire.message_out(x) for x in joined.messages],
+            "has_more": joined.has_more,
+            "server_time": joined.server_time_ms,
+        }
+
+
+def _party_of(args: tuple[Any, ...]) -> str:
+    data = args[0] if args else None
+    party = data.get("party") if isinstance(data, dict) else None
+    return party if isinstance(party, str) else ""

@@ -1,0 +1,118 @@
+"""Composition root: builds every part from the configuration and owns their lifetimes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from .adapters.broker_memory import MemoryBroker
+from .adapters.http_api import HttpApi, errors_as_json
+from .adapters.metrics import Metrics
+from .adapters.moderation_profanity import ProfanityMasker
+from .adapters.party_store_memory import MemoryPartyStore
+from .adapters.sio_handlers import SocketGateway
+from .adapters.store_sql import SqlStore, upgrade_database
+from .adapters.timers import LoopTimers
+from .auth import Authenticator, new_secret
+from .clock import SystemClock
+from .config import Config
+from .domain.chat import Tenant
+from .domain.party import PartyMachine
+from .domain.ratelimit import Limit
+from .ports import Clock
+from .service import Limits, PartyService
+
+log = logging.getLogger("socialsync.app")
+
+SERVICE = web.AppKey("service", PartyService)
+STORE = web.AppKey("store", SqlStore)
+CONFIG = web.AppKey("config", Config)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+
+STATIC_DIR = Path(__file__).parent / "static"
+DEMO_TENANT = "demo"
+
+
+async def ensure_demo_tenant(store: SqlStore, clock: Clock) -> None:
+    if await store.get_tenant(DEMO_TENANT) is None:
+        await store.add_tenant(Tenant(DEMO_TENANT, "Demo", new_secret(), True, clock.now_ms()))
+
+
+async def create_app(config: Config, clock: Clock | None = None) -> web.Application:
+    """The whole server as an aiohttp application. The database is migrated and
+    opened here; everything is closed by the application's cleanup."""
+    clock = clock or SystemClock()
+    await upgrade_database(config.database_url)
+    store = await SqlStore.open(config.database_url)
+    if config.demo_tenant:
+        await ensure_demo_tenant(store, clock)
+
+    parties = MemoryPartyStore()
+    service = PartyService(
+        parties=parties,
+        messages=store,
+        broker=MemoryBroker(lambda envelope: service.on_envelope(envelope)),
+        moderator=ProfanityMasker(),
+        clock=clock,
+        machine=PartyMachine(config.rules),
+        limits=Limits(
+            chat=Limit(config.chat_burst, config.chat_per_s),
+            reaction=Limit(config.reaction_burst, config.reaction_per_s),
+            reaction_window_ms=config.reaction_window_ms,
+        ),
+        public_url=config.base_url,
+    )
+    timers = LoopTimers(clock, service.tick)
+    service.timers = timers
+    metrics = Metrics(
+        sockets=lambda: service.session_count,
+        parties=lambda: len(parties),
+        members=lambda: parties.member_count(),
+    )
+    service.observer = metrics
+    auth = Authenticator(store, DEMO_TENANT)
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins="*",
+        max_http_buffer_size=config.max_packet_bytes,
+        logger=False,
+        engineio_logger=False,
+    )
+    gateway = SocketGateway(sio, service, auth, clock, metrics, Limit(config.event_burst, config.event_per_s))
+    service.local = gateway
+
+    app = web.Application(middlewares=[errors_as_json], client_max_size=config.max_packet_bytes)
+    app[SERVICE] = service
+    app[STORE] = store
+    app[CONFIG] = config
+    app[SIO] = sio
+    sio.attach(app)
+    app.router.add_routes(HttpApi(service, store, auth, metrics).routes())
+    if STATIC_DIR.is_dir():
+        app.router.add_static("/static/", STATIC_DIR)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        log.info("serving", extra={"url": config.base_url, "database": _redacted(config.database_url)})
+        yield
+        await service.close()
+        await timers.close()
+        await service.broker.close()
+        await store.close()
+
+    app.cleanup_ctx.append(lifetime)
+    return app
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for logs."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"

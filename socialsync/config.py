@@ -1,0 +1,84 @@
+"""Configuration from flags and SOCIALSYNC_* environment variables (flags win)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from .domain.party import Rules
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite:///socialsync.db"
+    # Unused until the Redis broker lands; accepted now so deployments can set it.
+    redis_url: str | None = None
+    log_level: str = "info"
+    # Where users reach this server (invite links); defaults to http://host:port.
+    public_url: str | None = None
+    demo_tenant: bool = True
+    # Playback rules (see socialsync.domain.party.Rules for why each default).
+    lead_ms: int = 200
+    buffer_timeout_ms: int = 8_000
+    leave_grace_ms: int = 10_000
+    empty_ttl_ms: int = 30 * 60_000
+    # Rate limits: chat burst/refill, reactions burst/refill, any event per socket.
+    chat_burst: float = 5
+    chat_per_s: float = 1
+    reaction_burst: float = 20
+    reaction_per_s: float = 20
+    event_burst: float = 100
+    event_per_s: float = 50
+    reaction_window_ms: int = 250
+    # Largest Engine.IO packet accepted; a bigger one closes the connection.
+    max_packet_bytes: int = 64 * 1024
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(
+            lead_ms=self.lead_ms,
+            buffer_timeout_ms=self.buffer_timeout_ms,
+            leave_grace_ms=self.leave_grace_ms,
+            empty_ttl_ms=self.empty_ttl_ms,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Config:
+        """Defaults, then SOCIALSYNC_<NAME> variables, then explicit overrides (flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"SOCIALSYNC_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.type, raw, f.name)
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+
+def _convert(type_name: Any, raw: str, name: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("bool"):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise SystemExit(f"SOCIALSYNC_{name.upper()}: cannot read {raw!r} as {kind}") from None
+    return raw
+
+

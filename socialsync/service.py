@@ -1,0 +1,427 @@
+"""The service layer: load a party, let the core decide, commit, then perform the effects.
+
+Per party, state commands run one at a time on this node (a keyed lock) and are
+committed with compare-and-set, so several nodes sharing one PartyStore converge
+too. Chat has its own per-party lock: message ids are allocated and published in
+the same order, and a slow database write never delays a playback command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from . import wire
+from .domain import commands as c
+from .domain import events as e
+from .domain.chat import Message, MessageDraft
+from .domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from .domain.model import Media, MediaKind, Member, Party, Settings, Status, User
+from .domain.party import PartyMachine, Transition, create_party
+from .domain.playback import position_at
+from .domain.ratelimit import Limit, TokenBucket
+from .domain.reactions import DEFAULT_EMOJI, ReactionWindow
+from .ports import Broker, Clock, Envelope, MessageStore, ModerationContext, Moderator, PartyStore
+
+log = logging.getLogger("socialsync.service")
+
+CAS_ATTEMPTS = 8
+JOIN_HISTORY = 50
+RESUME_LIMIT = 1_000
+
+
+class LocalDelivery(Protocol):
+    """This node's sockets: which party rooms they are in, and delivery to them."""
+
+    async def attach(self, session: str, party_id: str) -> None: ...
+
+    async def detach(self, session: str, party_id: str) -> None: ...
+
+    async def deliver(self, envelope: Envelope) -> None: ...
+
+
+class Timers(Protocol):
+    def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
+
+
+class Observer(Protocol):
+    """Where the service reports what it saw (metrics)."""
+
+    def drift(self, drift_s: float) -> None: ...
+
+    def message(self, kind: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    chat: Limit = Limit(burst=5, per_s=1)
+    reaction: Limit = Limit(burst=20, per_s=20)
+    reaction_window_ms: int = 250
+    emoji: frozenset[str] = frozenset(DEFAULT_EMOJI)
+
+
+@dataclass
+class Session:
+    user: User
+    parties: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Joined:
+    party: Party
+    you: Member
+    messages: list[Message]
+    has_more: bool
+    server_time_ms: int
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+
+class PartyService:
+    def __init__(
+        self,
+        *,
+        parties: PartyStore,
+        messages: MessageStore,
+        broker: Broker,
+        moderator: Moderator,
+        clock: Clock,
+        machine: PartyMachine,
+        limits: Limits = Limits(),
+        public_url: str | None = None,
+    ) -> None:
+        self.parties = parties
+        self.messages = messages
+        self.broker = broker
+        self.moderator = moderator
+        self.clock = clock
+        self.machine = machine
+        self.limits = limits
+        self.public_url = public_url
+        self.local: LocalDelivery | None = None
+        self.timers: Timers | None = None
+        self.observer: Observer | None = None
+        self._sessions: dict[str, Session] = {}
+        self._state_locks = KeyedLocks()
+        self._chat_locks = KeyedLocks()
+        # Local sessions per party: a node subscribes to a party while it has any.
+        self._local_members: dict[str, set[str]] = defaultdict(set)
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._reactions: dict[str, ReactionWindow] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ sessions
+    def connect(self, session: str, user: User) -> None:
+        self._sessions[session] = Session(user)
+
+    def user_of(self, session: str) -> User:
+        found = self._sessions.get(session)
+        if found is None:
+            raise SyncError(Code.UNAUTHORIZED, "not connected")
+        return found.user
+
+    @property
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    async def disconnect(self, session: str) -> None:
+        found = self._sessions.pop(session, None)
+        if found is None:
+            return
+        for party_id in list(found.parties):
+            await self._detach(session, party_id)
+            try:
+                await self._run(party_id, c.Disconnect(found.user.id, session))
+            except SyncError as exc:
+                if exc.code is not Code.NOT_FOUND:
+                    log.warning("disconnect from %s failed: %s", party_id, exc.message)
+
+    # ------------------------------------------------------------------ parties
+    async def create(self, user: User, title: str, media: Media, settings: Settings) -> Party:
+        party_id = secrets.token_urlsafe(12)  # 96 random bits: the invite is the secret
+        transition = create_party(party_id, user, title, media, settings, self.clock.now_ms(), self.machine.rules)
+        await self.messages.record_party(transition.party)
+        await self.parties.create(transition.party)
+        await self._perform(transition)
+        log.info("party created", extra={"party": party_id, "user": user.id, "type": settings.type.value})
+        return transition.party
+
+    async def join(self, session: str, party_id: str, since: int | None) -> Joined:
+        user = self.user_of(session)
+        await self._load(party_id, user)
+        # Enter the room before reading history: whatever is published from now on
+        # reaches this socket, and whatever was before is in the store. Clients drop
+        # the overlap by message id.
+        await self._attach(session, party_id)
+        try:
+            transition = await self._run(party_id, c.Join(user, session), user=user)
+        except BaseException:
+            await self._detach(session, party_id)
+            raise
+        self._sessions[session].parties.add(party_id)
+        if since is None:
+            messages = list(reversed(await self.messages.before(party_id, None, JOIN_HISTORY)))
+            has_more = False
+        else:
+            messages = await self.messages.after(party_id, since, RESUME_LIMIT + 1)
+            has_more = len(messages) > RESUME_LIMIT
+            messages = messages[:RESUME_LIMIT]
+        party = transition.party
+        return Joined(party, party.members[user.id], messages, has_more, self.clock.now_ms())
+
+    async def leave(self, session: str, party_id: str) -> None:
+        user = self.user_of(session)
+        joined = self._sessions[session].parties
+        if party_id not in joined:
+            raise not_found("you are not in this party")
+        joined.discard(party_id)
+        await self._detach(session, party_id)
+        await self._run(party_id, c.Leave(user.id, session), user=user)
+
+    async def get(self, user: User, party_id: str) -> Party:
+        return await self._load(party_id, user)
+
+    async def list(self, user: User) -> list[Party]:
+        return [p for p in await self.parties.list(user.tenant_id) if p.ended is None]
+
+    async def command(self, session: str, party_id: str, command: c.Command) -> Party:
+        """A state command from a joined session (control, status, roles, settings, end)."""
+        self._require_joined(session, party_id)
+        return (await self._run(party_id, command)).party
+
+    async def tick(self, party_id: str, key: str) -> None:
+        try:
+            await self._run(party_id, c.Tick(key))
+        except SyncError as exc:
+            if exc.code is not Code.NOT_FOUND:
+                log.warning("timer %s of %s failed: %s", key, party_id, exc.message)
+
+    # ------------------------------------------------------------------ chat and reactions
+    async def send_chat(
+        self, session: str, party_id: str, text: str, nonce: str, reply_to: int | None, media_time: float | None
+    ) -> Message:
+        user = self.user_of(session)
+        party = await self._joined_party(session, party_id)
+        now = self.clock.now_ms()
+        self._take(user.id, "chat", self.limits.chat, now)
+        verdict = self.moderator.check(
+            text, ModerationContext(user.tenant_id, party_id, user.id, party.is_live_room)
+        )
+        if verdict.action in ("reject", "hold"):
+            raise SyncError(Code.MODERATED, "the message was not accepted")
+        if reply_to is not None:
+            found = await self.messages.after(party_id, reply_to - 1, 1)
+            if not found or found[0].id != reply_to:
+                raise bad_request(f"reply_to: no message {reply_to} in this party")
+        draft = MessageDraft(party_id, user.id, user.name, verdict.text, now, nonce, media_time, reply_to)
+        async with self._chat_locks.hold(party_id):
+            message, created = await self.messages.append(draft)
+            if created:
+                await self._publish(party_id, "chat.message", wire.message_out(message))
+        if self.observer and created:
+            self.observer.message("chat")
+        return message
+
+    async def history(
+        self, session: str, party_id: str, before: int | None, after: int | None, limit: int
+    ) -> list[Message]:
+        await self._joined_party(session, party_id)
+        if after is not None:
+            if before is not None:
+                raise bad_request("give before or after, not both")
+            return await self.messages.after(party_id, after, limit)
+        return await self.messages.before(party_id, before, limit)
+
+    async def react(self, session: str, party_id: str, emoji: str) -> None:
+        user = self.user_of(session)
+        await self._joined_party(session, party_id)
+        if emoji not in self.limits.emoji:
+            raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
+        now = self.clock.now_ms()
+        self._take(user.id, "reaction", self.limits.reaction, now)
+        window = self._reactions.get(party_id)
+        if window is None:
+            window = self._reactions[party_id] = ReactionWindow(now)
+            task = asyncio.create_task(self._flush_reactions(party_id, window))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+        window.add(emoji)
+
+    async def _flush_reactions(self, party_id: str, window: ReactionWindow) -> None:
+        await asyncio.sleep(self.limits.reaction_window_ms / 1000)
+        if self._reactions.get(party_id) is window:
+            del self._reactions[party_id]
+        payload = {"party": party_id, "counts": dict(window.counts), "window_ms": self.limits.reaction_window_ms}
+        try:
+            await self._publish(party_id, "reaction.burst", payload)
+        except SyncError as exc:
+            log.warning("reaction burst for %s lost: %s", party_id, exc.message)
+        if self.observer:
+            self.observer.message("reaction.burst")
+
+    async def close(self) -> None:
+        """Flush pending reaction windows (they are owed to members) and stop."""
+        pending = list(self._flushes)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # ------------------------------------------------------------------ broker side
+    async def on_envelope(self, envelope: Envelope) -> None:
+        """An envelope for a party this node has members in: hand it to the sockets."""
+        if self.local is not None:
+            await self.local.deliver(envelope)
+        if envelope.event == "party.ended":
+            for session in list(self._local_members.get(envelope.party_id, ())):
+                found = self._sessions.get(session)
+                if found is not None:
+                    found.parties.discard(envelope.party_id)
+                await self._detach(session, envelope.party_id)
+
+    # ------------------------------------------------------------------ internals
+    async def _run(self, party_id: str, command: c.Command, *, user: User | None = None) -> Transition:
+        async with self._state_locks.hold(party_id):
+            for _ in range(CAS_ATTEMPTS):
+                party = await self.parties.get(party_id)
+                if party is None or (user is not None and party.tenant_id != user.tenant_id):
+                    raise not_found("no such party")
+                transition = self.machine.handle(party, command, self.clock.now_ms())
+                if transition.changed and not await self.parties.save(transition.party, party.version):
+                    continue  # another node committed first: decide again on its state
+                await self._perform(transition)
+                return transition
+        raise SyncError(Code.UNAVAILABLE, "the party is too busy; try again")
+
+    async def _perform(self, transition: Transition) -> None:
+        party = transition.party
+        record = False
+        for event in transition.events:
+            match event:
+                case e.PlaybackChanged(playback=playback):
+                    record = True
+                    await self._publish(party.id, "playback.state", wire.playback_out(party.id, playback))
+                case e.MemberJoined(member=member):
+                    await self._publish(party.id, "member.joined", {"party": party.id, "member": wire.member_out(member)})
+                case e.MemberLeft(user_id=user_id):
+                    await self._publish(party.id, "member.left", {"party": party.id, "user": user_id})
+                case e.MemberUpdated(member=member):
+                    await self._publish(party.id, "member.updated", {"party": party.id, "member": wire.member_out(member)})
+                case e.PartyUpdated(party=updated):
+                    record = True
+                    await self._publish(party.id, "party.updated", {"party": wire.party_out(updated, self.public_url)})
+                case e.PartyEnded(reason=reason):
+                    record = True
+                    await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
+                case e.TimerRequested(key=key, due_ms=due_ms):
+                    if self.timers is not None:
+                        self.timers.schedule(party.id, key, due_ms)
+                case e.DriftMeasured(drift_s=drift):
+                    if self.observer is not None:
+                        self.observer.drift(drift)
+        if record:
+            await self.messages.record_party(party)
+        if party.ended is not None:
+            await self.parties.delete(party.id)
+
+    async def _publish(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self.broker.publish(Envelope(party_id, event, payload))
+
+    async def _load(self, party_id: str, user: User) -> Party:
+        """The live party; one that outlived a restart is revived from its durable row."""
+        party = await self.parties.get(party_id)
+        if party is None:
+            recorded = await self.messages.load_party(party_id)
+            if recorded is None or recorded.ended is not None:
+                raise not_found("no such party")
+            now = self.clock.now_ms()
+            party = _revived(recorded, now)
+            try:
+                await self.parties.create(party)
+            except SyncError as exc:
+                if exc.code is not Code.CONFLICT:
+                    raise
+                party = await self.parties.get(party_id) or party
+            else:
+                if self.timers is not None:
+                    self.timers.schedule(party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms)
+        if party.tenant_id != user.tenant_id:
+            raise not_found("no such party")
+        return party
+
+    async def _joined_party(self, session: str, party_id: str) -> Party:
+        self._require_joined(session, party_id)
+        party = await self.parties.get(party_id)
+        if party is None:
+            raise not_found("no such party")
+        return party
+
+    def _require_joined(self, session: str, party_id: str) -> None:
+        found = self._sessions.get(session)
+        if found is None or party_id not in found.parties:
+            raise forbidden("join the party first")
+
+    def _take(self, user_id: str, kind: str, limit: Limit, now_ms: int) -> None:
+        key = (user_id, kind)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > 100_000:
+                self._forget_full_buckets(now_ms)
+            bucket = self._buckets[key] = TokenBucket(limit, now_ms)
+        wait_s = bucket.take(now_ms)
+        if wait_s:
+            raise SyncError(Code.RATE_LIMITED, f"too many {kind} messages", retry_after_s=wait_s)
+
+    def _forget_full_buckets(self, now_ms: int) -> None:
+        for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
+            del self._buckets[key]
+
+    async def _attach(self, session: str, party_id: str) -> None:
+        local = self._local_members[party_id]
+        if not local:
+            await self.broker.subscribe(party_id)
+        local.add(session)
+        if self.local is not None:
+            await self.local.attach(session, party_id)
+
+    async def _detach(self, session: str, party_id: str) -> None:
+        if self.local is not None:
+            await self.local.detach(session, party_id)
+        local = self._local_members.get(party_id)
+        if local is None:
+            return
+        local.discard(session)
+        if not local:
+            del self._local_members[party_id]
+            await self.broker.unsubscribe(party_id)
+
+
+def _revived(recorded: Party, now_ms: int) -> Party:
+    """A party brought back after a restart: nobody in it yet, paused where it was."""
+    playback = recorded.playback
+    if playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
+        playback = replace(playback, status=Status.PAUSED, position_s=position_at(playback, now_ms), at_ms=now_ms)
+    return replace(recorded, members={}, playback=playback, empty_since_ms=now_ms)

@@ -1,0 +1,269 @@
+"""The wire protocol's payloads: inbound parsing into typed commands, outbound shapes.
+
+Every inbound payload is validated here (types, sizes, ranges) and turned into a
+frozen model; anything wrong becomes a SyncError with a wire code before it can
+reach the service. docs/protocol.md is the human-readable form of this module.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .domain.chat import MAX_TEXT_CHARS, Message
+from .domain.errors import Code, SyncError
+from .domain.model import (
+    ControlMode,
+    Media,
+    MediaKind,
+    Member,
+    Party,
+    Playback,
+    Role,
+    RoomType,
+    Settings,
+)
+
+# JavaScript numbers are exact up to 2**53; larger integers are refused rather than
+# silently rounded by a client (and msgpack cannot pack beyond 64 bits anyway).
+MAX_SAFE_INT = 2**53 - 1
+# Positions are seconds: a VOD position, or live program time in epoch seconds.
+MAX_POSITION_S = 1e11
+MAX_MEMBERS = {RoomType.WATCH_PARTY: 1_000, RoomType.LIVE_ROOM: 100_000}
+DEFAULT_MAX_MEMBERS = {RoomType.WATCH_PARTY: 50, RoomType.LIVE_ROOM: 10_000}
+
+
+def trimmed_text(max_chars: int, min_chars: int = 1) -> AfterValidator:
+    """Trim surrounding white space, then bound the length (in characters)."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if len(value) > max_chars:
+            raise PydanticCustomError(
+                "string_too_long", "at most {max} characters, not {n}", {"max": max_chars, "n": len(value)}
+            )
+        if len(value) < min_chars:
+            raise PydanticCustomError("string_too_short", "must not be empty")
+        return value
+
+    return AfterValidator(check)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    # Players load this URL in every member's browser: only plain web URLs, so a
+    # javascript: or data: URL can never be planted in somebody else's page.
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+PartyId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Position = Annotated[float, Field(ge=0, le=MAX_POSITION_S)]
+Rate = Annotated[float, Field(ge=0.25, le=4.0)]
+MessageId = Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
+# The raw bound keeps a hostile megabyte of white space from being copied about.
+Title = Annotated[str, Field(max_length=1_000), trimmed_text(200)]
+
+
+class _In(BaseModel):
+    # Unknown fields are ignored so that a newer SDK can talk to an older server.
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore")
+
+
+class MediaIn(_In):
+    url: Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_http_url)]
+    kind: Literal["vod", "live"] = "vod"
+    title: Annotated[str, Field(max_length=1_000), trimmed_text(200, min_chars=0)] | None = None
+    duration: Annotated[float, Field(gt=0, le=1e7)] | None = None
+
+    def to_domain(self) -> Media:
+        return Media(url=self.url, kind=MediaKind(self.kind), title=self.title or None, duration_s=self.duration)
+
+
+class SettingsIn(_In):
+    type: Literal["watch_party", "live_room"] = "watch_party"
+    control: Literal["everyone", "hosts"] | None = None
+    wait_for_buffering: bool | None = None
+    max_members: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+    def to_domain(self) -> Settings:
+        room = RoomType(self.type)
+        max_members = self.max_members or DEFAULT_MAX_MEMBERS[room]
+        if max_members > MAX_MEMBERS[room]:
+            raise SyncError(Code.BAD_REQUEST, f"settings.max_members: at most {MAX_MEMBERS[room]} for {room}")
+        live = room is RoomType.LIVE_ROOM
+        return Settings(
+            type=room,
+            control=ControlMode(self.control or ("hosts" if live else "everyone")),
+            wait_for_buffering=self.wait_for_buffering if self.wait_for_buffering is not None else not live,
+            max_members=max_members,
+        )
+
+
+class TimeSync(_In):
+    t0: Annotated[float, Field(ge=-1e15, le=1e15)]
+
+
+class PartyCreate(_In):
+    title: Title
+    media: MediaIn
+    settings: SettingsIn = SettingsIn()
+
+
+class PartyRef(_In):
+    party: PartyId
+
+
+class PartyJoin(PartyRef):
+    since: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+
+
+class PlaybackControl(PartyRef):
+    action: Literal["play", "pause", "seek", "rate", "load"]
+    position: Position | None = None
+    rate: Rate | None = None
+    media: MediaIn | None = None
+    seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+
+
+class PlaybackStatus(PartyRef):
+    position: Position
+    playing: bool
+    buffering: bool
+    at: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+    seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+
+
+class ChatSend(PartyRef):
+    text: Annotated[str, Field(max_length=10 * MAX_TEXT_CHARS), trimmed_text(MAX_TEXT_CHARS)]
+    nonce: Annotated[str, Field(min_length=1, max_length=64)]
+    reply_to: MessageId | None = None
+    media_time: Position | None = None
+
+
+class ChatHistory(PartyRef):
+    before: MessageId | None = None
+    after: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class ReactionSend(PartyRef):
+    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    media_time: Position | None = None
+
+
+class MemberRole(PartyRef):
+    user: Annotated[str, Field(min_length=1, max_length=128)]
+    role: Literal["host", "cohost", "member"]
+
+
+class SettingsPatch(_In):
+    control: Literal["everyone", "hosts"] | None = None
+    wait_for_buffering: bool | None = None
+    max_members: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+
+class PartyUpdate(PartyRef):
+    title: Title | None = None
+    settings: SettingsPatch = SettingsPatch()
+
+
+_M = TypeVar("_M", bound=_In)
+
+# Errors about a value being too long/large are "too_large"; everything else is a bad request.
+_TOO_LARGE = {"string_too_long", "too_long", "bytes_too_long"}
+
+
+def parse(model: type[_M], data: Any) -> _M:
+    if not isinstance(data, dict):
+        raise SyncError(Code.BAD_REQUEST, "the payload must be an object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        code = Code.TOO_LARGE if first["type"] in _TOO_LARGE else Code.BAD_REQUEST
+        raise SyncError(code, f"{where}: {first['msg']}") from None
+
+
+# ---------------------------------------------------------------------------- outbound
+
+
+def media_out(media: Media) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": media.url, "kind": media.kind.value}
+    if media.title is not None:
+        out["title"] = media.title
+    if media.duration_s is not None:
+        out["duration"] = media.duration_s
+    return out
+
+
+def playback_out(party_id: str, p: Playback) -> dict[str, Any]:
+    return {
+        "party": party_id,
+        "seq": p.seq,
+        "status": p.status.value,
+        "position": p.position_s,
+        "rate": p.rate,
+        "at": p.at_ms,
+        "media": media_out(p.media),
+        "by": p.by,
+    }
+
+
+def member_out(m: Member) -> dict[str, Any]:
+    return {
+        "id": m.user_id,
+        "name": m.name,
+        "role": m.role.value,
+        "buffering": m.buffering,
+        "in_sync": m.in_sync,
+        "connected": m.connected,
+    }
+
+
+def party_out(party: Party, invite_base: str | None = None) -> dict[str, Any]:
+    s = party.settings
+    host = party.host
+    out: dict[str, Any] = {
+        "id": party.id,
+        "title": party.title,
+        "created_at": party.created_at_ms,
+        "created_by": party.created_by,
+        "host": host.user_id if host else None,
+        "media": media_out(party.playback.media),
+        "settings": {
+            "type": s.type.value,
+            "control": s.control.value,
+            "wait_for_buffering": s.wait_for_buffering,
+            "max_members": s.max_members,
+        },
+        "member_count": len(party.members),
+    }
+    if invite_base:
+        out["invite_url"] = f"{invite_base.rstrip('/')}/?party={party.id}"
+    return out
+
+
+def message_out(m: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "party": m.party_id,
+        "id": m.id,
+        "user": {"id": m.user_id, "name": m.user_name},
+        "text": m.text,
+        "ts": m.ts_ms,
+        "nonce": m.nonce,
+    }
+    if m.media_time_s is not None:
+        out["media_time"] = m.media_time_s
+    if m.reply_to is not None:
+        out["reply_to"] = m.reply_to
+    return out
+
+
+def role_in(value: str) -> Role:
+    return Role(value)
