@@ -72,12 +72,15 @@ class SocialSyncClient:
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._waiters: list[tuple[str, Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]] = []
         self._session_ready = asyncio.Event()
+        self._changed = asyncio.Event()
         self._closing = False
         self._reconnect_task: asyncio.Task[None] | None = None
         self._reconnection = reconnection
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("connect_error", self._on_connect_error)
+        self._refusal: dict[str, Any] | None = None
         self.sio.on("*", self._on_event)
 
     # ------------------------------------------------------------------ connection
@@ -98,14 +101,15 @@ class SocialSyncClient:
 
     async def _connect_once(self, url: str) -> None:
         self._session_ready.clear()
+        self._refusal = None
         try:
             await self.sio.connect(
                 url, auth=self._auth, transports=self.transports, wait_timeout=self.request_timeout_s
             )
         except socketio.exceptions.ConnectionError as exc:
-            data = exc.args[1] if len(exc.args) > 1 else None
-            if isinstance(data, dict) and "code" in data:
-                raise SocialSyncError(data["code"], data.get("message", ""), data) from None
+            refusal = (self._refusal or {}).get("data")
+            if isinstance(refusal, dict) and "code" in refusal:
+                raise SocialSyncError(refusal["code"], refusal.get("message", ""), refusal) from None
             raise SocialSyncError("unavailable", str(exc), {}) from None
         await asyncio.wait_for(self._session_ready.wait(), self.request_timeout_s)
 
@@ -123,6 +127,10 @@ class SocialSyncClient:
 
     async def _on_connect(self) -> None:
         pass
+
+    async def _on_connect_error(self, data: Any = None) -> None:
+        # The server's reason for refusing, e.g. {code: "unauthorized", message}.
+        self._refusal = data if isinstance(data, dict) else {"code": "unavailable", "message": str(data)}
 
     async def _on_disconnect(self, reason: Any = None) -> None:
         for party in self._joined:
@@ -271,6 +279,13 @@ class SocialSyncClient:
             if entry in self._waiters:
                 self._waiters.remove(entry)
 
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        """Wait until ``condition()`` holds; it is checked now and after every event."""
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
     async def _on_event(self, event: str, *args: Any) -> None:
         data = args[0] if args else {}
         if event == "session":
@@ -304,6 +319,7 @@ class SocialSyncClient:
             self.playback[state["party"]] = state
 
     async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        self._changed.set()
         for waiter in list(self._waiters):
             name, predicate, future = waiter
             if name == event and not future.done() and predicate(data):

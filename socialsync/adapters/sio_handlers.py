@@ -89,8 +89,10 @@ class SocketGateway:
             user = await self.auth.from_auth(auth)
         except SyncError as exc:
             self.metrics.connects.labels("refused").inc()
+            # Socket.IO clients see this as connect_error with .message and
+            # .data = {code, message}.
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": exc.code.value, "message": exc.message}
+                exc.message, {"code": exc.code.value, "message": exc.message}
             ) from None
         self.metrics.connects.labels("accepted").inc()
         self.service.connect(sid, user)

@@ -117,6 +117,10 @@ class _Change:
     def playback(self) -> Playback:
         return self._fields.get("playback", self.party.playback)  # type: ignore[return-value]
 
+    @property
+    def settings(self) -> Settings:
+        return self._fields.get("settings", self.party.settings)  # type: ignore[return-value]
+
     def preview(self) -> Party:
         """The party with the changes so far (members aside), for announcing it."""
         return replace(self.party, **self._fields)  # type: ignore[arg-type]
@@ -139,11 +143,14 @@ class _Change:
         self.emit(e.PlaybackChanged(playback))
 
     def done(self) -> Transition:
-        if self._members is None and not self._fields:
+        members = self._members
+        if members is not None and members == self.party.members:
+            members = None  # only read (or rewritten to equal values): not a change
+        if members is None and not self._fields:
             return Transition(self.party, tuple(self.events), changed=False)
         fields = dict(self._fields)
-        if self._members is not None:
-            fields["members"] = self._members
+        if members is not None:
+            fields["members"] = members
         party = replace(self.party, version=self.party.version + 1, **fields)  # type: ignore[arg-type]
         return Transition(party, tuple(self.events), changed=True)
 
@@ -178,11 +185,15 @@ class PartyMachine:
     def _join(self, ch: _Change, cmd: c.Join) -> None:
         member = ch.members.get(cmd.user.id)
         if member is not None:
-            if cmd.session not in member.sessions:
-                ch.put_member(
-                    replace(member, sessions=member.sessions | {cmd.session}, disconnected_at_ms=None),
-                    announce=False,
-                )
+            if cmd.session in member.sessions:
+                return
+            if member.connected:
+                ch.put_member(replace(member, sessions=member.sessions | {cmd.session}), announce=False)
+            else:
+                # Back within the grace period: same member, same role; whatever it
+                # was buffering before the drop it will report afresh.
+                back = replace(member, sessions=frozenset({cmd.session}), disconnected_at_ms=None, buffering=False)
+                ch.put_member(back, announce=member.buffering)
             return
         if len(ch.members) >= ch.party.settings.max_members and not cmd.user.is_staff:
             raise forbidden(f"the party is full ({ch.party.settings.max_members} members)")
@@ -225,7 +236,9 @@ class PartyMachine:
         self._resume_if_ready(ch)
 
     def _evict(self, ch: _Change, cmd: c.Evict) -> None:
-        for member in list(ch.members.values()):
+        for user_id in list(ch.members):
+            # Read afresh: removing an earlier member may have promoted this one to host.
+            member = ch.members[user_id]
             if not member.sessions & cmd.sessions:
                 continue
             sessions = member.sessions - cmd.sessions
@@ -302,7 +315,9 @@ class PartyMachine:
                 raise bad_request("rate needs a rate")
             if cmd.rate == playback.rate:
                 return
-            ch.set_playback(cmd.user_id, rate=cmd.rate, position_s=current, at_ms=now)
+            # Before a scheduled start, keep it: rebasing to now would pull the start forward.
+            at = max(now, playback.at_ms) if playback.status is Status.PLAYING else now
+            ch.set_playback(cmd.user_id, rate=cmd.rate, position_s=current, at_ms=at)
         elif cmd.action is c.Action.LOAD:
             if cmd.media is None:
                 raise bad_request("load needs a media")
@@ -344,7 +359,9 @@ class PartyMachine:
             self._resume_if_ready(ch)
 
     def _laggards(self, ch: _Change) -> list[Member]:
-        if not ch.party.settings.wait_for_buffering:
+        # Read the settings as changed so far (turning waiting off must release the wait);
+        # a live room has no shared playback, so nobody's buffering holds it.
+        if not ch.settings.wait_for_buffering or ch.party.is_live_room:
             return []
         return [m for m in ch.members.values() if m.buffering and m.connected and not m.excused]
 

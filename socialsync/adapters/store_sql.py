@@ -1,0 +1,392 @@
+"""The durable record (``MessageStore``) on SQLAlchemy's async engine.
+
+SQLite (aiosqlite) is the embedded default, PostgreSQL (asyncpg) the cluster
+store; the same statements run on both. Per-party message ids come from a
+counter on the party row, bumped and used inside the transaction that inserts
+the message: the row lock (PostgreSQL) or the write lock (SQLite) serialises
+concurrent appends, even from several processes, and a rolled-back append
+rolls its id back with it, so ids never skip.
+
+Driver exceptions stop here: callers only ever see ``SyncError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ..codec import party_from_data, playback_to_data, settings_to_data
+from ..domain.chat import Message, MessageDraft, Tenant
+from ..domain.errors import Code, SyncError, not_found
+from ..domain.model import Party
+from ..migrations import alembic_config
+from ..ports import Clock
+
+# How long a SQLite connection waits for another process's write lock before
+# giving up with "database is locked" (reported as unavailable).
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+# Execution option marking transactions that will write: on SQLite they take the
+# write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads and
+# then writes fails at once with SQLITE_BUSY when another connection wrote since
+# its read began, without waiting out the busy timeout.
+_WRITE_OPTION = "socialsync_write"
+
+# Key of the PostgreSQL advisory lock held while migrating, so nodes of a
+# cluster that start together migrate one after the other. Any constant works;
+# this is "sosy" in ASCII.
+_MIGRATION_LOCK_KEY = 0x736F7379
+
+_PLAIN_TO_ASYNC_DRIVER = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+# Matches the names written out in migrations/versions, so metadata and the
+# migrated schema agree (and autogenerate finds nothing to do).
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("secret", sa.Text(), nullable=False),
+    sa.Column("allow_guests", sa.Boolean(), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger(), nullable=False),
+)
+
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("tenant_id", sa.String(), sa.ForeignKey("tenants.id"), nullable=False, index=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger(), nullable=False),
+    sa.Column("created_by", sa.String(), nullable=False),
+    sa.Column("settings", sa.JSON(), nullable=False),
+    sa.Column("playback", sa.JSON(), nullable=False),
+    sa.Column("ended", sa.String(), nullable=True),
+    # The id of the party's newest message; ``append`` bumps it.
+    sa.Column("last_message_id", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("updated_at_ms", sa.BigInteger(), nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("party_id", sa.String(), sa.ForeignKey("parties.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("user_id", sa.String(), nullable=False),
+    sa.Column("user_name", sa.Text(), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("ts_ms", sa.BigInteger(), nullable=False),
+    sa.Column("nonce", sa.String(), nullable=False),
+    sa.Column("media_time_s", sa.Double(), nullable=True),
+    sa.Column("reply_to", sa.Integer(), nullable=True),
+    sa.UniqueConstraint("party_id", "user_id", "nonce"),
+)
+
+
+# --- engine -------------------------------------------------------------------
+
+
+def async_url(url: str) -> sa.URL:
+    """``sqlite:///x.db`` and ``postgresql://...`` with their async drivers; explicit drivers kept."""
+    parsed = sa.make_url(url)
+    driver = _PLAIN_TO_ASYNC_DRIVER.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, with SQLite's connections tuned."""
+    engine = create_async_engine(async_url(url))
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        sa.event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (which would not
+    # BEGIN before a SELECT) and let _on_sqlite_begin emit BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers never block the writer and the writer never blocks readers.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # SQLite checks foreign keys only when asked to, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    writes = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextlib.contextmanager
+def _translate_errors() -> Iterator[None]:
+    """Turn driver and pool exceptions into SyncError at the boundary."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError) as exc:
+        # Refused or dropped connections, a missing database file, a lock not
+        # granted within the busy timeout, an exhausted pool.
+        raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+    except sa_exc.DBAPIError as exc:
+        # No statement means it failed while connecting (unknown role, missing
+        # database, server starting up): from here, the database is not there.
+        if exc.connection_invalidated or exc.statement is None:
+            raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+        raise SyncError(Code.INTERNAL, "database error") from exc
+
+
+# --- migrations ---------------------------------------------------------------
+
+
+async def upgrade_database(url: str) -> None:
+    """Apply the Alembic migrations up to head. Safe to run again, and from several nodes at once."""
+    engine = make_engine(url)
+    try:
+        with _translate_errors():
+            async with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Held to the end of this transaction; SQLite's BEGIN IMMEDIATE does the same.
+                    await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+                await conn.run_sync(_upgrade_to_head)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+# --- the store ----------------------------------------------------------------
+
+
+class _WallClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class SqlStore:
+    """``MessageStore`` on SQLite or PostgreSQL. Build with ``open``; migrate first with ``upgrade_database``."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE_OPTION: True})
+        self._clock: Clock = clock or _WallClock()
+        # SQLite has one writer at a time. Queueing this process's writers here
+        # rather than in SQLite's busy handler (which polls with sleeps) keeps
+        # latency low and pool connections free for readers. PostgreSQL locks rows.
+        self._write_gate: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
+        """Connect lazily to ``url``; the schema must already be migrated."""
+        return cls(make_engine(url), clock)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+
+    # --- messages ---------------------------------------------------------------
+
+    async def append(self, draft: MessageDraft) -> tuple[Message, bool]:
+        with _translate_errors():
+            async with self._write_gate:
+                try:
+                    return await self._append_once(draft)
+                except sa_exc.IntegrityError:
+                    # A concurrent append with the same nonce committed between our
+                    # lookup and our insert. Our transaction, and the id it took, were
+                    # rolled back; the winner's message is the answer.
+                    existing = await self._find_by_nonce(draft)
+                    if existing is None:
+                        raise
+                    return existing, False
+
+    async def _append_once(self, draft: MessageDraft) -> tuple[Message, bool]:
+        async with self._writer.begin() as conn:
+            existing = await _select_by_nonce(conn, draft)
+            if existing is not None:
+                return existing, False
+            message_id = await _take_next_id(conn, draft.party_id)
+            message = Message(id=message_id, **dataclasses.asdict(draft))
+            await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
+            return message, True
+
+    async def _find_by_nonce(self, draft: MessageDraft) -> Message | None:
+        async with self._engine.connect() as conn:
+            return await _select_by_nonce(conn, draft)
+
+    async def after(self, party_id: str, after_id: int, limit: int) -> list[Message]:
+        query = (
+            sa.select(messages)
+            .where(messages.c.party_id == party_id, messages.c.id > after_id)
+            .order_by(messages.c.id.asc())
+        )
+        return await self._select_messages(query, limit)
+
+    async def before(self, party_id: str, before_id: int | None, limit: int) -> list[Message]:
+        query = sa.select(messages).where(messages.c.party_id == party_id).order_by(messages.c.id.desc())
+        if before_id is not None:
+            query = query.where(messages.c.id < before_id)
+        return await self._select_messages(query, limit)
+
+    async def _select_messages(self, query: sa.Select[Any], limit: int) -> list[Message]:
+        # A non-positive LIMIT means "no limit" to SQLite and an error to PostgreSQL.
+        if limit <= 0:
+            return []
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                rows = await conn.execute(query.limit(limit))
+                return [_message_from_row(row) for row in rows]
+
+    # --- parties ----------------------------------------------------------------
+
+    async def record_party(self, party: Party) -> None:
+        row = _party_row(party, self._clock.now_ms())
+        insert = _dialect_insert(self._engine)(parties).values(row)
+        # The definition never changes after creation; last_message_id belongs to append.
+        changing = ("title", "settings", "playback", "ended", "updated_at_ms")
+        upsert = insert.on_conflict_do_update(
+            index_elements=[parties.c.id], set_={name: insert.excluded[name] for name in changing}
+        )
+        with _translate_errors():
+            async with self._write_gate:
+                try:
+                    async with self._writer.begin() as conn:
+                        await conn.execute(upsert)
+                except sa_exc.IntegrityError as exc:
+                    # The only constraint a valid party can break: its tenant's foreign key.
+                    raise not_found(f"tenant {party.tenant_id!r} not found") from exc
+
+    async def load_party(self, party_id: str) -> Party | None:
+        query = sa.select(parties).where(parties.c.id == party_id)
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _party_from_row(row)
+
+    # --- tenants ----------------------------------------------------------------
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        query = sa.select(tenants).where(tenants.c.id == tenant_id)
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(query)).one_or_none()
+        return None if row is None else Tenant(**row._asdict())
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        with _translate_errors():
+            async with self._write_gate:
+                try:
+                    async with self._writer.begin() as conn:
+                        await conn.execute(sa.insert(tenants).values(dataclasses.asdict(tenant)))
+                except sa_exc.IntegrityError as exc:
+                    raise SyncError(Code.CONFLICT, f"tenant {tenant.id!r} already exists") from exc
+
+
+# --- statements and rows --------------------------------------------------------
+
+
+async def _select_by_nonce(conn: AsyncConnection, draft: MessageDraft) -> Message | None:
+    query = sa.select(messages).where(
+        messages.c.party_id == draft.party_id,
+        messages.c.user_id == draft.user_id,
+        messages.c.nonce == draft.nonce,
+    )
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else _message_from_row(row)
+
+
+async def _take_next_id(conn: AsyncConnection, party_id: str) -> int:
+    """Bump the party's counter and return it; the row stays locked until commit."""
+    bump = (
+        sa.update(parties)
+        .where(parties.c.id == party_id)
+        .values(last_message_id=parties.c.last_message_id + 1)
+        .returning(parties.c.last_message_id)
+    )
+    message_id = (await conn.execute(bump)).scalar_one_or_none()
+    if message_id is None:
+        raise not_found(f"party {party_id!r} not found")
+    return int(message_id)
+
+
+def _message_from_row(row: sa.Row[Any]) -> Message:
+    return Message(**row._asdict())
+
+
+def _dialect_insert(engine: AsyncEngine) -> Any:
+    # Both dialects spell the upsert ON CONFLICT ... DO UPDATE, via their own insert().
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def _party_row(party: Party, now_ms: int) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "tenant_id": party.tenant_id,
+        "title": party.title,
+        "created_at_ms": party.created_at_ms,
+        "created_by": party.created_by,
+        "settings": settings_to_data(party.settings),
+        "playback": playback_to_data(party.playback),
+        "ended": party.ended,
+        "updated_at_ms": now_ms,
+    }
+
+
+def _party_from_row(row: sa.Row[Any]) -> Party:
+    return party_from_data(
+        {
+            "id": row.id,
+            "tenant_id": row.tenant_id,
+            "title": row.title,
+            "created_at_ms": row.created_at_ms,
+            "created_by": row.created_by,
+            "settings": row.settings,
+            "playback": row.playback,
+            "ended": row.ended,
+            # Live state (members, versions, waits) is the PartyStore's, not recorded
+            # here: a loaded party starts a fresh history.
+            "version": 0,
+            "wait_epoch": 0,
+            "empty_since_ms": None,
+        }
+    )

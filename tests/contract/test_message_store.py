@@ -1,0 +1,340 @@
+"""The MessageStore contract, run against SQLite and PostgreSQL (fixtures in conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import AsyncIterator
+
+import pytest
+
+from socialsync.adapters.store_sql import SqlStore, upgrade_database
+from socialsync.domain.chat import Message, MessageDraft, Tenant
+from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.model import (
+    ControlMode,
+    Media,
+    MediaKind,
+    Member,
+    Party,
+    Playback,
+    Role,
+    RoomType,
+    Settings,
+    Status,
+)
+
+TENANT = Tenant(id="t1", name="Acme TV", secret="s3cret", allow_guests=True, created_at_ms=1_700_000_000_000)
+
+
+def make_party(party_id: str = "p1", **changes: object) -> Party:
+    party = Party(
+        id=party_id,
+        tenant_id=TENANT.id,
+        title="Movie night",
+        created_at_ms=1_700_000_000_500,
+        created_by="u-host",
+        settings=Settings(control=ControlMode.HOSTS, max_members=12),
+        playback=Playback(
+            media=Media(url="https://cdn.example/film.m3u8", title="Film", duration_s=5400.0),
+            status=Status.PAUSED,
+            position_s=12.5,
+            at_ms=1_700_000_001_000,
+            seq=3,
+            by="u-host",
+        ),
+    )
+    return dataclasses.replace(party, **changes)  # type: ignore[arg-type]
+
+
+def make_draft(nonce: str, *, party_id: str = "p1", user_id: str = "u1", **changes: object) -> MessageDraft:
+    draft = MessageDraft(
+        party_id=party_id,
+        user_id=user_id,
+        user_name=f"name of {user_id}",
+        text=f"hello {nonce}",
+        ts_ms=1_700_000_002_000,
+        nonce=nonce,
+    )
+    return dataclasses.replace(draft, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(message_store: SqlStore) -> AsyncIterator[SqlStore]:
+    """The store under test, holding TENANT and an empty party "p1"."""
+    await message_store.add_tenant(TENANT)
+    await message_store.record_party(make_party("p1"))
+    yield message_store
+
+
+async def append_all(store: SqlStore, drafts: list[MessageDraft]) -> list[Message]:
+    return [message for message, _ in await asyncio.gather(*(store.append(d) for d in drafts))]
+
+
+def ids(messages: list[Message]) -> list[int]:
+    return [m.id for m in messages]
+
+
+# --- health -----------------------------------------------------------------------
+
+
+async def test_ping_succeeds(store: SqlStore) -> None:
+    await store.ping()
+
+
+async def test_ping_reports_an_unreachable_database_as_unavailable(unreachable_url: str) -> None:
+    store = await SqlStore.open(unreachable_url)
+    try:
+        with pytest.raises(SyncError) as caught:
+            await store.ping()
+    finally:
+        await store.close()
+    assert caught.value.code is Code.UNAVAILABLE
+    await settle_aiosqlite_threads()
+
+
+async def settle_aiosqlite_threads(timeout_s: float = 5.0) -> None:
+    """Wait for aiosqlite worker threads to end.
+
+    aiosqlite (0.22) stops the worker thread of a connection that failed to open
+    without awaiting it; if the event loop closes first, the thread's late reply
+    raises in the thread and (with filterwarnings=error) fails whichever test runs next.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while any(t.name.endswith("(_connection_worker_thread)") for t in threading.enumerate()):
+        assert asyncio.get_running_loop().time() < deadline, "aiosqlite worker thread did not stop"
+        await asyncio.sleep(0.01)
+
+
+# --- append -----------------------------------------------------------------------
+
+
+async def test_append_stores_every_field_and_numbers_from_one(store: SqlStore) -> None:
+    draft = make_draft("n1", text="héllo 👋 <b>", media_time_s=61.25, reply_to=None)
+    message, created = await store.append(draft)
+
+    assert created is True
+    assert message == Message(id=1, **dataclasses.asdict(draft))
+    reply, _ = await store.append(make_draft("n2", reply_to=1, media_time_s=None))
+    assert reply.id == 2
+    assert await store.after("p1", 0, 10) == [message, reply]
+
+
+async def test_concurrent_appends_get_ids_one_to_n_without_gaps(store: SqlStore) -> None:
+    drafts = [make_draft(f"n{i}", user_id=f"u{i % 7}") for i in range(50)]
+
+    messages = await append_all(store, drafts)
+
+    assert sorted(ids(messages)) == list(range(1, 51))
+    stored = await store.after("p1", 0, 100)
+    assert ids(stored) == list(range(1, 51))
+    # Each draft got its own id, and the stored row is the one that was returned.
+    assert {m.nonce: m for m in stored} == {m.nonce: m for m in messages}
+
+
+async def test_appends_from_two_nodes_share_one_gapless_sequence(store: SqlStore, database_url: str) -> None:
+    other_node = await SqlStore.open(database_url)
+    try:
+        drafts = [make_draft(f"n{i}") for i in range(40)]
+        results = await asyncio.gather(
+            *((store if i % 2 else other_node).append(d) for i, d in enumerate(drafts))
+        )
+    finally:
+        await other_node.close()
+
+    assert sorted(message.id for message, _ in results) == list(range(1, 41))
+
+
+async def test_each_party_counts_its_own_ids(store: SqlStore) -> None:
+    await store.record_party(make_party("p2"))
+
+    await append_all(store, [make_draft(f"n{i}", party_id=f"p{1 + i % 2}") for i in range(10)])
+
+    assert ids(await store.after("p1", 0, 100)) == [1, 2, 3, 4, 5]
+    assert ids(await store.after("p2", 0, 100)) == [1, 2, 3, 4, 5]
+
+
+async def test_append_to_unknown_party_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(SyncError) as caught:
+        await store.append(make_draft("n1", party_id="nope"))
+
+    assert caught.value.code is Code.NOT_FOUND
+
+
+# --- idempotency ---------------------------------------------------------------------
+
+
+async def test_retry_with_the_same_nonce_returns_the_stored_message(store: SqlStore) -> None:
+    first, created = await store.append(make_draft("n1"))
+    # A retry carries the same nonce; whatever else it says, the first one stands.
+    again, created_again = await store.append(make_draft("n1", text="edited", ts_ms=9))
+
+    assert (created, created_again) == (True, False)
+    assert again == first
+    nxt, _ = await store.append(make_draft("n2"))
+    assert nxt.id == 2
+    assert ids(await store.after("p1", 0, 10)) == [1, 2]
+
+
+async def test_concurrent_duplicates_store_one_message(store: SqlStore) -> None:
+    results = await asyncio.gather(*(store.append(make_draft("dup")) for _ in range(10)))
+
+    assert [created for _, created in results].count(True) == 1
+    assert {message for message, _ in results} == {results[0][0]}
+    assert results[0][0].id == 1
+    # The losers' ids were rolled back with them: the sequence goes on without a gap.
+    nxt, _ = await store.append(make_draft("after"))
+    assert nxt.id == 2
+    assert ids(await store.after("p1", 0, 10)) == [1, 2]
+
+
+async def test_a_nonce_is_scoped_to_its_user_and_party(store: SqlStore) -> None:
+    await store.record_party(make_party("p2"))
+
+    results = await asyncio.gather(
+        store.append(make_draft("same", user_id="u1")),
+        store.append(make_draft("same", user_id="u2")),
+        store.append(make_draft("same", user_id="u1", party_id="p2")),
+    )
+
+    assert [created for _, created in results] == [True, True, True]
+    assert len(await store.after("p1", 0, 10)) == 2
+    assert len(await store.after("p2", 0, 10)) == 1
+
+
+# --- history -----------------------------------------------------------------------
+
+
+async def test_after_pages_forward_oldest_first(store: SqlStore) -> None:
+    for i in range(7):
+        await store.append(make_draft(f"n{i}"))
+
+    assert ids(await store.after("p1", 0, 3)) == [1, 2, 3]
+    assert ids(await store.after("p1", 3, 3)) == [4, 5, 6]
+    assert ids(await store.after("p1", 6, 3)) == [7]
+    assert await store.after("p1", 7, 3) == []
+    assert await store.after("p1", 0, 0) == []
+    assert await store.after("other", 0, 3) == []
+
+
+async def test_before_pages_backward_newest_first(store: SqlStore) -> None:
+    for i in range(7):
+        await store.append(make_draft(f"n{i}"))
+
+    assert ids(await store.before("p1", None, 3)) == [7, 6, 5]
+    assert ids(await store.before("p1", 5, 3)) == [4, 3, 2]
+    assert ids(await store.before("p1", 2, 3)) == [1]
+    assert await store.before("p1", 1, 3) == []
+    assert ids(await store.before("p1", None, 100)) == [7, 6, 5, 4, 3, 2, 1]
+    assert await store.before("p1", None, 0) == []
+    assert await store.before("other", None, 3) == []
+
+
+async def test_history_stays_within_its_party(store: SqlStore) -> None:
+    await store.record_party(make_party("p2"))
+    await store.append(make_draft("a", party_id="p1"))
+    await store.append(make_draft("b", party_id="p2"))
+
+    assert [m.nonce for m in await store.after("p1", 0, 10)] == ["a"]
+    assert [m.nonce for m in await store.before("p2", None, 10)] == ["b"]
+
+
+# --- parties -----------------------------------------------------------------------
+
+
+async def test_record_then_load_round_trips_the_party(store: SqlStore) -> None:
+    party = make_party(
+        "p2",
+        settings=Settings(type=RoomType.LIVE_ROOM, control=ControlMode.EVERYONE, wait_for_buffering=False),
+        playback=Playback(media=Media(url="https://cdn.example/live.m3u8", kind=MediaKind.LIVE)),
+    )
+    await store.record_party(party)
+
+    assert await store.load_party("p2") == party
+
+
+async def test_load_party_leaves_out_live_state(store: SqlStore) -> None:
+    member = Member(user_id="u1", name="Ann", role=Role.HOST, joined_at_ms=1, sessions=frozenset({"s1"}))
+    await store.record_party(make_party("p2", members={"u1": member}, version=9, wait_epoch=4))
+
+    loaded = await store.load_party("p2")
+
+    assert loaded == make_party("p2")
+    assert loaded is not None and loaded.members == {} and loaded.version == 0
+
+
+async def test_record_party_updates_playback_and_end(store: SqlStore) -> None:
+    original = make_party("p1")
+    playing = dataclasses.replace(
+        original.playback, status=Status.PLAYING, position_s=99.0, rate=1.25, at_ms=1_700_000_009_000, seq=4
+    )
+    updated = dataclasses.replace(original, title="Late show", playback=playing, ended="host_ended")
+
+    await store.record_party(updated)
+
+    assert await store.load_party("p1") == updated
+
+
+async def test_record_party_keeps_the_message_counter(store: SqlStore) -> None:
+    await store.append(make_draft("n1"))
+    await store.record_party(make_party("p1", title="Renamed"))
+
+    message, _ = await store.append(make_draft("n2"))
+
+    assert message.id == 2
+
+
+async def test_load_unknown_party_is_none(store: SqlStore) -> None:
+    assert await store.load_party("nope") is None
+
+
+async def test_record_party_of_unknown_tenant_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(SyncError) as caught:
+        await store.record_party(make_party("p2", tenant_id="nope"))
+
+    assert caught.value.code is Code.NOT_FOUND
+
+
+# --- tenants -----------------------------------------------------------------------
+
+
+async def test_tenant_round_trips(store: SqlStore) -> None:
+    closed = Tenant(id="t2", name="Closed TV", secret="x", allow_guests=False, created_at_ms=5)
+    await store.add_tenant(closed)
+
+    assert await store.get_tenant("t1") == TENANT
+    assert await store.get_tenant("t2") == closed
+    assert await store.get_tenant("nope") is None
+
+
+async def test_adding_a_taken_tenant_id_is_a_conflict(store: SqlStore) -> None:
+    with pytest.raises(SyncError) as caught:
+        await store.add_tenant(dataclasses.replace(TENANT, name="Impostor"))
+
+    assert caught.value.code is Code.CONFLICT
+    assert await store.get_tenant("t1") == TENANT
+
+
+# --- migrations --------------------------------------------------------------------
+
+
+async def test_upgrading_again_changes_nothing(store: SqlStore, database_url: str) -> None:
+    message, _ = await store.append(make_draft("n1"))
+
+    await upgrade_database(database_url)
+    await upgrade_database(database_url)
+
+    assert await store.after("p1", 0, 10) == [message]
+    assert await store.load_party("p1") == make_party("p1")
+
+
+async def test_concurrent_upgrades_of_a_fresh_database_both_succeed(database_url: str) -> None:
+    await asyncio.gather(upgrade_database(database_url), upgrade_database(database_url))
+
+    store = await SqlStore.open(database_url)
+    try:
+        await store.add_tenant(TENANT)
+        assert await store.get_tenant("t1") == TENANT
+    finally:
+        await store.close()

@@ -1,0 +1,53 @@
+"""Fixtures: a real server per test, and real Socket.IO clients for it."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, Awaitable, Callable
+
+import pytest
+from support import VIDEO, Server, running_server
+
+from socialsync.client import SocialSyncClient
+
+@pytest.fixture
+async def server(tmp_path) -> AsyncIterator[Server]:
+    async with running_server(tmp_path) as s:
+        yield s
+
+
+ClientFactory = Callable[..., Awaitable[SocialSyncClient]]
+
+
+@pytest.fixture
+async def connect(server: Server) -> AsyncIterator[ClientFactory]:
+    """connect(name) -> a connected guest client with its clock synced; closed after the test."""
+    clients: list[SocialSyncClient] = []
+
+    async def make(name: str = "Guest", **kwargs) -> SocialSyncClient:
+        kwargs.setdefault("guest", name)
+        client = SocialSyncClient(server.url, **kwargs)
+        clients.append(client)
+        await client.connect()
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def party(connect: ClientFactory):
+    """make(n, settings=None) -> (party id, [host, member, ...]) all joined."""
+
+    async def make(n: int, settings: dict | None = None) -> tuple[str, list[SocialSyncClient]]:
+        host = await connect("Host")
+        created = await host.create_party("Movie night", VIDEO, settings)
+        await host.join(created["id"])
+        members = [host]
+        for i in range(1, n):
+            member = await connect(f"Member {i}")
+            await member.join(created["id"])
+            members.append(member)
+        return created["id"], members
+
+    return make
