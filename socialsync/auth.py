@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 
@@ -23,9 +24,7 @@ def unauthorized(message: str) -> SyncError:
     return SyncError(Code.UNAUTHORIZED, message)
 
 
-def issue_token(
-    tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s: int, now_s: int
-) -> str:
+def issue_token(tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s: int, now_s: int) -> str:
     claims = {"sub": user_id, "name": name, "roles": roles, "iat": now_s, "exp": now_s + ttl_s}
     return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 
@@ -113,8 +112,14 @@ class Authenticator:
         tenant = await self._tenant(user.tenant_id)
         if tenant is None:
             raise unauthorized("unknown tenant")
-        claims = {"sub": user.id, "name": user.name, "roles": ["viewer"], "guest": True,
-                  "iat": now_s, "exp": now_s + GUEST_TOKEN_TTL_S}
+        claims = {
+            "sub": user.id,
+            "name": user.name,
+            "roles": ["viewer"],
+            "guest": True,
+            "iat": now_s,
+            "exp": now_s + GUEST_TOKEN_TTL_S,
+        }
         return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 
     async def _guest(self, name: Any, tenant_id: Any) -> User:

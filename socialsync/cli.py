@@ -7,7 +7,8 @@ import asyncio
 import re
 import secrets
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -46,8 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--tenant", required=True)
     token.add_argument("--user", required=True)
     token.add_argument("--name", required=True)
-    token.add_argument("--role", action="append", choices=["viewer", "moderator", "admin"],
-                       help="repeat for several roles (default viewer)")
+    token.add_argument(
+        "--role",
+        action="append",
+        choices=["viewer", "moderator", "admin"],
+        help="repeat for several roles (default viewer)",
+    )
     token.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
     _common(token)
     return parser
@@ -65,8 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from .app import create_app
 
-        web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                    access_log=None, shutdown_timeout=5)
+        web.run_app(
+            create_app(config),
+            host=config.host,
+            port=config.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=5,
+        )
         return 0
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))

@@ -21,7 +21,8 @@ import itertools
 import secrets
 import time
 from collections import defaultdict
-from typing import Any, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import socketio
 
@@ -147,20 +148,22 @@ class SocialSyncClient:
             await asyncio.sleep(delay + secrets.randbelow(250) / 1000)
             try:
                 await self._connect_once(self.urls[next(self._url_index)])
-            except (SocialSyncError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, SocialSyncError, OSError):
                 delay = min(delay * 2, 5.0)
                 continue
             try:
                 await self.sync_clock(4)
                 for party in list(self._joined):
                     await self.join(party, since=self.last_message_id.get(party, 0))
-            except (SocialSyncError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, SocialSyncError, OSError):
                 continue
             await self._dispatch("reconnected", {"parties": sorted(self._joined)})
             return
 
     # ------------------------------------------------------------------ requests
-    async def request(self, event: str, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
+    async def request(
+        self, event: str, payload: dict[str, Any], timeout_s: float | None = None
+    ) -> dict[str, Any]:
         """Send an event and wait for its answer; raises SocialSyncError if not ok."""
         try:
             answer = await self.sio.call(event, payload, timeout=timeout_s or self.request_timeout_s)
@@ -234,11 +237,18 @@ class SocialSyncClient:
         self._apply_playback(answer["playback"])
         return answer["playback"]
 
-    async def report_status(self, party: str, position: float, playing: bool, buffering: bool = False) -> None:
+    async def report_status(
+        self, party: str, position: float, playing: bool, buffering: bool = False
+    ) -> None:
         await self.request(
             "playback.status",
-            {"party": party, "position": position, "playing": playing, "buffering": buffering,
-             "at": int(self.server_now_ms())},
+            {
+                "party": party,
+                "position": position,
+                "playing": playing,
+                "buffering": buffering,
+                "at": int(self.server_now_ms()),
+            },
         )
 
     async def send_chat(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from .domain.party import Rules
 
@@ -80,5 +81,3 @@ def _convert(type_name: Any, raw: str, name: str) -> Any:
     except ValueError:
         raise SystemExit(f"SOCIALSYNC_{name.upper()}: cannot read {raw!r} as {kind}") from None
     return raw
-
-

@@ -7,8 +7,9 @@ the shared contract suites in tests/contract.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 from .domain.chat import Message, MessageDraft, Tenant
 from .domain.model import Party

@@ -28,6 +28,7 @@ from .domain.playback import position_at
 from .domain.ratelimit import Limit, TokenBucket
 from .domain.reactions import DEFAULT_EMOJI, ReactionWindow
 from .ports import Broker, Clock, Envelope, MessageStore, ModerationContext, Moderator, PartyStore
+from .recorder import PartyRecorder
 
 log = logging.getLogger("socialsync.service")
 
@@ -123,6 +124,7 @@ class PartyService:
         self.machine = machine
         self.limits = limits
         self.public_url = public_url
+        self.recorder = PartyRecorder(messages)
         self.local: LocalDelivery | None = None
         self.timers: Timers | None = None
         self.observer: Observer | None = None
@@ -164,7 +166,9 @@ class PartyService:
     # ------------------------------------------------------------------ parties
     async def create(self, user: User, title: str, media: Media, settings: Settings) -> Party:
         party_id = secrets.token_urlsafe(12)  # 96 random bits: the invite is the secret
-        transition = create_party(party_id, user, title, media, settings, self.clock.now_ms(), self.machine.rules)
+        transition = create_party(
+            party_id, user, title, media, settings, self.clock.now_ms(), self.machine.rules
+        )
         await self.messages.record_party(transition.party)
         await self.parties.create(transition.party)
         await self._perform(transition)
@@ -223,7 +227,13 @@ class PartyService:
 
     # ------------------------------------------------------------------ chat and reactions
     async def send_chat(
-        self, session: str, party_id: str, text: str, nonce: str, reply_to: int | None, media_time: float | None
+        self,
+        session: str,
+        party_id: str,
+        text: str,
+        nonce: str,
+        reply_to: int | None,
+        media_time: float | None,
     ) -> Message:
         user = self.user_of(session)
         party = await self._joined_party(session, party_id)
@@ -276,7 +286,11 @@ class PartyService:
         await asyncio.sleep(self.limits.reaction_window_ms / 1000)
         if self._reactions.get(party_id) is window:
             del self._reactions[party_id]
-        payload = {"party": party_id, "counts": dict(window.counts), "window_ms": self.limits.reaction_window_ms}
+        payload = {
+            "party": party_id,
+            "counts": dict(window.counts),
+            "window_ms": self.limits.reaction_window_ms,
+        }
         try:
             await self._publish(party_id, "reaction.burst", payload)
         except SyncError as exc:
@@ -289,6 +303,7 @@ class PartyService:
         pending = list(self._flushes)
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        await self.recorder.close()
 
     # ------------------------------------------------------------------ broker side
     async def on_envelope(self, envelope: Envelope) -> None:
@@ -325,14 +340,20 @@ class PartyService:
                     record = True
                     await self._publish(party.id, "playback.state", wire.playback_out(party.id, playback))
                 case e.MemberJoined(member=member):
-                    await self._publish(party.id, "member.joined", {"party": party.id, "member": wire.member_out(member)})
+                    await self._publish(
+                        party.id, "member.joined", {"party": party.id, "member": wire.member_out(member)}
+                    )
                 case e.MemberLeft(user_id=user_id):
                     await self._publish(party.id, "member.left", {"party": party.id, "user": user_id})
                 case e.MemberUpdated(member=member):
-                    await self._publish(party.id, "member.updated", {"party": party.id, "member": wire.member_out(member)})
+                    await self._publish(
+                        party.id, "member.updated", {"party": party.id, "member": wire.member_out(member)}
+                    )
                 case e.PartyUpdated(party=updated):
                     record = True
-                    await self._publish(party.id, "party.updated", {"party": wire.party_out(updated, self.public_url)})
+                    await self._publish(
+                        party.id, "party.updated", {"party": wire.party_out(updated, self.public_url)}
+                    )
                 case e.PartyEnded(reason=reason):
                     record = True
                     await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
@@ -343,7 +364,7 @@ class PartyService:
                     if self.observer is not None:
                         self.observer.drift(drift)
         if record:
-            await self.messages.record_party(party)
+            self.recorder.record(party)
         if party.ended is not None:
             await self.parties.delete(party.id)
 
@@ -423,5 +444,7 @@ def _revived(recorded: Party, now_ms: int) -> Party:
     """A party brought back after a restart: nobody in it yet, paused where it was."""
     playback = recorded.playback
     if playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
-        playback = replace(playback, status=Status.PAUSED, position_s=position_at(playback, now_ms), at_ms=now_ms)
+        playback = replace(
+            playback, status=Status.PAUSED, position_s=position_at(playback, now_ms), at_ms=now_ms
+        )
     return replace(recorded, members={}, playback=playback, empty_since_ms=now_ms)

@@ -81,7 +81,9 @@ class MediaIn(_In):
     duration: Annotated[float, Field(gt=0, le=1e7)] | None = None
 
     def to_domain(self) -> Media:
-        return Media(url=self.url, kind=MediaKind(self.kind), title=self.title or None, duration_s=self.duration)
+        return Media(
+            url=self.url, kind=MediaKind(self.kind), title=self.title or None, duration_s=self.duration
+        )
 
 
 class SettingsIn(_In):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 

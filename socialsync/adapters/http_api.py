@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -107,7 +108,9 @@ class HttpApi:
         user = await self._user(request)
         m = wire.parse(wire.PartyCreate, await self._json(request))
         party = await self.service.create(user, m.title, m.media.to_domain(), m.settings.to_domain())
-        return web.json_response({"ok": True, "party": wire.party_out(party, self.service.public_url)}, status=201)
+        return web.json_response(
+            {"ok": True, "party": wire.party_out(party, self.service.public_url)}, status=201
+        )
 
     async def list_parties(self, request: web.Request) -> web.Response:
         user = await self._user(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -24,16 +24,19 @@ class Metrics:
         Gauge("socialsync_members", "Members of the parties live on this node", registry=r).set_function(
             members
         )
-        self.events = Counter(
-            "socialsync_events", "Client events received", ["event", "outcome"], registry=r
-        )
+        self.events = Counter("socialsync_events", "Client events received", ["event", "outcome"], registry=r)
         self.ack_seconds = Histogram(
-            "socialsync_ack_seconds", "Time from receiving an event to answering it", ["event"],
-            buckets=_ACK_BUCKETS, registry=r,
+            "socialsync_ack_seconds",
+            "Time from receiving an event to answering it",
+            ["event"],
+            buckets=_ACK_BUCKETS,
+            registry=r,
         )
         self.drift_seconds = Histogram(
-            "socialsync_drift_seconds", "Members' reported distance from the party position",
-            buckets=_DRIFT_BUCKETS, registry=r,
+            "socialsync_drift_seconds",
+            "Members' reported distance from the party position",
+            buckets=_DRIFT_BUCKETS,
+            registry=r,
         )
         self.messages = Counter("socialsync_messages", "Messages published", ["kind"], registry=r)
         self.connects = Counter("socialsync_connects", "Connection attempts", ["outcome"], registry=r)

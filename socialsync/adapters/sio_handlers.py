@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import socketio
 
@@ -210,7 +211,11 @@ class SocketGateway:
             sid,
             m.party,
             c.ReportStatus(
-                self.service.user_of(sid).id, m.position, m.playing, m.buffering, m.at if m.at else received_ms
+                self.service.user_of(sid).id,
+                m.position,
+                m.playing,
+                m.buffering,
+                m.at if m.at else received_ms,
             ),
         )
         return {"ok": True, "seq": party.playback.seq}

@@ -93,6 +93,4 @@ class Tick:
     key: str
 
 
-Command = (
-    Join | Leave | Disconnect | Evict | Control | ReportStatus | SetRole | UpdateSettings | End | Tick
-)
+Command = Join | Leave | Disconnect | Evict | Control | ReportStatus | SetRole | UpdateSettings | End | Tick

@@ -45,8 +45,6 @@ class TimerRequested:
     due_ms: int
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class DriftMeasured:
     """A member's report was this far off (seconds, + ahead). For statistics, not state."""

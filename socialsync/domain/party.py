@@ -7,8 +7,8 @@ as events, which the service performs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from . import commands as c
 from . import events as e
@@ -192,7 +192,9 @@ class PartyMachine:
             else:
                 # Back within the grace period: same member, same role; whatever it
                 # was buffering before the drop it will report afresh.
-                back = replace(member, sessions=frozenset({cmd.session}), disconnected_at_ms=None, buffering=False)
+                back = replace(
+                    member, sessions=frozenset({cmd.session}), disconnected_at_ms=None, buffering=False
+                )
                 ch.put_member(back, announce=member.buffering)
             return
         if len(ch.members) >= ch.party.settings.max_members and not cmd.user.is_staff:
@@ -468,4 +470,4 @@ def _grace_key(member: Member) -> str:
     return f"grace:{member.user_id}:{member.disconnected_at_ms}"
 
 
-__all__ = ["PartyMachine", "Rules", "Transition", "create_party", "SyncError"]
+__all__ = ["PartyMachine", "Rules", "SyncError", "Transition", "create_party"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from support import VIDEO, Server, running_server
 
 from socialsync.client import SocialSyncClient
+
 
 @pytest.fixture
 async def server(tmp_path) -> AsyncIterator[Server]:

@@ -7,13 +7,12 @@ import time
 
 import jwt
 import pytest
+from support import VIDEO, running_server
 
 from socialsync.app import STORE
 from socialsync.auth import issue_token
 from socialsync.client import SocialSyncClient, SocialSyncError
 from socialsync.domain.chat import Tenant
-
-from support import VIDEO, running_server
 
 LONG = "x" * 501
 
@@ -31,8 +30,16 @@ TABLE = [
     ("party.create", lambda p: {"title": "t" * 201, "media": VIDEO}, "too_large"),
     ("party.create", lambda p: {"title": "x", "media": {"url": "javascript:alert(1)"}}, "bad_request"),
     ("party.create", lambda p: {"title": "x", "media": {"url": "https://a/" + "b" * 3000}}, "too_large"),
-    ("party.create", lambda p: {"title": "x", "media": {"url": "https://a/b", "kind": "radio"}}, "bad_request"),
-    ("party.create", lambda p: {"title": "x", "media": VIDEO, "settings": {"max_members": 5000}}, "bad_request"),
+    (
+        "party.create",
+        lambda p: {"title": "x", "media": {"url": "https://a/b", "kind": "radio"}},
+        "bad_request",
+    ),
+    (
+        "party.create",
+        lambda p: {"title": "x", "media": VIDEO, "settings": {"max_members": 5000}},
+        "bad_request",
+    ),
     ("playback.control", lambda p: {"party": p, "action": "seek", "position": float("nan")}, "bad_request"),
     ("playback.control", lambda p: {"party": p, "action": "seek", "position": float("inf")}, "bad_request"),
     ("playback.control", lambda p: {"party": p, "action": "seek", "position": -1}, "bad_request"),
@@ -44,7 +51,11 @@ TABLE = [
     ("playback.control", lambda p: {"party": p, "action": "rate", "rate": 0.1}, "bad_request"),
     ("playback.control", lambda p: {"party": p, "action": "explode"}, "bad_request"),
     ("playback.control", lambda p: {"party": p, "action": "load"}, "bad_request"),
-    ("playback.status", lambda p: {"party": p, "position": 1.0, "playing": "yes", "buffering": False}, "bad_request"),
+    (
+        "playback.status",
+        lambda p: {"party": p, "position": 1.0, "playing": "yes", "buffering": False},
+        "bad_request",
+    ),
     ("chat.send", lambda p: {"party": p}, "bad_request"),
     ("chat.send", lambda p: {"party": p, "text": "   ", "nonce": "a"}, "bad_request"),
     ("chat.send", lambda p: {"party": p, "text": LONG, "nonce": "a"}, "too_large"),
@@ -65,7 +76,9 @@ async def assert_room_still_works(party_id: str, host: SocialSyncClient, other: 
     assert other.connected and host.connected
 
 
-@pytest.mark.parametrize(("event", "payload", "code"), TABLE, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(TABLE)])
+@pytest.mark.parametrize(
+    ("event", "payload", "code"), TABLE, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(TABLE)]
+)
 async def test_bad_input_gets_its_code_and_the_room_carries_on(party, event, payload, code):
     party_id, (host, other, attacker) = await party(3)
     with pytest.raises(SocialSyncError) as err:
@@ -112,8 +125,10 @@ async def test_flooding_chat_is_rate_limited_with_a_retry_hint(tmp_path):
             await a.join(created["id"])
             await b.join(created["id"])
             results = await asyncio.gather(
-                *(a.request("chat.send", {"party": created["id"], "text": f"spam {i}", "nonce": str(i)})
-                  for i in range(20)),
+                *(
+                    a.request("chat.send", {"party": created["id"], "text": f"spam {i}", "nonce": str(i)})
+                    for i in range(20)
+                ),
                 return_exceptions=True,
             )
             refused = [r for r in results if isinstance(r, SocialSyncError)]
@@ -138,6 +153,7 @@ async def test_flooding_events_is_rate_limited_per_socket(party):
 
 
 # ------------------------------------------------------------------------ tokens
+
 
 async def _acme(server) -> Tenant:
     tenant = Tenant("acme", "Acme TV", "acme-secret-" + "k" * 20, False, int(time.time() * 1000))
@@ -165,7 +181,13 @@ async def test_a_valid_token_connects_with_its_roles(server):
     client = SocialSyncClient(server.url, token=token)
     await client.connect()
     try:
-        assert client.user == {"id": "mod-1", "name": "Mo", "roles": ["moderator"], "guest": False, "tenant": "acme"}
+        assert client.user == {
+            "id": "mod-1",
+            "name": "Mo",
+            "roles": ["moderator"],
+            "guest": False,
+            "tenant": "acme",
+        }
     finally:
         await client.close()
 
@@ -174,19 +196,38 @@ async def test_a_valid_token_connects_with_its_roles(server):
     "make_token",
     [
         lambda t: _token(t, exp=int(time.time()) - 10),  # expired
-        lambda t: jwt.encode({"sub": "u1", "exp": int(time.time()) + 60}, "forged-" + "k" * 32, algorithm="HS256",
-                             headers={"kid": t.id}),  # wrong signature
-        lambda t: jwt.encode({"sub": "u1", "exp": int(time.time()) + 60}, t.secret, algorithm="HS256",
-                             headers={"kid": "unknown-tenant"}),
+        lambda t: jwt.encode(
+            {"sub": "u1", "exp": int(time.time()) + 60},
+            "forged-" + "k" * 32,
+            algorithm="HS256",
+            headers={"kid": t.id},
+        ),  # wrong signature
+        lambda t: jwt.encode(
+            {"sub": "u1", "exp": int(time.time()) + 60},
+            t.secret,
+            algorithm="HS256",
+            headers={"kid": "unknown-tenant"},
+        ),
         lambda t: jwt.encode({"sub": "u1"}, t.secret, algorithm="HS256", headers={"kid": t.id}),  # no exp
         lambda t: _token(t, roles=["emperor"]),
         lambda t: _token(t, sub=""),
         lambda t: "not.a.token",
         lambda t: "x" * 10_000,
-        lambda t: jwt.encode({"sub": "u1", "exp": int(time.time()) + 60}, None, algorithm="none",
-                             headers={"kid": t.id}),  # alg none
+        lambda t: jwt.encode(
+            {"sub": "u1", "exp": int(time.time()) + 60}, None, algorithm="none", headers={"kid": t.id}
+        ),  # alg none
     ],
-    ids=["expired", "forged", "unknown-tenant", "no-exp", "bad-role", "empty-sub", "malformed", "huge", "alg-none"],
+    ids=[
+        "expired",
+        "forged",
+        "unknown-tenant",
+        "no-exp",
+        "bad-role",
+        "empty-sub",
+        "malformed",
+        "huge",
+        "alg-none",
+    ],
 )
 async def test_bad_tokens_are_refused_as_unauthorized(server, make_token):
     tenant = await _acme(server)

@@ -244,6 +244,8 @@ async def test_host_ends_the_party(party, connect):
 async def test_settings_update_is_announced(party):
     party_id, (host, b) = await party(2)
     updated = asyncio.create_task(b.wait_for("party.updated"))
-    await host.request("party.update", {"party": party_id, "title": "Renamed", "settings": {"control": "hosts"}})
+    await host.request(
+        "party.update", {"party": party_id, "title": "Renamed", "settings": {"control": "hosts"}}
+    )
     party_payload = (await updated)["party"]
     assert party_payload["title"] == "Renamed" and party_payload["settings"]["control"] == "hosts"
