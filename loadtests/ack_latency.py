@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -71,8 +70,13 @@ async def measure(url: str, members: int, rounds: int) -> dict[str, dict[str, fl
     for c in clients:
         await c.join(party["id"])
     results: dict[str, list[float]] = {"playback.control": [], "chat.send": []}
-    actions = [("seek", {"position": 10.0}), ("play", {}), ("pause", {}), ("rate", {"rate": 1.25}),
-               ("rate", {"rate": 1.0})]
+    actions = [
+        ("seek", {"position": 10.0}),
+        ("play", {}),
+        ("pause", {}),
+        ("rate", {"rate": 1.25}),
+        ("rate", {"rate": 1.0}),
+    ]
     for i in range(rounds):
         client = clients[i % members]
         action, fields = actions[i % len(actions)]
@@ -93,7 +97,9 @@ async def measure(url: str, members: int, rounds: int) -> dict[str, dict[str, fl
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("loadtests/results/ack_latency.json"))
@@ -111,8 +117,8 @@ async def main() -> None:
             "SOCIALSYNC_EVENT_BURST": "1000000",
             "SOCIALSYNC_EVENT_PER_S": "1000000",
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "socialsync", "serve", "--port", str(port)], env=env
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "socialsync", "serve", "--port", str(port), env=env
         )
         try:
             await wait_ready(url)
@@ -121,7 +127,7 @@ async def main() -> None:
             elapsed = time.perf_counter() - started
         finally:
             server.terminate()
-            server.wait(10)
+            await asyncio.wait_for(server.wait(), 10)
     report = {"members": args.members, "rounds": args.rounds, "seconds": round(elapsed, 2), "ack_ms": stats}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
