@@ -60,6 +60,7 @@ class SocialSyncClient:
             raise ValueError("give exactly one of token or guest")
         self._token = token
         self._guest = guest
+        self._guest_name: str | None = None
         self._tenant = tenant
         self.request_timeout_s = request_timeout_s
         self.transports = list(transports)
@@ -148,7 +149,13 @@ class SocialSyncClient:
             await asyncio.sleep(delay + secrets.randbelow(250) / 1000)
             try:
                 await self._connect_once(self.urls[next(self._url_index)])
-            except (TimeoutError, SocialSyncError, OSError):
+            except SocialSyncError as exc:
+                if exc.code == "unauthorized" and self._guest_name is not None:
+                    # The guest token expired: come back as a new guest of the same name.
+                    self._token, self._guest = None, self._guest_name
+                delay = min(delay * 2, 5.0)
+                continue
+            except (TimeoutError, OSError):
                 delay = min(delay * 2, 5.0)
                 continue
             try:
@@ -223,8 +230,16 @@ class SocialSyncClient:
             raise
         self._joined.add(party)
         self._apply_playback(answer["playback"])
+        messages = answer["messages"]
+        # A resume after a long absence comes in pages: fetch the rest before taking
+        # the live messages that waited, so the order stays whole.
+        more = since is not None and answer.get("has_more", False)
+        while more:
+            page = await self.history(party, after=messages[-1]["id"], limit=100)
+            messages = messages + page
+            more = len(page) == 100
         pending = self._joining.pop(party, [])
-        for message in sorted(answer["messages"] + pending, key=lambda m: m["id"]):
+        for message in sorted(messages + pending, key=lambda m: m["id"]):
             await self._take_message(message)
         return answer
 
@@ -300,8 +315,9 @@ class SocialSyncClient:
         data = args[0] if args else {}
         if event == "session":
             self.user = data["user"]
-            if data.get("token") and self._guest is not None:
+            if data.get("token"):
                 # Come back as the same guest after a reconnect.
+                self._guest_name = self._guest_name or self._guest
                 self._token, self._guest = data["token"], None
             self._session_ready.set()
         elif event == "playback.state":

@@ -164,10 +164,13 @@ class PartyService:
                     log.warning("disconnect from %s failed: %s", party_id, exc.message)
 
     # ------------------------------------------------------------------ parties
-    async def create(self, user: User, title: str, media: Media, settings: Settings) -> Party:
+    async def create(
+        self, user: User, title: str, media: Media, settings: Settings, *, creator_joins: bool = True
+    ) -> Party:
         party_id = secrets.token_urlsafe(12)  # 96 random bits: the invite is the secret
+        now = self.clock.now_ms()
         transition = create_party(
-            party_id, user, title, media, settings, self.clock.now_ms(), self.machine.rules
+            party_id, user, title, media, settings, now, self.machine.rules, creator_joins=creator_joins
         )
         await self.messages.record_party(transition.party)
         await self.parties.create(transition.party)
@@ -189,8 +192,9 @@ class PartyService:
             raise
         self._sessions[session].parties.add(party_id)
         if since is None:
-            messages = list(reversed(await self.messages.before(party_id, None, JOIN_HISTORY)))
-            has_more = False
+            newest = await self.messages.before(party_id, None, JOIN_HISTORY + 1)
+            has_more = len(newest) > JOIN_HISTORY
+            messages = list(reversed(newest[:JOIN_HISTORY]))
         else:
             messages = await self.messages.after(party_id, since, RESUME_LIMIT + 1)
             has_more = len(messages) > RESUME_LIMIT
@@ -200,10 +204,8 @@ class PartyService:
 
     async def leave(self, session: str, party_id: str) -> None:
         user = self.user_of(session)
-        joined = self._sessions[session].parties
-        if party_id not in joined:
-            raise not_found("you are not in this party")
-        joined.discard(party_id)
+        self._require_joined(session, party_id)
+        self._sessions[session].parties.discard(party_id)
         await self._detach(session, party_id)
         await self._run(party_id, c.Leave(user.id, session), user=user)
 
@@ -351,9 +353,8 @@ class PartyService:
                     )
                 case e.PartyUpdated(party=updated):
                     record = True
-                    await self._publish(
-                        party.id, "party.updated", {"party": wire.party_out(updated, self.public_url)}
-                    )
+                    info = wire.party_out(updated, self.public_url)
+                    await self._publish(party.id, "party.updated", {"party": party.id, "info": info})
                 case e.PartyEnded(reason=reason):
                     record = True
                     await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
@@ -444,7 +445,13 @@ def _revived(recorded: Party, now_ms: int) -> Party:
     """A party brought back after a restart: nobody in it yet, paused where it was."""
     playback = recorded.playback
     if playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
+        # A new state, so members who remember the old one take this one.
         playback = replace(
-            playback, status=Status.PAUSED, position_s=position_at(playback, now_ms), at_ms=now_ms
+            playback,
+            status=Status.PAUSED,
+            position_s=position_at(playback, now_ms),
+            at_ms=now_ms,
+            seq=playback.seq + 1,
+            by=None,
         )
     return replace(recorded, members={}, playback=playback, empty_since_ms=now_ms)

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from .domain.chat import MAX_TEXT_CHARS, Message
 from .domain.errors import Code, SyncError
 from .domain.model import (
+    MAX_MEMBERS,
     ControlMode,
     Media,
     MediaKind,
@@ -32,7 +33,6 @@ from .domain.model import (
 MAX_SAFE_INT = 2**53 - 1
 # Positions are seconds: a VOD position, or live program time in epoch seconds.
 MAX_POSITION_S = 1e11
-MAX_MEMBERS = {RoomType.WATCH_PARTY: 1_000, RoomType.LIVE_ROOM: 100_000}
 DEFAULT_MAX_MEMBERS = {RoomType.WATCH_PARTY: 50, RoomType.LIVE_ROOM: 10_000}
 
 

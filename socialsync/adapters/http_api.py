@@ -107,7 +107,10 @@ class HttpApi:
     async def create_party(self, request: web.Request) -> web.Response:
         user = await self._user(request)
         m = wire.parse(wire.PartyCreate, await self._json(request))
-        party = await self.service.create(user, m.title, m.media.to_domain(), m.settings.to_domain())
+        # A backend creates parties for its viewers; the first of them to join hosts.
+        party = await self.service.create(
+            user, m.title, m.media.to_domain(), m.settings.to_domain(), creator_joins=False
+        )
         return web.json_response(
             {"ok": True, "party": wire.party_out(party, self.service.public_url)}, status=201
         )

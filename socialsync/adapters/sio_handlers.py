@@ -85,7 +85,17 @@ class SocketGateway:
         await self.sio.emit(envelope.event, envelope.payload, room=party_room(envelope.party_id))
 
     # ------------------------------------------------------------------ connection
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    def _is_client_event(self, sid: str) -> bool:
+        """True when a client sent an event named "connect" or "disconnect".
+
+        python-socketio routes such events to the connection handlers; a real
+        (dis)connection runs while the socket is pending, never while connected.
+        """
+        return bool(self.sio.manager.is_connected(sid, "/"))
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> Answer | None:
+        if self._is_client_event(sid):
+            return SyncError(Code.BAD_REQUEST, "connect is a reserved event").to_wire()
         try:
             user = await self.auth.from_auth(auth)
         except SyncError as exc:
@@ -111,10 +121,14 @@ class SocketGateway:
         if user.guest:
             session["token"] = await self.auth.guest_token(user, self.clock.now_ms() // 1000)
         await self.sio.emit("session", session, to=sid)
+        return None
 
-    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> Answer | None:
+        if self._is_client_event(sid):
+            return SyncError(Code.BAD_REQUEST, "disconnect is a reserved event").to_wire()
         self._buckets.pop(sid, None)
         await self.service.disconnect(sid)
+        return None
 
     async def _on_event(self, event: str, sid: str, *args: Any) -> Answer:
         received_ms = self.clock.now_ms()
@@ -216,6 +230,7 @@ class SocketGateway:
                 m.playing,
                 m.buffering,
                 m.at if m.at else received_ms,
+                m.seq,
             ),
         )
         return {"ok": True, "seq": party.playback.seq}

@@ -137,9 +137,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         # WAL: readers never block the writer and the writer never blocks readers.
         cursor.execute("PRAGMA journal_mode=WAL")
-        # With WAL, NORMAL syncs at checkpoints rather than every commit: a power cut
-        # may lose the last moments of chat, but never corrupts the database.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # synchronous stays FULL: a message acknowledged to its sender survives a
+        # power cut, so its id is never handed out twice.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # SQLite checks foreign keys only when asked to, per connection.
         cursor.execute("PRAGMA foreign_keys=ON")

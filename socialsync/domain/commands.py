@@ -63,6 +63,8 @@ class ReportStatus:
     buffering: bool
     # The server time the report describes, as the client estimates it; None: now.
     at_ms: int | None = None
+    # The playback seq the client had applied when it made the report, if it says.
+    seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,10 @@ class TenantRole(StrEnum):
     ADMIN = "admin"
 
 
+# How many members a room of each type may be configured for.
+MAX_MEMBERS = {RoomType.WATCH_PARTY: 1_000, RoomType.LIVE_ROOM: 100_000}
+
+
 @dataclass(frozen=True, slots=True)
 class Media:
     url: str

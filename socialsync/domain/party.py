@@ -14,6 +14,7 @@ from . import commands as c
 from . import events as e
 from .errors import ConflictError, SyncError, bad_request, forbidden, not_found
 from .model import (
+    MAX_MEMBERS,
     ControlMode,
     Media,
     MediaKind,
@@ -62,8 +63,14 @@ def create_party(
     settings: Settings,
     now_ms: int,
     rules: Rules = Rules(),
+    *,
+    creator_joins: bool = True,
 ) -> Transition:
-    """A new party. The creator is its host, counted as reconnecting until it joins."""
+    """A new party. The creator is its host, counted as reconnecting until it joins.
+
+    A platform's backend creating a party for others (``creator_joins=False``) is
+    not a member: the first to join becomes host.
+    """
     host = Member(
         user_id=creator.id,
         name=creator.name,
@@ -89,9 +96,13 @@ def create_party(
         created_by=creator.id,
         settings=settings,
         playback=playback,
-        members={host.user_id: host},
+        members={host.user_id: host} if creator_joins else {},
+        empty_since_ms=None if creator_joins else now_ms,
     )
-    timer = e.TimerRequested(_grace_key(host), now_ms + rules.leave_grace_ms)
+    if creator_joins:
+        timer = e.TimerRequested(_grace_key(host), now_ms + rules.leave_grace_ms)
+    else:
+        timer = e.TimerRequested(f"empty:{now_ms}", now_ms + rules.empty_ttl_ms)
     return Transition(party, (timer,), changed=True)
 
 
@@ -195,7 +206,7 @@ class PartyMachine:
                 back = replace(
                     member, sessions=frozenset({cmd.session}), disconnected_at_ms=None, buffering=False
                 )
-                ch.put_member(back, announce=member.buffering)
+                ch.put_member(back)
             return
         if len(ch.members) >= ch.party.settings.max_members and not cmd.user.is_staff:
             raise forbidden(f"the party is full ({ch.party.settings.max_members} members)")
@@ -232,7 +243,7 @@ class PartyMachine:
             ch.put_member(replace(member, sessions=sessions), announce=False)
             return
         member = replace(member, sessions=sessions, disconnected_at_ms=ch.now_ms)
-        ch.put_member(member, announce=False)
+        ch.put_member(member)  # members see it as connected: false
         ch.emit(e.TimerRequested(_grace_key(member), ch.now_ms + self.rules.leave_grace_ms))
         # Someone who is gone cannot hold the party back.
         self._resume_if_ready(ch)
@@ -341,9 +352,12 @@ class PartyMachine:
         at = cmd.at_ms if cmd.at_ms is not None and abs(cmd.at_ms - now) <= 5_000 else now
 
         in_sync = member.in_sync
-        settled = at >= playback.at_ms + self.rules.settle_ms or (
-            playback.status is not Status.PLAYING and at >= playback.at_ms
-        )
+        if cmd.seq is not None:
+            settled = cmd.seq == playback.seq and at >= playback.at_ms
+        else:
+            settled = at >= playback.at_ms + self.rules.settle_ms or (
+                playback.status is not Status.PLAYING and at >= playback.at_ms
+            )
         if settled and not member.buffering and not cmd.buffering:
             drift = drift_s(playback, cmd.position_s, at)
             ch.emit(e.DriftMeasured(member.user_id, drift))
@@ -417,6 +431,9 @@ class PartyMachine:
             if value is not None and getattr(settings, name) != value
         }
         title = cmd.title if cmd.title is not None and cmd.title != ch.party.title else None
+        cap = MAX_MEMBERS[settings.type]
+        if cmd.max_members is not None and cmd.max_members > cap:
+            raise bad_request(f"settings.max_members: at most {cap} for a {settings.type.value}")
         if not changes and title is None:
             return
         if changes:

@@ -89,6 +89,19 @@ async def test_bad_input_gets_its_code_and_the_room_carries_on(party, event, pay
     await assert_room_still_works(party_id, host, other)
 
 
+@pytest.mark.parametrize("reserved", ["connect", "disconnect"])
+async def test_reserved_event_names_sent_by_a_client_change_nothing(party, reserved):
+    party_id, (host, other, attacker) = await party(3)
+    user = attacker.user
+    with pytest.raises(SocialSyncError) as err:
+        await attacker.request(reserved, {"token": "x"})
+    assert err.value.code == "bad_request"
+    # Still the same session, still in the party, still rate limited as before.
+    message = await attacker.send_chat(party_id, "me again")
+    assert message["user"]["id"] == user["id"]
+    await assert_room_still_works(party_id, host, other)
+
+
 async def test_commands_for_a_party_not_joined_are_forbidden(party, connect):
     party_id, (host, other) = await party(2)
     outsider = await connect("Outsider")

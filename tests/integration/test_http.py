@@ -10,6 +10,7 @@ from support import VIDEO
 
 from socialsync.app import STORE
 from socialsync.auth import issue_token
+from socialsync.client import SocialSyncClient
 from socialsync.domain.chat import Tenant
 
 
@@ -100,3 +101,22 @@ async def test_rest_hides_other_tenants_parties(server, connect):
     async with aiohttp.ClientSession(server.url) as http:
         async with http.get(f"/api/v1/parties/{created['id']}", headers=_bearer(tenant, "admin")) as r:
             assert r.status == 404
+
+
+async def test_a_rest_created_party_is_hosted_by_its_first_viewer(server, connect):
+    tenant = await _tenant(server)
+    async with aiohttp.ClientSession(server.url) as http:
+        body = {"title": "For viewers", "media": VIDEO}
+        async with http.post("/api/v1/parties", json=body, headers=_bearer(tenant)) as r:
+            created = (await r.json())["party"]
+    assert created["host"] is None and created["member_count"] == 0
+    viewer = SocialSyncClient(
+        server.url, token=issue_token(tenant, "v1", "Vi", ["viewer"], 60, int(time.time()))
+    )
+    await viewer.connect()
+    try:
+        answer = await viewer.join(created["id"])
+        assert answer["you"]["role"] == "host"
+        assert [m["id"] for m in answer["members"]] == ["v1"]
+    finally:
+        await viewer.close()

@@ -247,5 +247,34 @@ async def test_settings_update_is_announced(party):
     await host.request(
         "party.update", {"party": party_id, "title": "Renamed", "settings": {"control": "hosts"}}
     )
-    party_payload = (await updated)["party"]
+    party_payload = (await updated)["info"]
     assert party_payload["title"] == "Renamed" and party_payload["settings"]["control"] == "hosts"
+
+
+async def test_a_long_absence_resumes_in_pages_without_a_gap(party, connect, server):
+    from socialsync.app import STORE
+    from socialsync.domain.chat import MessageDraft
+
+    party_id, (a, b) = await party(2)
+    last = b.last_message_id.get(party_id, 0)
+    await b.close()
+    store = server.app[STORE]
+    for i in range(1_150):  # more than one join answer carries
+        await store.append(MessageDraft(party_id, "bot", "Bot", f"m{i}", 0, f"n{i}"))
+    again = await connect("Member 1")
+    answer = await again.join(party_id, since=last)
+    assert answer["has_more"] is True and len(answer["messages"]) == 1_000
+    assert [m["id"] for m in again.messages[party_id]] == list(range(1, 1_151))
+
+
+async def test_a_dropped_member_is_shown_as_disconnected_then_back(party):
+    party_id, (a, b) = await party(2)
+    b_id = b.user["id"]
+    states: list[bool] = []
+    a.on(
+        "member.updated",
+        lambda e: states.append(e["member"]["connected"]) if e["member"]["id"] == b_id else None,
+    )
+    await b.sio.eio.disconnect(abort=True)
+    await b.wait_for("reconnected", timeout_s=5)
+    await a.wait_until(lambda: states[-2:] == [False, True])

@@ -166,10 +166,10 @@ class TestCreate:
         t = create_party("p1", user("mod", staff=True), "t", FILM, Settings(), T0)
         assert t.party.members["mod"].staff
 
-    def test_creator_joining_is_silent_and_its_grace_tick_goes_stale(self) -> None:
+    def test_creator_joining_is_announced_as_connected_and_its_grace_tick_goes_stale(self) -> None:
         room = Room(create_party("p1", user("hana"), "t", FILM, Settings(), T0).party, PartyMachine())
         t = room.join("hana", T0 + 50)
-        assert t.events == ()
+        assert t.events == (e.MemberUpdated(room.member("hana")),)
         assert t.changed and room.party.version == 1
         assert room.member("hana").connected
         assert room.member("hana").disconnected_at_ms is None
@@ -212,13 +212,13 @@ class TestJoin:
         assert t.party is before
         assert t.events == ()
 
-    def test_rejoin_during_the_grace_is_silent_and_keeps_the_role(self) -> None:
+    def test_rejoin_during_the_grace_is_announced_as_connected_and_keeps_the_role(self) -> None:
         room = build("bob")
         room.do(c.SetRole("hana", "bob", Role.COHOST), T0 + 5)
         room.do(c.Disconnect("bob", "bob-s1"), T0 + 10)
         t = room.join("bob", T0 + 20, n=2)
         bob = room.member("bob")
-        assert t.events == ()
+        assert t.events == (e.MemberUpdated(bob),)
         assert bob.connected and bob.disconnected_at_ms is None
         assert bob.role is Role.COHOST
         assert bob.joined_at_ms == T0 + 2
@@ -308,7 +308,7 @@ class TestLeaveDisconnectEvict:
         t = room.do(c.Disconnect("bob", "bob-s1"), now)
         bob = room.member("bob")
         assert not bob.connected and bob.disconnected_at_ms == now
-        assert t.events == (e.TimerRequested(f"grace:bob:{now}", now + GRACE),)
+        assert t.events == (e.MemberUpdated(bob), e.TimerRequested(f"grace:bob:{now}", now + GRACE))
         assert t.changed
 
     def test_dropping_one_of_two_sessions_needs_no_grace(self) -> None:
@@ -841,6 +841,7 @@ class TestBuffering:
         t = room.do(c.Disconnect("bob", "bob-s1"), now)
         assert (room.playback.status, room.playback.at_ms) == (Status.PLAYING, now + LEAD)
         assert t.events == (
+            e.MemberUpdated(room.member("bob")),
             e.TimerRequested(f"grace:bob:{now}", now + GRACE),
             e.PlaybackChanged(room.playback),
         )

@@ -1,0 +1,365 @@
+import { ClockSync, localNow } from "./clock";
+import { Emitter } from "./emitter";
+import { SocialSyncError } from "./errors";
+import { positionAt } from "./playback";
+import type { PlayerAdapter } from "./player";
+import { SyncEngine, type SyncOptions } from "./sync";
+import { Transport } from "./transport";
+import type {
+  Auth, ChatMessage, JoinAnswer, Media, Member, PartyInfo, PartySettings, PlaybackState,
+  ReactionBurst, SessionUser,
+} from "./types";
+
+/** Clock: a burst at connect, then one ping every ~10 s keeps the estimate fresh. */
+const CLOCK_BURST = 8;
+const CLOCK_INTERVAL_MS = 10_000;
+
+export interface ConnectOptions {
+  /** One URL, or several nodes to try in turn on reconnect. */
+  url: string | string[];
+  auth: Auth;
+  timeoutMs?: number;
+}
+
+type ClientEvents = {
+  connected: (again: boolean) => void;
+  disconnected: (reason: string) => void;
+  reconnected: () => void;
+  error: (error: unknown) => void;
+};
+
+/** A connection to SocialSync. Create with `SocialSync.connect(...)`. */
+export class SocialSync extends Emitter<ClientEvents> {
+  readonly clock = new ClockSync();
+  user: SessionUser | null = null;
+  private readonly transport: Transport;
+  private readonly parties = new Map<string, PartySession>();
+  private clockTimer: ReturnType<typeof setInterval> | null = null;
+  private sessionWaiter: (() => void) | null = null;
+
+  private constructor(options: ConnectOptions) {
+    super();
+    const urls = Array.isArray(options.url) ? options.url : [options.url];
+    this.transport = new Transport(urls, options.auth, {
+      event: (name, data) => this.onEvent(name, data),
+      connected: (again) => void this.onConnected(again),
+      disconnected: (reason) => this.emit("disconnected", reason),
+    }, options.timeoutMs);
+  }
+
+  static async connect(options: ConnectOptions): Promise<SocialSync> {
+    const client = new SocialSync(options);
+    const session = new Promise<void>((resolve) => (client.sessionWaiter = resolve));
+    await client.transport.connect();
+    await session;
+    await client.syncClock(CLOCK_BURST);
+    client.clockTimer = setInterval(() => void client.syncClock(1).catch(() => {}), CLOCK_INTERVAL_MS);
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.transport.connected;
+  }
+
+  /** Server epoch ms now, as far as this client can tell. */
+  serverNow(): number {
+    return this.clock.serverNow();
+  }
+
+  request(event: string, payload: unknown): Promise<Record<string, any>> {
+    return this.transport.request(event, payload);
+  }
+
+  async syncClock(samples: number): Promise<void> {
+    for (let i = 0; i < samples; i++) {
+      const t0 = localNow();
+      const answer = await this.transport.request("time.sync", { t0 });
+      this.clock.add(t0, answer.t1, answer.t2, localNow());
+    }
+  }
+
+  async createParty(title: string, media: Media, settings: Partial<PartySettings> = {}): Promise<PartyInfo> {
+    return (await this.request("party.create", { title, media, settings })).party;
+  }
+
+  /** Join a party: its state, members and the last 50 messages come with the session. */
+  async join(partyId: string): Promise<PartySession> {
+    const existing = this.parties.get(partyId);
+    if (existing) return existing;
+    const session = new PartySession(this, partyId);
+    this.parties.set(partyId, session);
+    try {
+      await session.join();
+    } catch (err) {
+      this.parties.delete(partyId);
+      throw err;
+    }
+    return session;
+  }
+
+  /** @internal */
+  forget(partyId: string): void {
+    this.parties.delete(partyId);
+  }
+
+  close(): void {
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    for (const party of this.parties.values()) party.detach();
+    this.transport.close();
+  }
+
+  private onEvent(name: string, data: any): void {
+    if (name === "session") {
+      this.user = data.user;
+      // A guest comes back as the same guest after a reconnect.
+      if (data.token) this.transport.setAuth({ token: data.token });
+      this.sessionWaiter?.();
+      this.sessionWaiter = null;
+      return;
+    }
+    const partyId = data?.party;
+    const party = typeof partyId === "string" ? this.parties.get(partyId) : undefined;
+    party?.handle(name, data);
+  }
+
+  private async onConnected(again: boolean): Promise<void> {
+    this.emit("connected", again);
+    if (!again) return;
+    try {
+      await new Promise<void>((resolve) => (this.user ? resolve() : (this.sessionWaiter = resolve)));
+      this.clock.reset();
+      await this.syncClock(CLOCK_BURST / 2);
+      for (const party of this.parties.values()) await party.join();
+      this.emit("reconnected");
+    } catch (err) {
+      this.emit("error", err);
+    }
+  }
+}
+
+type PartyEvents = {
+  playback: (state: PlaybackState) => void;
+  members: (members: Member[]) => void;
+  message: (message: ChatMessage) => void;
+  deleted: (id: number) => void;
+  reaction: (burst: ReactionBurst) => void;
+  party: (info: PartyInfo) => void;
+  ended: (reason: string) => void;
+  joined: (answer: JoinAnswer) => void;
+};
+
+/** Your membership of one party: its state, members, chat and controls. */
+export class PartySession extends Emitter<PartyEvents> {
+  info!: PartyInfo;
+  playback!: PlaybackState;
+  you!: Member;
+  readonly members = new Map<string, Member>();
+  readonly messages: ChatMessage[] = [];
+  lastMessageId = 0;
+  engine: SyncEngine | null = null;
+  private joining: ChatMessage[] | null = null;
+  private hasJoined = false;
+
+  constructor(readonly client: SocialSync, readonly id: string) {
+    super();
+  }
+
+  /** @internal (re)join; after a reconnect it resumes from the last message seen. */
+  async join(): Promise<JoinAnswer> {
+    // Live messages arriving while the join is under way wait here and are merged
+    // with the history by id: nothing lost, nothing twice.
+    this.joining = [];
+    const payload: Record<string, unknown> = { party: this.id };
+    if (this.hasJoined) payload.since = this.lastMessageId;
+    let answer: JoinAnswer;
+    try {
+      answer = (await this.client.request("party.join", payload)) as unknown as JoinAnswer;
+    } catch (err) {
+      this.joining = null;
+      throw err;
+    }
+    this.hasJoined = true;
+    this.info = answer.party;
+    this.you = answer.you;
+    this.members.clear();
+    for (const m of answer.members) this.members.set(m.id, m);
+    const pending = this.joining;
+    this.joining = null;
+    for (const m of [...answer.messages, ...pending].sort((a, b) => a.id - b.id)) this.takeMessage(m);
+    this.applyPlayback(answer.playback, true);
+    this.emit("members", this.memberList());
+    this.emit("joined", answer);
+    return answer;
+  }
+
+  /** Keep a player in sync with this party. Returns the engine (stop it with detach()). */
+  attach(player: PlayerAdapter, options: SyncOptions = {}): SyncEngine {
+    this.engine?.stop();
+    this.engine = new SyncEngine(this, player, options);
+    this.engine.start();
+    return this.engine;
+  }
+
+  detach(): void {
+    this.engine?.stop();
+    this.engine = null;
+  }
+
+  serverNow(): number {
+    return this.client.serverNow();
+  }
+
+  /** Where the party's media is now (or at server time `atMs`). */
+  expectedPosition(atMs = this.serverNow()): number {
+    return positionAt(this.playback, atMs);
+  }
+
+  memberList(): Member[] {
+    return [...this.members.values()];
+  }
+
+  get canControl(): boolean {
+    if (this.info.settings.type === "live_room") return false;
+    if (this.info.settings.control === "everyone") return true;
+    const me = this.members.get(this.you.id) ?? this.you;
+    return me.role !== "member" || (this.client.user?.roles ?? []).some((r) => r !== "viewer");
+  }
+
+  async control(
+    action: "play" | "pause" | "seek" | "rate" | "load",
+    fields: { position?: number; rate?: number; media?: Media; seq?: number } = {},
+  ): Promise<PlaybackState> {
+    try {
+      const answer = await this.client.request("playback.control", { party: this.id, action, ...fields });
+      this.applyPlayback(answer.playback);
+      return answer.playback;
+    } catch (err) {
+      if (err instanceof SocialSyncError && err.code === "conflict" && err.answer.playback) {
+        this.applyPlayback(err.answer.playback as PlaybackState);
+      }
+      throw err;
+    }
+  }
+
+  /** @internal */
+  reportStatus(position: number, playing: boolean, buffering: boolean): Promise<unknown> {
+    return this.client.request("playback.status", {
+      party: this.id, position: Math.max(0, position), playing, buffering,
+      at: Math.round(this.serverNow()), seq: this.playback.seq,
+    });
+  }
+
+  /** Send a chat message; a retry after a lost answer reuses the nonce, so it is never doubled. */
+  async sendChat(text: string, options: { replyTo?: number; mediaTime?: number } = {}): Promise<ChatMessage> {
+    const payload: Record<string, unknown> = { party: this.id, text, nonce: newNonce() };
+    if (options.replyTo !== undefined) payload.reply_to = options.replyTo;
+    if (options.mediaTime !== undefined) payload.media_time = Math.max(0, options.mediaTime);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const message = (await this.client.request("chat.send", payload)).message as ChatMessage;
+        this.takeMessage(message);
+        return message;
+      } catch (err) {
+        if (!(err instanceof SocialSyncError) || err.code !== "unavailable" || attempt >= 2) throw err;
+        await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+      }
+    }
+  }
+
+  async history(before?: number, limit = 50): Promise<ChatMessage[]> {
+    const payload: Record<string, unknown> = { party: this.id, limit };
+    if (before !== undefined) payload.before = before;
+    return (await this.client.request("chat.history", payload)).messages;
+  }
+
+  async react(emoji: string, mediaTime?: number): Promise<void> {
+    const payload: Record<string, unknown> = { party: this.id, emoji };
+    if (mediaTime !== undefined) payload.media_time = Math.max(0, mediaTime);
+    await this.client.request("reaction.send", payload);
+  }
+
+  async setRole(userId: string, role: Member["role"]): Promise<void> {
+    await this.client.request("member.role", { party: this.id, user: userId, role });
+  }
+
+  async update(changes: { title?: string; settings?: Partial<Omit<PartySettings, "type">> }): Promise<PartyInfo> {
+    const info = (await this.client.request("party.update", { party: this.id, ...changes })).party;
+    this.info = info;
+    this.emit("party", info);
+    return info;
+  }
+
+  async end(): Promise<void> {
+    await this.client.request("party.end", { party: this.id });
+  }
+
+  async leave(): Promise<void> {
+    this.detach();
+    this.client.forget(this.id);
+    await this.client.request("party.leave", { party: this.id });
+  }
+
+  /** @internal an event for this party from the server. */
+  handle(name: string, data: any): void {
+    switch (name) {
+      case "playback.state":
+        this.applyPlayback(data);
+        break;
+      case "chat.message":
+        if (this.joining) this.joining.push(data);
+        else this.takeMessage(data);
+        break;
+      case "chat.deleted": {
+        const index = this.messages.findIndex((m) => m.id === data.id);
+        if (index >= 0) this.messages.splice(index, 1);
+        this.emit("deleted", data.id);
+        break;
+      }
+      case "member.joined":
+      case "member.updated":
+        this.members.set(data.member.id, data.member);
+        if (data.member.id === this.you?.id) this.you = data.member;
+        this.emit("members", this.memberList());
+        break;
+      case "member.left":
+        this.members.delete(data.user);
+        this.emit("members", this.memberList());
+        break;
+      case "reaction.burst":
+        this.emit("reaction", data);
+        break;
+      case "party.updated":
+        this.info = data.info;
+        this.emit("party", data.info);
+        break;
+      case "party.ended":
+        this.detach();
+        this.client.forget(this.id);
+        this.emit("ended", data.reason);
+        break;
+    }
+  }
+
+  private takeMessage(message: ChatMessage): void {
+    if (message.id <= this.lastMessageId) return;
+    this.lastMessageId = message.id;
+    this.messages.push(message);
+    this.emit("message", message);
+  }
+
+  private applyPlayback(state: PlaybackState, force = false): void {
+    if (!force && this.playback && state.seq < this.playback.seq) return;
+    const changed = !this.playback || state.seq !== this.playback.seq || force;
+    this.playback = state;
+    if (changed) {
+      this.engine?.apply();
+      this.emit("playback", state);
+    }
+  }
+}
+
+function newNonce(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

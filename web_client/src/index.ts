@@ -1,0 +1,10 @@
+export { SocialSync, PartySession } from "./client";
+export type { ConnectOptions } from "./client";
+export { SyncEngine } from "./sync";
+export type { SyncOptions, SyncStats } from "./sync";
+export { MediaElementPlayer } from "./player";
+export type { PlayerAdapter, PlayerEvent, MediaElementOptions } from "./player";
+export { ClockSync } from "./clock";
+export { positionAt } from "./playback";
+export { SocialSyncError } from "./errors";
+export type * from "./types";

@@ -1,0 +1,104 @@
+import type { Media } from "./types";
+
+export type PlayerEvent =
+  | "play" | "pause" | "seeking" | "seeked" | "waiting" | "playing" | "ratechange" | "ended" | "canplay";
+
+/**
+ * What the sync engine needs from a player. Write one small class like
+ * MediaElementPlayer to plug in Shaka, video.js or a TV's native player.
+ * Positions are seconds: media time for VOD, program time (epoch seconds) for live.
+ */
+export interface PlayerAdapter {
+  position(): number;
+  paused(): boolean;
+  /** True when the player cannot play on for lack of data. */
+  buffering(): boolean;
+  ended(): boolean;
+  rate(): number;
+  play(): Promise<void>;
+  pause(): void;
+  seek(position: number): void;
+  setRate(rate: number): void;
+  /** Subscribe to a player event; returns the function that unsubscribes. */
+  on(event: PlayerEvent, fn: () => void): () => void;
+  /** Switch to other media (the party's `load`); optional. */
+  load?(media: Media): Promise<void>;
+  /** The URL now playing, to tell whether a state's media needs loading. */
+  currentUrl?(): string | null;
+}
+
+export interface MediaElementOptions {
+  /** For live media: the program time (epoch seconds) at the playhead, e.g. from hls.js
+   * `hls.playingDate`, or null while unknown. Without it positions are media time. */
+  programTime?: () => number | null;
+  /** Loads another media into the element (e.g. through hls.js for .m3u8). */
+  load?: (media: Media) => Promise<void>;
+}
+
+/** The adapter for any HTMLMediaElement (<video>, <audio>), native or MSE-backed. */
+export class MediaElementPlayer implements PlayerAdapter {
+  private lastUrl: string | null = null;
+
+  constructor(readonly element: HTMLMediaElement, private readonly options: MediaElementOptions = {}) {}
+
+  position(): number {
+    const program = this.options.programTime?.();
+    return program ?? this.element.currentTime;
+  }
+
+  paused(): boolean {
+    return this.element.paused;
+  }
+
+  buffering(): boolean {
+    // HAVE_FUTURE_DATA: enough to play on from here.
+    return !this.element.ended && this.element.readyState < HTMLMediaElement.HAVE_FUTURE_DATA;
+  }
+
+  ended(): boolean {
+    return this.element.ended;
+  }
+
+  rate(): number {
+    return this.element.playbackRate;
+  }
+
+  async play(): Promise<void> {
+    try {
+      await this.element.play();
+    } catch (err) {
+      // A play() interrupted by a pause() or a new load is not a failure of ours.
+      if ((err as DOMException)?.name !== "AbortError") throw err;
+    }
+  }
+
+  pause(): void {
+    this.element.pause();
+  }
+
+  seek(position: number): void {
+    const program = this.options.programTime?.();
+    // Live: move the playhead by the distance in program time.
+    const target = program == null ? position : this.element.currentTime + (position - program);
+    this.element.currentTime = Math.max(0, target);
+  }
+
+  setRate(rate: number): void {
+    this.element.playbackRate = rate;
+  }
+
+  on(event: PlayerEvent, fn: () => void): () => void {
+    this.element.addEventListener(event, fn);
+    return () => this.element.removeEventListener(event, fn);
+  }
+
+  async load(media: Media): Promise<void> {
+    this.lastUrl = media.url;
+    if (this.options.load) return this.options.load(media);
+    this.element.src = media.url;
+  }
+
+  currentUrl(): string | null {
+    return this.lastUrl ?? (this.element.currentSrc || this.element.src || null);
+  }
+}

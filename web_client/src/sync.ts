@@ -1,0 +1,304 @@
+import type { PartySession } from "./client";
+import { SocialSyncError } from "./errors";
+import { isScheduled, positionAt } from "./playback";
+import type { PlayerAdapter } from "./player";
+
+/*
+ * Drift correction constants. Chosen by measurement in headless Chromium on this
+ * project's test clips (25 fps H.264, loopback), see docs/sync.md:
+ * - Below RATE_START_S nothing is done: one frame at 25-30 fps is 33-40 ms, and
+ *   chasing less costs more rate changes than it gains. Correction stops once the
+ *   error is under RATE_STOP_S (hysteresis, so the rate does not flap).
+ * - The rate nudge cancels the error over CORRECTION_HORIZON_S, bounded by
+ *   MAX_RATE_NUDGE: +-8 % is inaudible with pitch preservation (Chromium's default)
+ *   and absorbs 80 ms in 1 s.
+ * - Beyond SEEK_THRESHOLD_S a seek is cheaper: at 8 % it would take >6 s to close.
+ *   A seek while playing lands late by the time the seek takes, so the target is
+ *   led by an estimate of that time (an average of the seeks measured so far).
+ */
+export const RATE_START_S = 0.03;
+export const RATE_STOP_S = 0.01;
+export const CORRECTION_HORIZON_S = 1.0;
+export const MAX_RATE_NUDGE = 0.08;
+export const SEEK_THRESHOLD_S = 0.5;
+/** Paused or waiting players further than this from the position are moved to it. */
+export const PAUSED_TOLERANCE_S = 0.04;
+export const TICK_MS = 100;
+export const STATUS_INTERVAL_MS = 2000;
+/** A user seek is sent once the scrubbing has stopped for this long. */
+export const USER_SEEK_DEBOUNCE_MS = 150;
+
+export interface SyncOptions {
+  /** Report user actions on the player's own controls as playback.control (default true). */
+  forwardUserActions?: boolean;
+}
+
+export interface SyncStats {
+  /** Last measured distance from the party position (s, + ahead). */
+  drift: number;
+  seeks: number;
+  rateCorrections: number;
+  buffering: boolean;
+}
+
+/**
+ * Keeps one player on the party's playback state. The player is only ever told
+ * what to do from here; what the player does on its own (the user's clicks) is told
+ * apart from what we asked for, and becomes a command for the whole party.
+ */
+export class SyncEngine {
+  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false };
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private startTimer: ReturnType<typeof setTimeout> | null = null;
+  private unsubscribe: Array<() => void> = [];
+  private correcting = false;
+  private seekLatencyS = 0.1;
+  private lastStatusAt = 0;
+  private loadingUrl: string | null = null;
+  // What we asked the player for, so that its events can be told apart from the user's.
+  private expectPlayUntil = 0;
+  private expectPauseUntil = 0;
+  private expectSeek: { target: number; since: number } | null = null;
+  private engineRate = 1;
+  private userSeekTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly party: PartySession,
+    readonly player: PlayerAdapter,
+    private readonly options: SyncOptions = {},
+  ) {}
+
+  start(): void {
+    const p = this.player;
+    this.unsubscribe = [
+      p.on("play", () => this.onPlay()),
+      p.on("pause", () => this.onPause()),
+      p.on("seeking", () => this.onSeeking()),
+      p.on("seeked", () => this.onSeeked()),
+      p.on("ratechange", () => this.onRateChange()),
+      p.on("waiting", () => this.reportIfChanged()),
+      p.on("playing", () => this.reportIfChanged()),
+      p.on("canplay", () => this.reportIfChanged()),
+    ];
+    this.engineRate = p.rate();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.apply();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.startTimer) clearTimeout(this.startTimer);
+    if (this.userSeekTimer) clearTimeout(this.userSeekTimer);
+    this.timer = this.startTimer = this.userSeekTimer = null;
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+  }
+
+  /** Apply the party's current state now (called on every new state). */
+  apply(): void {
+    const state = this.party.playback;
+    if (!state) return;
+    if (this.player.load && this.player.currentUrl && this.player.currentUrl() !== state.media.url) {
+      if (this.loadingUrl !== state.media.url) {
+        this.loadingUrl = state.media.url;
+        void this.player.load(state.media).then(() => {
+          this.loadingUrl = null;
+          this.apply();
+        });
+      }
+      return;
+    }
+    if (this.startTimer) {
+      clearTimeout(this.startTimer);
+      this.startTimer = null;
+    }
+    this.correcting = false;
+    this.setRate(state.rate);
+    const now = this.party.serverNow();
+    if (state.status !== "playing" || isScheduled(state, now)) {
+      this.holdAt(state.position);
+      if (isScheduled(state, now)) {
+        this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, state.at - now));
+      }
+      return;
+    }
+    this.startPlaying();
+  }
+
+  private startPlaying(): void {
+    this.startTimer = null;
+    const target = this.party.expectedPosition();
+    if (Math.abs(this.player.position() - target) > SEEK_THRESHOLD_S) this.seekTo(target + this.seekLatencyS);
+    if (this.player.paused()) this.doPlay();
+  }
+
+  private holdAt(position: number): void {
+    if (!this.player.paused()) this.doPause();
+    if (Math.abs(this.player.position() - position) > PAUSED_TOLERANCE_S) this.seekTo(position);
+  }
+
+  /** Every TICK_MS: measure the drift and correct it, and report status now and then. */
+  private tick(): void {
+    const state = this.party.playback;
+    const now = this.party.serverNow();
+    if (state && !this.loadingUrl && !this.expectSeek) {
+      if (state.status === "playing" && !isScheduled(state, now)) this.correctPlaying(state.rate);
+      else if (state.status !== "playing" || isScheduled(state, now)) {
+        this.stats.drift = this.player.position() - state.position;
+        if (!this.player.paused()) this.doPause();
+      }
+    }
+    if (now - this.lastStatusAt >= STATUS_INTERVAL_MS) this.report();
+  }
+
+  private correctPlaying(baseRate: number): void {
+    const player = this.player;
+    if (player.ended()) return;
+    if (player.paused() && !player.buffering()) {
+      this.doPlay();
+      return;
+    }
+    if (player.buffering()) return; // nothing to correct while stalled; the party may wait
+    const drift = player.position() - this.party.expectedPosition();
+    this.stats.drift = drift;
+    const size = Math.abs(drift);
+    if (size > SEEK_THRESHOLD_S) {
+      this.seekTo(this.party.expectedPosition() + this.seekLatencyS);
+      this.correcting = false;
+      this.setRate(baseRate);
+      return;
+    }
+    if (size > RATE_START_S || (this.correcting && size > RATE_STOP_S)) {
+      const nudge = Math.max(-MAX_RATE_NUDGE, Math.min(MAX_RATE_NUDGE, -drift / CORRECTION_HORIZON_S));
+      this.correcting = true;
+      this.stats.rateCorrections++;
+      this.setRate(baseRate * (1 + nudge));
+    } else if (this.correcting) {
+      this.correcting = false;
+      this.setRate(baseRate);
+    }
+  }
+
+  // ------------------------------------------------------------ driving the player
+  private doPlay(): void {
+    this.expectPlayUntil = performance.now() + 2000;
+    void this.player.play().catch((err) => console.warn("socialsync: play() refused", err));
+  }
+
+  private doPause(): void {
+    this.expectPauseUntil = performance.now() + 2000;
+    this.player.pause();
+  }
+
+  private seekTo(target: number): void {
+    this.expectSeek = { target, since: performance.now() };
+    this.stats.seeks++;
+    this.player.seek(target);
+  }
+
+  private setRate(rate: number): void {
+    if (Math.abs(this.player.rate() - rate) < 1e-6) return;
+    this.engineRate = rate;
+    this.player.setRate(rate);
+  }
+
+  // ------------------------------------------------------------ the player's events
+  private get forwarding(): boolean {
+    return this.options.forwardUserActions !== false;
+  }
+
+  private onPlay(): void {
+    if (performance.now() < this.expectPlayUntil) {
+      this.expectPlayUntil = 0;
+      return;
+    }
+    const state = this.party.playback;
+    if (this.forwarding && state.status !== "playing") {
+      this.userCommand("play", { position: this.player.position() });
+    }
+  }
+
+  private onPause(): void {
+    if (performance.now() < this.expectPauseUntil) {
+      this.expectPauseUntil = 0;
+      return;
+    }
+    if (this.player.ended()) return; // the media ran out; not a user's pause
+    const state = this.party.playback;
+    if (this.forwarding && state.status === "playing") {
+      this.userCommand("pause", { position: this.player.position() });
+    }
+  }
+
+  private onSeeking(): void {
+    const expected = this.expectSeek;
+    if (expected && Math.abs(this.player.position() - expected.target) < 0.5) return;
+    if (!this.forwarding) return;
+    // Scrubbing fires many seeks: send the last one.
+    if (this.userSeekTimer) clearTimeout(this.userSeekTimer);
+    this.userSeekTimer = setTimeout(() => {
+      this.userSeekTimer = null;
+      this.userCommand("seek", { position: this.player.position() });
+    }, USER_SEEK_DEBOUNCE_MS);
+  }
+
+  private onSeeked(): void {
+    const expected = this.expectSeek;
+    if (!expected) return;
+    if (!this.player.paused()) {
+      // Learn how long a seek takes while playing, to lead the next one by it.
+      const tookS = (performance.now() - expected.since) / 1000;
+      this.seekLatencyS = Math.min(1, 0.7 * this.seekLatencyS + 0.3 * tookS);
+    }
+    this.expectSeek = null;
+    this.reportIfChanged();
+  }
+
+  private onRateChange(): void {
+    const rate = this.player.rate();
+    if (Math.abs(rate - this.engineRate) < 1e-6) return;
+    if (this.forwarding && this.party.playback.rate !== rate && rate >= 0.25 && rate <= 4) {
+      this.engineRate = rate;
+      this.userCommand("rate", { rate });
+    }
+  }
+
+  private userCommand(action: "play" | "pause" | "seek" | "rate", fields: { position?: number; rate?: number }): void {
+    const state = this.party.playback;
+    if (fields.position !== undefined) {
+      const duration = state.media.duration;
+      fields.position = Math.max(0, duration !== undefined ? Math.min(fields.position, duration) : fields.position);
+    }
+    this.party.control(action, fields).catch((err) => {
+      // Refused (no control rights, a conflict): the party's state stands; go back to it.
+      if (!(err instanceof SocialSyncError)) console.error("socialsync:", err);
+      this.apply();
+    });
+  }
+
+  // ------------------------------------------------------------ status reports
+  private buffering(): boolean {
+    const state = this.party.playback;
+    const shouldHaveData = state.status !== "paused";
+    return shouldHaveData && this.player.buffering();
+  }
+
+  private reportIfChanged(): void {
+    if (this.buffering() !== this.stats.buffering) this.report();
+  }
+
+  private report(): void {
+    const state = this.party.playback;
+    if (!state) return;
+    this.lastStatusAt = this.party.serverNow();
+    this.stats.buffering = this.buffering();
+    this.party
+      .reportStatus(this.player.position(), !this.player.paused(), this.stats.buffering)
+      .catch(() => {}); // a lost report is replaced by the next one
+  }
+
+  /** Position error now, for tests and the widget: player minus party position. */
+  currentDrift(): number {
+    return this.player.position() - positionAt(this.party.playback, this.party.serverNow());
+  }
+}

@@ -1,0 +1,88 @@
+/** Wire types: the shapes of docs/protocol.md. Times are server epoch ms; positions are seconds. */
+
+export type ErrorCode =
+  | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict"
+  | "rate_limited" | "moderated" | "too_large" | "unavailable" | "internal";
+
+export interface Media {
+  url: string;
+  kind: "vod" | "live";
+  title?: string;
+  duration?: number;
+}
+
+export interface PartySettings {
+  type: "watch_party" | "live_room";
+  control: "everyone" | "hosts";
+  wait_for_buffering: boolean;
+  max_members: number;
+}
+
+export interface PartyInfo {
+  id: string;
+  title: string;
+  created_at: number;
+  created_by: string;
+  host: string | null;
+  media: Media;
+  settings: PartySettings;
+  member_count: number;
+  invite_url?: string;
+}
+
+export interface PlaybackState {
+  party: string;
+  seq: number;
+  status: "playing" | "paused" | "waiting";
+  position: number;
+  rate: number;
+  at: number;
+  media: Media;
+  by: string | null;
+}
+
+export interface Member {
+  id: string;
+  name: string;
+  role: "host" | "cohost" | "member";
+  buffering: boolean;
+  in_sync: boolean;
+  connected: boolean;
+}
+
+export interface ChatMessage {
+  party: string;
+  id: number;
+  user: { id: string; name: string };
+  text: string;
+  ts: number;
+  nonce: string;
+  media_time?: number;
+  reply_to?: number;
+}
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  roles: string[];
+  guest: boolean;
+  tenant: string;
+}
+
+export interface JoinAnswer {
+  party: PartyInfo;
+  you: Member;
+  members: Member[];
+  playback: PlaybackState;
+  messages: ChatMessage[];
+  has_more: boolean;
+  server_time: number;
+}
+
+export interface ReactionBurst {
+  party: string;
+  counts: Record<string, number>;
+  window_ms: number;
+}
+
+export type Auth = { token: string } | { guest: string; tenant?: string };
