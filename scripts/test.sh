@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, types, unit, contract, integration.
+# The whole test suite: lint, types, unit, contract, integration, browser.
+# Installs what it needs: Python packages, the web client build, and (as root, with
+# apt-get) Debian's chromium and ffmpeg for the browser tests.
 # Needs nothing running: finds PostgreSQL on 127.0.0.1:5432 when it is there
 # (SOCIALSYNC_TEST_POSTGRES_URL to point elsewhere). Without it, outside CI, the
 # PostgreSQL cases are skipped and listed as such; under CI=true they fail.
@@ -7,6 +9,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing chromium and ffmpeg (Debian packages) for the browser tests"
+    apt-get update -qq && apt-get install -y -qq chromium ffmpeg >/dev/null
+  else
+    echo "==> chromium or ffmpeg missing and cannot be installed here: browser tests will be SKIPPED" \
+         "(under CI=true they fail instead)"
+  fi
+fi
+bash scripts/build_web.sh
 
 pg_url="${SOCIALSYNC_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 if ! .venv/bin/python - "$pg_url" <<'PY' 2>/dev/null
@@ -29,5 +42,13 @@ echo "==> ruff"
 .venv/bin/ruff check socialsync tests loadtests
 echo "==> mypy --strict socialsync/domain"
 .venv/bin/mypy
+echo "==> tsc --noEmit (web client)"
+(
+  cd web_client
+  npx --no-install tsc --noEmit -p .
+  for project in widget demo; do
+    if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
+  done
+)
 echo "==> pytest"
 .venv/bin/pytest "$@"

@@ -33,7 +33,9 @@ STORE = web.AppKey("store", SqlStore)
 CONFIG = web.AppKey("config", Config)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
-STATIC_DIR = Path(__file__).parent / "static"
+# Built by scripts/build_web.sh; a deployment can point SOCIALSYNC_WEB_DIR elsewhere.
+DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web_client" / "build"
+WEB_SECTIONS = ("sdk", "widget", "demo", "media", "moderation")
 DEMO_TENANT = "demo"
 
 
@@ -93,8 +95,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app[SIO] = sio
     sio.attach(app)
     app.router.add_routes(HttpApi(service, store, auth, metrics).routes())
-    if STATIC_DIR.is_dir():
-        app.router.add_static("/static/", STATIC_DIR)
+    add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         log.info("serving", extra={"url": config.base_url, "database": _redacted(config.database_url)})
@@ -106,6 +107,32 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
 
     app.cleanup_ctx.append(lifetime)
     return app
+
+
+def add_web_routes(app: web.Application, web_dir: Path) -> None:
+    """The demo page at /, and the built SDK, widget and sample media beneath it.
+
+    aiohttp's static handler answers Range requests (206), which players need to seek.
+    """
+    for section in WEB_SECTIONS:
+        if (web_dir / section).is_dir():
+            app.router.add_static(f"/{section}/", web_dir / section)
+    index = web_dir / "demo" / "index.html"
+
+    async def demo_page(request: web.Request) -> web.StreamResponse:
+        if index.is_file():
+            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return web.Response(
+            status=503,
+            content_type="text/plain",
+            text="The web client is not built: run `bash scripts/serve.sh`, which builds it.\n",
+        )
+
+    async def no_icon(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app.router.add_get("/", demo_page)
+    app.router.add_get("/favicon.ico", no_icon)
 
 
 def _redacted(url: str) -> str:

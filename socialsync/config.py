@@ -36,6 +36,8 @@ class Config:
     reaction_window_ms: int = 250
     # Largest Engine.IO packet accepted; a bigger one closes the connection.
     max_packet_bytes: int = 64 * 1024
+    # The built web client (demo page, SDK, widget, sample media); default: web_client/build.
+    web_dir: str | None = None
 
     @property
     def rules(self) -> Rules:

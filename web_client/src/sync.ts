@@ -21,12 +21,15 @@ export const RATE_STOP_S = 0.01;
 export const CORRECTION_HORIZON_S = 1.0;
 export const MAX_RATE_NUDGE = 0.08;
 export const SEEK_THRESHOLD_S = 0.5;
-/** Paused or waiting players further than this from the position are moved to it. */
-export const PAUSED_TOLERANCE_S = 0.04;
+/** Paused or waiting players further than this from the position are moved to it
+ * (a quarter of a frame: a paused seek is cheap and lands exactly). */
+export const PAUSED_TOLERANCE_S = 0.01;
 export const TICK_MS = 100;
 export const STATUS_INTERVAL_MS = 2000;
 /** A user seek is sent once the scrubbing has stopped for this long. */
 export const USER_SEEK_DEBOUNCE_MS = 150;
+/** The longest the player is left alone while a user action awaits its answer. */
+export const USER_ACTION_TIMEOUT_MS = 3000;
 
 export interface SyncOptions {
   /** Report user actions on the player's own controls as playback.control (default true). */
@@ -61,6 +64,10 @@ export class SyncEngine {
   private expectSeek: { target: number; since: number } | null = null;
   private engineRate = 1;
   private userSeekTimer: ReturnType<typeof setTimeout> | null = null;
+  private userSeekTarget = 0;
+  // While the user's own action is on its way to the party, the player is left as
+  // the user put it: correcting it back would undo the action before it lands.
+  private userActionUntil = 0;
 
   constructor(
     private readonly party: PartySession,
@@ -141,7 +148,8 @@ export class SyncEngine {
   private tick(): void {
     const state = this.party.playback;
     const now = this.party.serverNow();
-    if (state && !this.loadingUrl && !this.expectSeek) {
+    const userActing = performance.now() < this.userActionUntil;
+    if (state && !this.loadingUrl && !this.expectSeek && !userActing) {
       if (state.status === "playing" && !isScheduled(state, now)) this.correctPlaying(state.rate);
       else if (state.status !== "playing" || isScheduled(state, now)) {
         this.stats.drift = this.player.position() - state.position;
@@ -235,10 +243,12 @@ export class SyncEngine {
     if (expected && Math.abs(this.player.position() - expected.target) < 0.5) return;
     if (!this.forwarding) return;
     // Scrubbing fires many seeks: send the last one.
+    this.userSeekTarget = this.player.position();
+    this.userActionUntil = performance.now() + USER_SEEK_DEBOUNCE_MS + USER_ACTION_TIMEOUT_MS;
     if (this.userSeekTimer) clearTimeout(this.userSeekTimer);
     this.userSeekTimer = setTimeout(() => {
       this.userSeekTimer = null;
-      this.userCommand("seek", { position: this.player.position() });
+      this.userCommand("seek", { position: this.userSeekTarget });
     }, USER_SEEK_DEBOUNCE_MS);
   }
 
@@ -269,11 +279,17 @@ export class SyncEngine {
       const duration = state.media.duration;
       fields.position = Math.max(0, duration !== undefined ? Math.min(fields.position, duration) : fields.position);
     }
-    this.party.control(action, fields).catch((err) => {
-      // Refused (no control rights, a conflict): the party's state stands; go back to it.
-      if (!(err instanceof SocialSyncError)) console.error("socialsync:", err);
-      this.apply();
-    });
+    this.userActionUntil = performance.now() + USER_ACTION_TIMEOUT_MS;
+    this.party
+      .control(action, fields)
+      .catch((err) => {
+        // Refused (no control rights, a conflict): the party's state stands.
+        if (!(err instanceof SocialSyncError)) console.error("socialsync:", err);
+      })
+      .finally(() => {
+        this.userActionUntil = 0;
+        this.apply();
+      });
   }
 
   // ------------------------------------------------------------ status reports

@@ -1,0 +1,55 @@
+import type { PartySettings } from "../src/types";
+import type { WidgetContext } from "./context";
+import { h, setText, uid } from "./dom";
+import { describeError } from "./format";
+
+type Changes = Partial<Omit<PartySettings, "type">>;
+
+/** Settings only the host (or staff) may change; roles are changed in the member list. */
+export function hostSection(ctx: WidgetContext): HTMLElement {
+  const ids = { heading: uid("host"), everyone: uid("ctl-everyone"), hosts: uid("ctl-hosts"), wait: uid("wait") };
+  const radioName = uid("control");
+  const alert = h("p", { class: "ssw-error", role: "alert" });
+  const everyone = h("input", { id: ids.everyone, type: "radio", name: radioName, value: "everyone" });
+  const hosts = h("input", { id: ids.hosts, type: "radio", name: radioName, value: "hosts" });
+  const wait = h("input", { id: ids.wait, type: "checkbox", class: "ssw-checkbox" });
+
+  const render = () => {
+    const settings = ctx.party.info.settings;
+    everyone.checked = settings.control === "everyone";
+    hosts.checked = settings.control === "hosts";
+    wait.checked = settings.wait_for_buffering;
+    section.hidden = !ctx.isHost();
+    for (const input of [everyone, hosts, wait]) input.disabled = ctx.ended;
+  };
+
+  const change = (settings: Changes) => {
+    ctx.party.update({ settings }).then(
+      () => setText(alert, ""),
+      (err) => {
+        setText(alert, describeError(err, "change the settings"));
+        render(); // back to what the party really has
+      },
+    );
+  };
+  everyone.addEventListener("change", () => change({ control: "everyone" }));
+  hosts.addEventListener("change", () => change({ control: "hosts" }));
+  wait.addEventListener("change", () => change({ wait_for_buffering: wait.checked }));
+
+  const section = h("section", { class: "ssw-section ssw-host", "aria-labelledby": ids.heading },
+    h("h3", { id: ids.heading, class: "ssw-heading" }, "Host controls"),
+    h("fieldset", { class: "ssw-fieldset" },
+      h("legend", null, "Who can play, pause and seek"),
+      h("span", { class: "ssw-toggle" }, everyone, h("label", { for: ids.everyone }, "Everyone")),
+      h("span", { class: "ssw-toggle" }, hosts, h("label", { for: ids.hosts }, "Hosts and cohosts only"))),
+    h("span", { class: "ssw-toggle" }, wait, h("label", { for: ids.wait }, "Wait for members who are buffering")),
+    h("p", { class: "ssw-hint" }, "Make someone a cohost or the host from the People list."),
+    alert);
+
+  ctx.on("party", render);
+  ctx.on("members", render);
+  ctx.on("joined", render);
+  ctx.on("ended", render);
+  render();
+  return section;
+}

@@ -1,0 +1,74 @@
+import type { WidgetContext } from "./context";
+import { h, setText } from "./dom";
+import { formatMediaTime } from "./format";
+
+export const DRIFT_REFRESH_MS = 500;
+
+/** Connection, the party's playback and this player's drift. */
+export function statusLine(ctx: WidgetContext): HTMLElement {
+  const party = ctx.party;
+  const client = party.client;
+  const connection = h("span", { class: "ssw-connection" });
+  const playback = h("span", { class: "ssw-playback" });
+  const drift = h("span", { class: "ssw-drift" });
+
+  const setConnection = (state: "connected" | "reconnecting" | "rejoining" | "offline") => {
+    connection.dataset.state = state;
+    setText(connection, {
+      connected: "Connected", reconnecting: "Reconnecting…", rejoining: "Rejoining…", offline: "Offline",
+    }[state]);
+  };
+
+  const renderPlayback = () => {
+    const state = party.playback;
+    if (ctx.ended) {
+      setText(playback, "Ended");
+      return;
+    }
+    if (!state) return;
+    playback.dataset.status = state.status;
+    if (state.status === "waiting") {
+      const n = party.memberList().filter((m) => m.connected && m.buffering).length;
+      setText(playback, n > 0 ? `Waiting for ${n} member${n === 1 ? "" : "s"}` : "Waiting");
+      return;
+    }
+    const verb = state.status === "playing" ? "Playing" : `Paused at ${formatMediaTime(state.position)}`;
+    const by = ctx.memberName(state.by);
+    setText(playback, by ? `${verb} · by ${by}` : verb);
+  };
+
+  const renderDrift = () => {
+    const engine = party.engine;
+    if (!engine || ctx.ended) {
+      drift.hidden = true;
+      return;
+    }
+    drift.hidden = false;
+    const ms = Math.round(engine.stats.drift * 1000);
+    setText(drift, `Your drift: ${ms > 0 ? "+" : ""}${ms} ms`);
+    drift.classList.toggle("ssw-drift-bad", Math.abs(ms) >= 250);
+  };
+
+  ctx.disposer.add(client.on("disconnected", () => setConnection("reconnecting")));
+  ctx.disposer.add(client.on("connected", (again) => setConnection(again ? "rejoining" : "connected")));
+  ctx.disposer.add(client.on("reconnected", () => setConnection("connected")));
+  ctx.on("playback", renderPlayback);
+  ctx.on("members", renderPlayback);
+  ctx.on("joined", () => {
+    setConnection("connected");
+    renderPlayback();
+  });
+  ctx.on("ended", () => {
+    renderPlayback();
+    renderDrift();
+  });
+  ctx.disposer.interval(renderDrift, DRIFT_REFRESH_MS);
+  setConnection(client.connected ? "connected" : "offline");
+  renderPlayback();
+  renderDrift();
+
+  // Connection and playback are announced when they change; the drift (every 500 ms) is not.
+  return h("div", { class: "ssw-status" },
+    h("p", { class: "ssw-status-live", role: "status", "aria-live": "polite" }, connection, " · ", playback),
+    drift);
+}
