@@ -19,7 +19,7 @@ node build.mjs
 npx --no-install tsc -p . --emitDeclarationOnly --outDir build/sdk/types
 
 media=build/media
-clip_stamp="$media/.clips-v1"
+clip_stamp="$media/.clips-v2"
 if [ ! -f "$clip_stamp" ]; then
   if ! command -v ffmpeg >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing ffmpeg for the sample clips"
@@ -30,9 +30,9 @@ if [ ! -f "$clip_stamp" ]; then
     mkdir -p "$media/hls"
     seconds=60
     # A moving test pattern with a burnt-in frame counter and a tone: easy to see in sync.
-    src=(-f lavfi -i "testsrc2=duration=$seconds:size=640x360:rate=25"
+    src=(-f lavfi -i "testsrc2=duration=$seconds:size=480x270:rate=25"
          -f lavfi -i "sine=frequency=440:duration=$seconds")
-    text="drawtext=text='%{frame_num}':start_number=0:x=(w-tw)/2:y=h-60:fontsize=40:fontcolor=white:box=1:boxcolor=black@0.6"
+    text="drawtext=text='%{frame_num}':start_number=0:x=(w-tw)/2:y=h-60:fontsize=32:fontcolor=white:box=1:boxcolor=black@0.6"
     vf=(-vf "$text")
     ffmpeg -loglevel error -y "${src[@]}" "${vf[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p \
       -g 25 -keyint_min 25 -sc_threshold 0 -c:a aac -movflags +faststart "$media/clip.mp4" \

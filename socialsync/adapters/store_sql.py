@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
@@ -48,6 +49,9 @@ _WRITE_OPTION = "socialsync_write"
 # cluster that start together migrate one after the other. Any constant works;
 # this is "sosy" in ASCII.
 _MIGRATION_LOCK_KEY = 0x736F7379
+
+# Pauses between attempts to switch a SQLite file to WAL while another connection holds it.
+_WAL_RETRY_DELAYS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 _PLAIN_TO_ASYNC_DRIVER = {
     "sqlite": "sqlite+aiosqlite",
@@ -135,8 +139,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        # WAL: readers never block the writer and the writer never blocks readers.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL mode is a lasting property of the file, set once by upgrade_database.
         # synchronous stays FULL: a message acknowledged to its sender survives a
         # power cut, so its id is never handed out twice.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -176,6 +179,8 @@ async def upgrade_database(url: str) -> None:
     engine = make_engine(url)
     try:
         with _translate_errors():
+            if engine.dialect.name == "sqlite":
+                await _enable_wal(engine)
             async with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
                 if conn.dialect.name == "postgresql":
                     # Held to the end of this transaction; SQLite's BEGIN IMMEDIATE does the same.
@@ -183,6 +188,34 @@ async def upgrade_database(url: str) -> None:
                 await conn.run_sync(_upgrade_to_head)
     finally:
         await engine.dispose()
+
+
+async def _enable_wal(engine: AsyncEngine) -> None:
+    """Put a SQLite file in WAL mode: readers never block the writer, nor it them.
+
+    Switching needs the file to itself for a moment, and SQLite refuses at once
+    (no busy timeout) while another connection holds it: two processes creating
+    the same database race here. The loser retries and finds WAL already on.
+    """
+    for delay_s in (*_WAL_RETRY_DELAYS_S, None):
+        try:
+            async with engine.connect() as conn:
+                await conn.run_sync(_switch_to_wal)
+            return
+        except sqlite3.OperationalError:
+            if delay_s is None:
+                raise
+            await asyncio.sleep(delay_s)
+
+
+def _switch_to_wal(connection: Connection) -> None:
+    # On the DBAPI cursor: through SQLAlchemy the PRAGMA would run after our BEGIN,
+    # and the journal mode cannot change inside a transaction.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -87,8 +87,11 @@ class Member:
                 const wait = at - d.client.serverNow();
                 if (wait > 8) await new Promise(r => setTimeout(r, wait - 8));
                 while (d.client.serverNow() < at) {}
-                return {t: d.client.serverNow(), pos: d.video.currentTime, paused: d.video.paused,
-                        rate: d.video.playbackRate, seq: d.party.playback.seq};
+                const t = d.client.serverNow(), v = d.video;
+                // A busy page may sample late: bring the position back to the instant asked for.
+                const pos = v.currentTime - (v.paused ? 0 : v.playbackRate * (t - at) / 1000);
+                return {t, late_ms: t - at, pos, paused: v.paused, rate: v.playbackRate,
+                        seq: d.party.playback.seq};
             }""",
             at_ms,
         )

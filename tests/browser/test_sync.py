@@ -99,6 +99,7 @@ async def test_every_pair_is_within_80_ms_after_every_command(web_server, join, 
     )
     results = await run_commands(members)
     summary = summarise(results)
+    summary["engines"] = [await m.page.evaluate("({...window.socialsyncDemo.engine.stats})") for m in members]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"sync-{n}-members.json").write_text(
         json.dumps({"summary": summary, "samples": results}, indent=1)

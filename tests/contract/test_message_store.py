@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -338,3 +341,12 @@ async def test_concurrent_upgrades_of_a_fresh_database_both_succeed(database_url
         assert await store.get_tenant("t1") == TENANT
     finally:
         await store.close()
+
+
+async def test_sqlite_files_are_migrated_into_wal_mode(tmp_path: Path) -> None:
+    # Specific to SQLite: without WAL, one appending writer would stall every reader.
+    path = tmp_path / "store.db"
+    await upgrade_database(f"sqlite:///{path}")
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -2,6 +2,7 @@ import type { PartySession } from "./client";
 import { SocialSyncError } from "./errors";
 import { isScheduled, positionAt } from "./playback";
 import type { PlayerAdapter } from "./player";
+import type { PlaybackState } from "./types";
 
 /*
  * Drift correction constants. Chosen by measurement in headless Chromium on this
@@ -20,11 +21,17 @@ export const RATE_START_S = 0.03;
 export const RATE_STOP_S = 0.01;
 export const CORRECTION_HORIZON_S = 1.0;
 export const MAX_RATE_NUDGE = 0.08;
+export const RATE_STEP = 0.02;
 export const SEEK_THRESHOLD_S = 0.5;
 /** Paused or waiting players further than this from the position are moved to it
  * (a quarter of a frame: a paused seek is cheap and lands exactly). */
 export const PAUSED_TOLERANCE_S = 0.01;
 export const TICK_MS = 100;
+/** A player's media clock starts moving some time after play(); measured in Chromium
+ * at 60-70 ms. Scheduled starts call play() that much early; the engine keeps
+ * learning the figure from how far off each start lands, SETTLE_MS after it. */
+export const INITIAL_START_LATENCY_S = 0.06;
+export const SETTLE_MS = 400;
 export const STATUS_INTERVAL_MS = 2000;
 /** A user seek is sent once the scrubbing has stopped for this long. */
 export const USER_SEEK_DEBOUNCE_MS = 150;
@@ -42,6 +49,10 @@ export interface SyncStats {
   seeks: number;
   rateCorrections: number;
   buffering: boolean;
+  /** How long a seek while playing has been taking (ms), learned from the seeks seen. */
+  seekLatencyMs: number;
+  /** How long play() takes to start the media clock (ms), learned from scheduled starts. */
+  startLatencyMs: number;
 }
 
 /**
@@ -50,12 +61,16 @@ export interface SyncStats {
  * apart from what we asked for, and becomes a command for the whole party.
  */
 export class SyncEngine {
-  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false };
+  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false, seekLatencyMs: 100,
+    startLatencyMs: INITIAL_START_LATENCY_S * 1000 };
   private timer: ReturnType<typeof setInterval> | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: Array<() => void> = [];
   private correcting = false;
   private seekLatencyS = 0.1;
+  private startLatencyS = INITIAL_START_LATENCY_S;
+  // After a scheduled start: no correction until then, and then learn from the error.
+  private settleUntil = 0;
   private lastStatusAt = 0;
   private loadingUrl: string | null = null;
   // What we asked the player for, so that its events can be told apart from the user's.
@@ -125,11 +140,18 @@ export class SyncEngine {
     if (state.status !== "playing" || isScheduled(state, now)) {
       this.holdAt(state.position);
       if (isScheduled(state, now)) {
-        this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, state.at - now));
+        const lead = this.startLatencyS * 1000;
+        this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, state.at - now - lead));
+        this.settleUntil = state.at + SETTLE_MS;
       }
       return;
     }
     this.startPlaying();
+  }
+
+  /** In the last moments before a scheduled start, once play() has been called early. */
+  private startingEarly(state: PlaybackState, now: number): boolean {
+    return state.status === "playing" && this.startTimer === null && now >= state.at - this.startLatencyS * 1000 - TICK_MS;
   }
 
   private startPlaying(): void {
@@ -151,12 +173,13 @@ export class SyncEngine {
     const userActing = performance.now() < this.userActionUntil;
     if (state && !this.loadingUrl && !this.expectSeek && !userActing) {
       if (state.status === "playing" && !isScheduled(state, now)) this.correctPlaying(state.rate);
-      else if (state.status !== "playing" || isScheduled(state, now)) {
+      else if (!this.startingEarly(state, now)) {
         this.stats.drift = this.player.position() - state.position;
         if (!this.player.paused()) this.doPause();
       }
     }
     if (now - this.lastStatusAt >= STATUS_INTERVAL_MS) this.report();
+    else this.reportIfChanged(); // a stall is news at once: the party may wait for us
   }
 
   private correctPlaying(baseRate: number): void {
@@ -170,6 +193,15 @@ export class SyncEngine {
     const drift = player.position() - this.party.expectedPosition();
     this.stats.drift = drift;
     const size = Math.abs(drift);
+    if (this.settleUntil) {
+      if (this.party.serverNow() < this.settleUntil) return;
+      this.settleUntil = 0;
+      if (size < SEEK_THRESHOLD_S) {
+        // Late (drift < 0) means play() needs calling earlier next time.
+        this.startLatencyS = Math.max(0, Math.min(0.3, this.startLatencyS - 0.5 * drift));
+        this.stats.startLatencyMs = Math.round(this.startLatencyS * 1000);
+      }
+    }
     if (size > SEEK_THRESHOLD_S) {
       this.seekTo(this.party.expectedPosition() + this.seekLatencyS);
       this.correcting = false;
@@ -177,10 +209,14 @@ export class SyncEngine {
       return;
     }
     if (size > RATE_START_S || (this.correcting && size > RATE_STOP_S)) {
-      const nudge = Math.max(-MAX_RATE_NUDGE, Math.min(MAX_RATE_NUDGE, -drift / CORRECTION_HORIZON_S));
+      const wanted = Math.max(-MAX_RATE_NUDGE, Math.min(MAX_RATE_NUDGE, -drift / CORRECTION_HORIZON_S));
+      // In whole RATE_STEPs: every playbackRate change makes the media pipeline
+      // re-time its audio, so fewer, coarser changes keep playback smoother.
+      const nudge = Math.round(wanted / RATE_STEP) * RATE_STEP || Math.sign(wanted) * RATE_STEP;
       this.correcting = true;
-      this.stats.rateCorrections++;
-      this.setRate(baseRate * (1 + nudge));
+      const rate = baseRate * (1 + nudge);
+      if (Math.abs(this.player.rate() - rate) > 1e-6) this.stats.rateCorrections++;
+      this.setRate(rate);
     } else if (this.correcting) {
       this.correcting = false;
       this.setRate(baseRate);
@@ -259,6 +295,7 @@ export class SyncEngine {
       // Learn how long a seek takes while playing, to lead the next one by it.
       const tookS = (performance.now() - expected.since) / 1000;
       this.seekLatencyS = Math.min(1, 0.7 * this.seekLatencyS + 0.3 * tookS);
+      this.stats.seekLatencyMs = Math.round(this.seekLatencyS * 1000);
     }
     this.expectSeek = null;
     this.reportIfChanged();

@@ -136,9 +136,11 @@ export function chatSection(ctx: WidgetContext): HTMLElement {
     sending = true;
     refreshComposer();
     try {
+      const sentReply = replyTo;
       await party.sendChat(text, options);
-      input.value = "";
-      setReply(null);
+      // Clear only what was sent: the person may have typed on while it was on its way.
+      if (input.value.trim() === text) input.value = "";
+      if (replyTo === sentReply) setReply(null);
       setText(alert, "");
     } catch (err) {
       setText(alert, describeError(err, "send messages"));

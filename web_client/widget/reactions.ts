@@ -56,13 +56,13 @@ export function reactionsSection(ctx: WidgetContext, overlay: HTMLElement): HTML
   function onBurst(burst: ReactionBurst): void {
     const entries = Object.entries(burst.counts).filter(([, n]) => n > 0);
     const total = entries.reduce((sum, [, n]) => sum + n, 0);
+    const quiet = reducedMotion?.matches ?? false; // one fade in place per emoji, nothing rising
     let budget = Math.min(MAX_PER_BURST, MAX_FLOATING - layer.childElementCount);
-    if (reducedMotion?.matches) budget = Math.min(budget, entries.length); // one quiet fade per emoji
     if (budget <= 0 || total === 0) return;
     layer.style.setProperty("--ssw-rise", `${-Math.round(Math.max(120, overlay.clientHeight * 0.75))}px`);
     const scale = Math.min(1, budget / total);
     for (const [emoji, n] of entries) {
-      const nodes = Math.min(budget, Math.max(1, Math.round(n * scale)));
+      const nodes = quiet ? 1 : Math.min(budget, Math.max(1, Math.round(n * scale)));
       budget -= nodes;
       for (let i = 0; i < nodes; i++) {
         // Spread over the burst's window, as the clicks were; the first carries the true count.
