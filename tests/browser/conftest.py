@@ -46,12 +46,15 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _check_prerequisites() -> None:
+    _require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None, f"no Chromium at {CHROMIUM}")
+    built = (DEFAULT_WEB_DIR / "demo" / "index.html").is_file()
+    _require(built, "web client not built (scripts/build_web.sh)")
+
+
 @pytest.fixture
 async def browser():
-    _require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None, f"no Chromium at {CHROMIUM}")
-    _require(
-        (DEFAULT_WEB_DIR / "demo" / "index.html").is_file(), "web client not built (scripts/build_web.sh)"
-    )
+    _check_prerequisites()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
