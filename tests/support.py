@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -30,17 +31,25 @@ class Server:
     config: Config
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
 async def running_server(tmp_path, **overrides) -> AsyncIterator[Server]:
+    # A fixed free port rather than port 0, so that the server knows its own URL
+    # (invite links carry it).
+    port = free_port()
     config = Config.load(
-        {"database_url": f"sqlite:///{tmp_path}/test.db", "port": 0, **TEST_CONFIG, **overrides}, env={}
+        {"database_url": f"sqlite:///{tmp_path}/test.db", "port": port, **TEST_CONFIG, **overrides}, env={}
     )
     app = await create_app(config)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield Server(f"http://127.0.0.1:{port}", app, config)
     finally:
