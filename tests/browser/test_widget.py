@@ -117,3 +117,21 @@ async def test_the_widget_is_usable_from_the_keyboard(web_server, join):
     await m.page.keyboard.type("typed without a mouse")
     await m.page.keyboard.press("Enter")
     await m.page.locator(".ssw-message .ssw-text", has_text="typed without a mouse").wait_for()
+
+
+async def test_a_dropped_connection_reconnects_and_misses_nothing(web_server, join):
+    party_id = await create_party(web_server)
+    a = await join(party_id, "Stays")
+    b = await join(party_id, "Drops")
+    # B's connection breaks under it (as on a network change); A keeps chatting.
+    await b.page.evaluate("window.socialsyncDemo.client.transport.socket.io.engine.close()")
+    for i in range(5):
+        await chat(a, f"while you were away {i}")
+    missed = "window.socialsyncDemo.party.messages.filter(m => m.text.startsWith('while you were'))"
+    await b.page.wait_for_function(f"{missed}.length === 5", timeout=15_000)
+    texts = await b.page.evaluate("window.socialsyncDemo.party.messages.map(m => m.text)")
+    assert texts == [f"while you were away {i}" for i in range(5)]
+    await b.page.wait_for_function("document.querySelectorAll('.ssw-message').length === 5")
+    shown = await b.page.locator(".ssw-message .ssw-text").all_text_contents()
+    assert shown == texts, "each message shown once, in order"
+    assert await b.page.evaluate("window.socialsyncDemo.client.connected")
