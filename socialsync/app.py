@@ -21,6 +21,7 @@ from .auth import Authenticator, new_secret
 from .clock import SystemClock
 from .config import Config
 from .domain.chat import Tenant
+from .domain.errors import Code, SyncError
 from .domain.party import PartyMachine
 from .domain.ratelimit import Limit
 from .ports import Clock
@@ -40,8 +41,13 @@ DEMO_TENANT = "demo"
 
 
 async def ensure_demo_tenant(store: SqlStore, clock: Clock) -> None:
-    if await store.get_tenant(DEMO_TENANT) is None:
+    if await store.get_tenant(DEMO_TENANT) is not None:
+        return
+    try:
         await store.add_tenant(Tenant(DEMO_TENANT, "Demo", new_secret(), True, clock.now_ms()))
+    except SyncError as exc:
+        if exc.code is not Code.CONFLICT:  # another node, starting at once, made it first
+            raise
 
 
 async def create_app(config: Config, clock: Clock | None = None) -> web.Application:
@@ -49,7 +55,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     opened here; everything is closed by the application's cleanup."""
     clock = clock or SystemClock()
     await upgrade_database(config.database_url)
-    store = await SqlStore.open(config.database_url)
+    store = await SqlStore.open(config.database_url, clock=clock)
     if config.demo_tenant:
         await ensure_demo_tenant(store, clock)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web

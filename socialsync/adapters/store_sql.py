@@ -202,9 +202,9 @@ async def _enable_wal(engine: AsyncEngine) -> None:
             async with engine.connect() as conn:
                 await conn.run_sync(_switch_to_wal)
             return
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             if delay_s is None:
-                raise
+                raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
             await asyncio.sleep(delay_s)
 
 

@@ -11,8 +11,8 @@ import type { PlaybackState } from "./types";
  *   chasing less costs more rate changes than it gains. Correction stops once the
  *   error is under RATE_STOP_S (hysteresis, so the rate does not flap).
  * - The rate nudge cancels the error over CORRECTION_HORIZON_S, bounded by
- *   MAX_RATE_NUDGE: +-8 % is inaudible with pitch preservation (Chromium's default)
- *   and absorbs 80 ms in 1 s.
+ *   MAX_RATE_NUDGE: +-10 % is hardly audible with pitch preservation (Chromium's default)
+ *   and absorbs 100 ms in 1 s.
  * - Beyond SEEK_THRESHOLD_S a seek is cheaper: at 8 % it would take >6 s to close.
  *   A seek while playing lands late by the time the seek takes, so the target is
  *   led by an estimate of that time (an average of the seeks measured so far).
@@ -20,7 +20,7 @@ import type { PlaybackState } from "./types";
 export const RATE_START_S = 0.03;
 export const RATE_STOP_S = 0.01;
 export const CORRECTION_HORIZON_S = 1.0;
-export const MAX_RATE_NUDGE = 0.08;
+export const MAX_RATE_NUDGE = 0.1;
 export const RATE_STEP = 0.02;
 export const SEEK_THRESHOLD_S = 0.5;
 /** Paused or waiting players further than this from the position are moved to it
