@@ -135,3 +135,33 @@ async def test_a_dropped_connection_reconnects_and_misses_nothing(web_server, jo
     shown = await b.page.locator(".ssw-message .ssw-text").all_text_contents()
     assert shown == texts, "each message shown once, in order"
     assert await b.page.evaluate("window.socialsyncDemo.client.connected")
+
+
+async def test_host_controls_limit_control_and_promote(web_server, join):
+    party_id = await create_party(web_server)
+    host = await join(party_id, "Hosting")
+    guest = await join(party_id, "Guesting")
+    await host.page.wait_for_function("document.querySelectorAll('.ssw-member').length === 2")
+    assert await guest.page.locator(".ssw-host").is_hidden(), "host controls are the host's"
+
+    await host.page.get_by_label("Hosts and cohosts only").check()
+    await guest.page.wait_for_function("window.socialsyncDemo.party.info.settings.control === 'hosts'")
+    # A member's pause on its own player is refused by the party and snaps back.
+    await host.page.evaluate("window.socialsyncDemo.party.control('play')")
+    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
+    seq = await guest.page.evaluate("window.socialsyncDemo.party.playback.seq")
+    await guest.page.evaluate("window.socialsyncDemo.video.pause()")
+    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
+    assert await guest.page.evaluate("window.socialsyncDemo.party.playback.seq") == seq
+
+    # Promoted to cohost, the member's pause is the party's.
+    row = host.page.locator(".ssw-member", has_text="Guesting")
+    await row.get_by_role("button", name="Make Guesting cohost").click()
+    await guest.page.wait_for_function("window.socialsyncDemo.party.you.role === 'cohost'")
+    await guest.page.evaluate("window.socialsyncDemo.video.pause()")
+    await host.page.wait_for_function(
+        "window.socialsyncDemo.party.playback.status === 'paused'", timeout=5_000
+    )
+    await host.page.wait_for_function("window.socialsyncDemo.video.paused")
+    for m in (host, guest):
+        assert m.console_errors == [], m.console_errors
