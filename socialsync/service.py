@@ -190,7 +190,14 @@ class PartyService:
         except BaseException:
             await self._detach(session, party_id)
             raise
-        self._sessions[session].parties.add(party_id)
+        found = self._sessions.get(session)
+        if found is None:
+            # The socket closed while it was joining: its disconnect did not know
+            # about this party yet, so leave the member its grace period from here.
+            await self._detach(session, party_id)
+            await self._run(party_id, c.Disconnect(user.id, session))
+            raise SyncError(Code.UNAVAILABLE, "disconnected while joining")
+        found.parties.add(party_id)
         if since is None:
             newest = await self.messages.before(party_id, None, JOIN_HISTORY + 1)
             has_more = len(newest) > JOIN_HISTORY
