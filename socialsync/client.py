@@ -229,7 +229,8 @@ class SocialSyncClient:
             self._joining.pop(party, None)
             raise
         self._joined.add(party)
-        self._apply_playback(answer["playback"])
+        # The join answer is the truth, even with a lower seq (a party revived after a restart).
+        self.playback[party] = answer["playback"]
         messages = answer["messages"]
         # A resume after a long absence comes in pages: fetch the rest before taking
         # the live messages that waited, so the order stays whole.
@@ -263,6 +264,7 @@ class SocialSyncClient:
                 "playing": playing,
                 "buffering": buffering,
                 "at": int(self.server_now_ms()),
+                "seq": self.playback[party]["seq"],
             },
         )
 

@@ -395,6 +395,7 @@ class PartyService:
                     raise
                 party = await self.parties.get(party_id) or party
             else:
+                self.recorder.record(party)  # the revived state, so a second restart agrees
                 if self.timers is not None:
                     self.timers.schedule(party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms)
         if party.tenant_id != user.tenant_id:

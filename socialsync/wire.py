@@ -96,7 +96,9 @@ class SettingsIn(_In):
         room = RoomType(self.type)
         max_members = self.max_members or DEFAULT_MAX_MEMBERS[room]
         if max_members > MAX_MEMBERS[room]:
-            raise SyncError(Code.BAD_REQUEST, f"settings.max_members: at most {MAX_MEMBERS[room]} for {room}")
+            raise SyncError(
+                Code.BAD_REQUEST, f"settings.max_members: at most {MAX_MEMBERS[room]} for a {room.value}"
+            )
         live = room is RoomType.LIVE_ROOM
         return Settings(
             type=room,

@@ -93,7 +93,7 @@ class SocketGateway:
         """
         return bool(self.sio.manager.is_connected(sid, "/"))
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> Answer | None:
+    async def _on_connect(self, sid: str, environ: Any = None, auth: Any = None, *_: Any) -> Answer | None:
         if self._is_client_event(sid):
             return SyncError(Code.BAD_REQUEST, "connect is a reserved event").to_wire()
         try:
@@ -123,7 +123,7 @@ class SocketGateway:
         await self.sio.emit("session", session, to=sid)
         return None
 
-    async def _on_disconnect(self, sid: str, reason: Any = None) -> Answer | None:
+    async def _on_disconnect(self, sid: str, reason: Any = None, *_: Any) -> Answer | None:
         if self._is_client_event(sid):
             return SyncError(Code.BAD_REQUEST, "disconnect is a reserved event").to_wire()
         self._buckets.pop(sid, None)

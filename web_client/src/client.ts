@@ -183,9 +183,20 @@ export class PartySession extends Emitter<PartyEvents> {
     this.you = answer.you;
     this.members.clear();
     for (const m of answer.members) this.members.set(m.id, m);
-    const pending = this.joining;
+    let messages = answer.messages;
+    // A resume after a long absence comes in pages: fetch the rest before taking the
+    // live messages that waited, so the order stays whole.
+    let more = payload.since !== undefined && answer.has_more;
+    while (more && messages.length) {
+      const page = (await this.client.request("chat.history", {
+        party: this.id, after: messages[messages.length - 1].id, limit: 100,
+      })).messages as ChatMessage[];
+      messages = messages.concat(page);
+      more = page.length === 100;
+    }
+    const pending = this.joining ?? [];
     this.joining = null;
-    for (const m of [...answer.messages, ...pending].sort((a, b) => a.id - b.id)) this.takeMessage(m);
+    for (const m of [...messages, ...pending].sort((a, b) => a.id - b.id)) this.takeMessage(m);
     this.applyPlayback(answer.playback, true);
     this.emit("members", this.memberList());
     this.emit("joined", answer);
