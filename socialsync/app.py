@@ -116,29 +116,35 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
 
 
 def add_web_routes(app: web.Application, web_dir: Path) -> None:
-    """The demo page at /, and the built SDK, widget and sample media beneath it.
+    """The demo page at /, the moderation panel at /moderation/, and the built SDK,
+    widget and sample media beneath them.
 
     aiohttp's static handler answers Range requests (206), which players need to seek.
     """
-    for section in WEB_SECTIONS:
-        if (web_dir / section).is_dir():
-            app.router.add_static(f"/{section}/", web_dir / section)
-    index = web_dir / "demo" / "index.html"
 
-    async def demo_page(request: web.Request) -> web.StreamResponse:
-        if index.is_file():
-            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
-        return web.Response(
-            status=503,
-            content_type="text/plain",
-            text="The web client is not built: run `bash scripts/serve.sh`, which builds it.\n",
-        )
+    def page(path: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if path.is_file():
+                return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+            return web.Response(
+                status=503,
+                content_type="text/plain",
+                text="The web client is not built: run `bash scripts/serve.sh`, which builds it.\n",
+            )
+
+        return handler
 
     async def no_icon(request: web.Request) -> web.Response:
         return web.Response(status=204)
 
-    app.router.add_get("/", demo_page)
+    app.router.add_get("/", page(web_dir / "demo" / "index.html"))
+    panel = page(web_dir / "moderation" / "index.html")
+    app.router.add_get("/moderation", panel)
+    app.router.add_get("/moderation/", panel)
     app.router.add_get("/favicon.ico", no_icon)
+    for section in WEB_SECTIONS:
+        if (web_dir / section).is_dir():
+            app.router.add_static(f"/{section}/", web_dir / section)
 
 
 def _redacted(url: str) -> str:

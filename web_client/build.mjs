@@ -22,16 +22,22 @@ if (existsSync(join(root, "widget/index.ts"))) {
     outfile: join(out, "widget/socialsync-widget.js") });
   builds.push({ entryPoints: [join(root, "widget/widget.css")], outfile: join(out, "widget/socialsync-widget.css") });
 }
+if (existsSync(join(root, "moderation/panel.ts"))) {
+  builds.push({ entryPoints: [join(root, "moderation/panel.ts")], format: "esm",
+    outfile: join(out, "moderation/panel.js") });
+}
 if (existsSync(join(root, "demo/demo.ts"))) {
   builds.push({ entryPoints: [join(root, "demo/demo.ts")], format: "esm", outfile: join(out, "demo/demo.js") });
 }
 
 await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b })));
-for (const file of ["index.html", "demo.css"]) {
-  const from = join(root, "demo", file);
-  if (existsSync(from)) {
-    mkdirSync(join(out, "demo"), { recursive: true });
-    cpSync(from, join(out, "demo", file));
+for (const [dir, files] of [["demo", ["index.html", "demo.css"]], ["moderation", ["index.html", "panel.css"]]]) {
+  for (const file of files) {
+    const from = join(root, dir, file);
+    if (existsSync(from)) {
+      mkdirSync(join(out, dir), { recursive: true });
+      cpSync(from, join(out, dir, file));
+    }
   }
 }
 console.log(`built ${builds.length} bundles into ${out}`);

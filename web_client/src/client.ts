@@ -6,7 +6,7 @@ import type { PlayerAdapter } from "./player";
 import { SyncEngine, type SyncOptions } from "./sync";
 import { Transport } from "./transport";
 import type {
-  Auth, ChatMessage, JoinAnswer, Media, Member, PartyInfo, PartySettings, PlaybackState,
+  Auth, ChatMessage, ChatRules, JoinAnswer, Media, Member, PartyInfo, PartySettings, PlaybackState,
   ReactionBurst, SessionUser,
 } from "./types";
 
@@ -35,6 +35,7 @@ export class SocialSync extends Emitter<ClientEvents> {
   private readonly transport: Transport;
   private readonly parties = new Map<string, PartySession>();
   private clockTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly serverListeners = new Set<(name: string, data: any) => void>();
   private sessionWaiter: (() => void) | null = null;
 
   private constructor(options: ConnectOptions) {
@@ -102,6 +103,12 @@ export class SocialSync extends Emitter<ClientEvents> {
     this.parties.delete(partyId);
   }
 
+  /** Every event the server sends (for tools like the moderation panel). */
+  onServerEvent(fn: (name: string, data: any) => void): () => void {
+    this.serverListeners.add(fn);
+    return () => this.serverListeners.delete(fn);
+  }
+
   close(): void {
     if (this.clockTimer) clearInterval(this.clockTimer);
     for (const party of this.parties.values()) party.detach();
@@ -109,6 +116,13 @@ export class SocialSync extends Emitter<ClientEvents> {
   }
 
   private onEvent(name: string, data: any): void {
+    for (const fn of this.serverListeners) {
+      try {
+        fn(name, data);
+      } catch (err) {
+        console.error("socialsync: a server event listener failed", err);
+      }
+    }
     if (name === "session") {
       this.user = data.user;
       // A guest comes back as the same guest after a reconnect.
@@ -146,6 +160,7 @@ type PartyEvents = {
   party: (info: PartyInfo) => void;
   ended: (reason: string) => void;
   joined: (answer: JoinAnswer) => void;
+  rules: (rules: ChatRules) => void;
 };
 
 /** Your membership of one party: its state, members, chat and controls. */
@@ -157,6 +172,8 @@ export class PartySession extends Emitter<PartyEvents> {
   readonly messages: ChatMessage[] = [];
   lastMessageId = 0;
   engine: SyncEngine | null = null;
+  /** The room's chat rules (slow mode, modes, terms), when the server has said. */
+  rules: ChatRules | null = null;
   private joining: ChatMessage[] | null = null;
   private hasJoined = false;
 
@@ -181,6 +198,7 @@ export class PartySession extends Emitter<PartyEvents> {
     this.hasJoined = true;
     this.info = answer.party;
     this.you = answer.you;
+    if (answer.rules) this.rules = answer.rules;
     this.members.clear();
     for (const m of answer.members) this.members.set(m.id, m);
     let messages = answer.messages;
@@ -344,9 +362,14 @@ export class PartySession extends Emitter<PartyEvents> {
         this.emit("party", data.info);
         break;
       case "party.ended":
+      case "party.kicked":
         this.detach();
         this.client.forget(this.id);
         this.emit("ended", data.reason);
+        break;
+      case "party.rules":
+        this.rules = data.rules;
+        this.emit("rules", data.rules);
         break;
     }
   }

@@ -69,6 +69,16 @@ export interface SessionUser {
   tenant: string;
 }
 
+export interface ChatRules {
+  slow_mode_s: number;
+  members_only: boolean;
+  emote_only: boolean;
+  locked: boolean;
+  links: boolean;
+  blocked_terms: string[];
+  allowed_terms: string[];
+}
+
 export interface JoinAnswer {
   party: PartyInfo;
   you: Member;
@@ -77,6 +87,7 @@ export interface JoinAnswer {
   messages: ChatMessage[];
   has_more: boolean;
   server_time: number;
+  rules?: ChatRules;
 }
 
 export interface ReactionBurst {
