@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import socketio
@@ -124,7 +124,7 @@ def add_web_routes(app: web.Application, web_dir: Path) -> None:
 
     def page(path: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
-            if path.is_file():
+            if path.is_file():  # noqa: ASYNC240 - a stat of a local file, once per page view
                 return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
             return web.Response(
                 status=503,
