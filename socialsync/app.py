@@ -13,6 +13,7 @@ from .adapters.broker_memory import MemoryBroker
 from .adapters.http_api import HttpApi, errors_as_json
 from .adapters.metrics import Metrics
 from .adapters.moderation_profanity import ProfanityMasker
+from .adapters.moderation_sql import SqlModerationStore
 from .adapters.party_store_memory import MemoryPartyStore
 from .adapters.sio_handlers import SocketGateway
 from .adapters.store_sql import SqlStore, upgrade_database
@@ -24,6 +25,7 @@ from .domain.chat import Tenant
 from .domain.errors import Code, SyncError
 from .domain.party import PartyMachine
 from .domain.ratelimit import Limit
+from .moderation import ModerationService
 from .ports import Clock
 from .service import Limits, PartyService
 
@@ -64,16 +66,17 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         parties=parties,
         messages=store,
         broker=MemoryBroker(lambda envelope: service.on_envelope(envelope)),
-        moderator=ProfanityMasker(),
         clock=clock,
         machine=PartyMachine(config.rules),
         limits=Limits(
             chat=Limit(config.chat_burst, config.chat_per_s),
+            newcomer_chat=Limit(config.newcomer_chat_burst, config.newcomer_chat_per_s),
             reaction=Limit(config.reaction_burst, config.reaction_per_s),
             reaction_window_ms=config.reaction_window_ms,
         ),
         public_url=config.base_url,
     )
+    service.moderation = ModerationService(service, SqlModerationStore(store), ProfanityMasker())
     timers = LoopTimers(clock, service.tick)
     service.timers = timers
     metrics = Metrics(

@@ -10,6 +10,7 @@ from typing import Any
 
 from .domain.chat import Message
 from .domain.model import (
+    ChatRules,
     ControlMode,
     Media,
     MediaKind,
@@ -31,12 +32,37 @@ def media_from_data(d: dict[str, Any]) -> Media:
     return Media(url=d["url"], kind=MediaKind(d["kind"]), title=d.get("title"), duration_s=d.get("duration"))
 
 
+def rules_to_data(r: ChatRules) -> dict[str, Any]:
+    return {
+        "slow_mode_s": r.slow_mode_s,
+        "members_only": r.members_only,
+        "emote_only": r.emote_only,
+        "locked": r.locked,
+        "links": r.links,
+        "blocked_terms": list(r.blocked_terms),
+        "allowed_terms": list(r.allowed_terms),
+    }
+
+
+def rules_from_data(d: dict[str, Any]) -> ChatRules:
+    return ChatRules(
+        slow_mode_s=int(d.get("slow_mode_s", 0)),
+        members_only=bool(d.get("members_only", False)),
+        emote_only=bool(d.get("emote_only", False)),
+        locked=bool(d.get("locked", False)),
+        links=bool(d.get("links", True)),
+        blocked_terms=tuple(d.get("blocked_terms", ())),
+        allowed_terms=tuple(d.get("allowed_terms", ())),
+    )
+
+
 def settings_to_data(s: Settings) -> dict[str, Any]:
     return {
         "type": s.type.value,
         "control": s.control.value,
         "wait_for_buffering": s.wait_for_buffering,
         "max_members": s.max_members,
+        "chat": rules_to_data(s.chat),
     }
 
 
@@ -46,6 +72,8 @@ def settings_from_data(d: dict[str, Any]) -> Settings:
         control=ControlMode(d["control"]),
         wait_for_buffering=bool(d["wait_for_buffering"]),
         max_members=int(d["max_members"]),
+        # Rows recorded before chat rules existed have none: the defaults.
+        chat=rules_from_data(d.get("chat", {})),
     )
 
 
@@ -153,6 +181,7 @@ def message_to_data(m: Message) -> dict[str, Any]:
         "nonce": m.nonce,
         "media_time_s": m.media_time_s,
         "reply_to": m.reply_to,
+        "hidden": m.hidden,
     }
 
 

@@ -29,6 +29,9 @@ class Config:
     # Rate limits: chat burst/refill, reactions burst/refill, any event per socket.
     chat_burst: float = 5
     chat_per_s: float = 1
+    # In a user's first minute in a room, on top of the above.
+    newcomer_chat_burst: float = 3
+    newcomer_chat_per_s: float = 1 / 3
     reaction_burst: float = 20
     reaction_per_s: float = 20
     event_burst: float = 100

@@ -8,7 +8,7 @@ the shared contract suites in tests/contract.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .domain.chat import Message, MessageDraft, Tenant
@@ -56,12 +56,20 @@ class MessageStore(Protocol):
 
     async def append(self, draft: MessageDraft) -> tuple[Message, bool]: ...
 
-    async def after(self, party_id: str, after_id: int, limit: int) -> list[Message]:
-        """Messages with id > after_id, oldest first."""
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        """Messages with id > after_id, oldest first.
+
+        Deleted messages never; shadow-muted ones only to their author (``viewer``),
+        or to everyone with ``viewer="*"`` (moderators).
+        """
         ...
 
-    async def before(self, party_id: str, before_id: int | None, limit: int) -> list[Message]:
-        """Messages with id < before_id (or the newest), newest first."""
+    async def before(
+        self, party_id: str, before_id: int | None, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        """Messages with id < before_id (or the newest), newest first; visibility as ``after``."""
         ...
 
     async def record_party(self, party: Party) -> None:
@@ -83,15 +91,15 @@ class MessageStore(Protocol):
 class Envelope:
     """One message crossing the broker to every node with members in a party.
 
-    ``to_user``: only that user's sockets get it; ``except_user``: everybody but.
+    ``to_user``: only that user's sockets get it. ``audience``: "members" (the
+    party's sockets) or "moderators" (the sockets watching it from the panel).
     """
 
     party_id: str
     event: str
     payload: dict[str, Any]
     to_user: str | None = None
-    except_user: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    audience: str = "members"
 
 
 Handler = Callable[[Envelope], Awaitable[None]]
@@ -122,6 +130,10 @@ class ModerationContext:
     party_id: str
     user_id: str
     live_room: bool
+    now_ms: int = 0
+    links: bool = True
+    blocked_terms: tuple[str, ...] = ()
+    allowed_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import wire
 from .domain import commands as c
@@ -27,8 +27,12 @@ from .domain.party import PartyMachine, Transition, create_party
 from .domain.playback import position_at
 from .domain.ratelimit import Limit, TokenBucket
 from .domain.reactions import DEFAULT_EMOJI, ReactionWindow
-from .ports import Broker, Clock, Envelope, MessageStore, ModerationContext, Moderator, PartyStore
+from .domain.sanctions import Held
+from .ports import Broker, Clock, Envelope, MessageStore, PartyStore
 from .recorder import PartyRecorder
+
+if TYPE_CHECKING:
+    from .moderation import ModerationService
 
 log = logging.getLogger("socialsync.service")
 
@@ -38,11 +42,12 @@ RESUME_LIMIT = 1_000
 
 
 class LocalDelivery(Protocol):
-    """This node's sockets: which party rooms they are in, and delivery to them."""
+    """This node's sockets: which party rooms they are in (as members, or as
+    moderators watching), and delivery to them."""
 
-    async def attach(self, session: str, party_id: str) -> None: ...
+    async def attach(self, session: str, party_id: str, audience: str = "members") -> None: ...
 
-    async def detach(self, session: str, party_id: str) -> None: ...
+    async def detach(self, session: str, party_id: str, audience: str = "members") -> None: ...
 
     async def deliver(self, envelope: Envelope) -> None: ...
 
@@ -62,6 +67,8 @@ class Observer(Protocol):
 @dataclass(frozen=True)
 class Limits:
     chat: Limit = Limit(burst=5, per_s=1)
+    # For the first minute in a room: 3 messages, then one every 3 s.
+    newcomer_chat: Limit = Limit(burst=3, per_s=1 / 3)
     reaction: Limit = Limit(burst=20, per_s=20)
     reaction_window_ms: int = 250
     emoji: frozenset[str] = frozenset(DEFAULT_EMOJI)
@@ -71,6 +78,7 @@ class Limits:
 class Session:
     user: User
     parties: set[str] = field(default_factory=set)
+    watching: set[str] = field(default_factory=set)  # parties it moderates from the panel
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,6 @@ class PartyService:
         parties: PartyStore,
         messages: MessageStore,
         broker: Broker,
-        moderator: Moderator,
         clock: Clock,
         machine: PartyMachine,
         limits: Limits = Limits(),
@@ -119,7 +126,6 @@ class PartyService:
         self.parties = parties
         self.messages = messages
         self.broker = broker
-        self.moderator = moderator
         self.clock = clock
         self.machine = machine
         self.limits = limits
@@ -128,6 +134,8 @@ class PartyService:
         self.local: LocalDelivery | None = None
         self.timers: Timers | None = None
         self.observer: Observer | None = None
+        # Set by the composition root (it needs this service to be built first).
+        self.moderation: ModerationService = None  # type: ignore[assignment]
         self._sessions: dict[str, Session] = {}
         self._state_locks = KeyedLocks()
         self._chat_locks = KeyedLocks()
@@ -155,6 +163,8 @@ class PartyService:
         found = self._sessions.pop(session, None)
         if found is None:
             return
+        for party_id in list(found.watching):
+            await self._detach(session, party_id, "moderators")
         for party_id in list(found.parties):
             await self._detach(session, party_id)
             try:
@@ -181,6 +191,7 @@ class PartyService:
     async def join(self, session: str, party_id: str, since: int | None) -> Joined:
         user = self.user_of(session)
         await self._load(party_id, user)
+        await self.moderation.check_join(user, party_id, self.clock.now_ms())
         # Enter the room before reading history: whatever is published from now on
         # reaches this socket, and whatever was before is in the store. Clients drop
         # the overlap by message id.
@@ -199,11 +210,11 @@ class PartyService:
             raise SyncError(Code.UNAVAILABLE, "disconnected while joining")
         found.parties.add(party_id)
         if since is None:
-            newest = await self.messages.before(party_id, None, JOIN_HISTORY + 1)
+            newest = await self.messages.before(party_id, None, JOIN_HISTORY + 1, viewer=user.id)
             has_more = len(newest) > JOIN_HISTORY
             messages = list(reversed(newest[:JOIN_HISTORY]))
         else:
-            messages = await self.messages.after(party_id, since, RESUME_LIMIT + 1)
+            messages = await self.messages.after(party_id, since, RESUME_LIMIT + 1, viewer=user.id)
             has_more = len(messages) > RESUME_LIMIT
             messages = messages[:RESUME_LIMIT]
         party = transition.party
@@ -244,44 +255,86 @@ class PartyService:
         reply_to: int | None,
         media_time: float | None,
     ) -> Message:
+        """The message as delivered, or None when it was held for review."""
         user = self.user_of(session)
         party = await self._joined_party(session, party_id)
         now = self.clock.now_ms()
+        moderation = self.moderation
+        if moderation.newcomer(party, user, now):
+            self._take(user.id, "newcomer chat", self.limits.newcomer_chat, now)
         self._take(user.id, "chat", self.limits.chat, now)
-        verdict = self.moderator.check(
-            text, ModerationContext(user.tenant_id, party_id, user.id, party.is_live_room)
-        )
-        if verdict.action in ("reject", "hold"):
-            raise SyncError(Code.MODERATED, "the message was not accepted")
+        screened = await moderation.screen(user, party, text, now)
         if reply_to is not None:
-            found = await self.messages.after(party_id, reply_to - 1, 1)
+            found = await self.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
             if not found or found[0].id != reply_to:
                 raise bad_request(f"reply_to: no message {reply_to} in this party")
-        draft = MessageDraft(party_id, user.id, user.name, verdict.text, now, nonce, media_time, reply_to)
+        draft = MessageDraft(
+            party_id,
+            user.id,
+            user.name,
+            screened.verdict.text,
+            now,
+            nonce,
+            media_time,
+            reply_to,
+            hidden=screened.hidden,
+        )
+        if screened.verdict.action == "hold":
+            await moderation.hold(user, draft, screened.verdict.reasons)
+            return None
         async with self._chat_locks.hold(party_id):
             message, created = await self.messages.append(draft)
             if created:
-                await self._publish(party_id, "chat.message", wire.message_out(message))
-        if self.observer and created:
-            self.observer.message("chat")
+                # A shadow-muted author sees its message as sent; nobody else does.
+                to_user = user.id if message.hidden else None
+                await self.publish(Envelope(party_id, "chat.message", wire.message_out(message), to_user))
+        if created:
+            await moderation.observed(message, screened.verdict)
+            if self.observer:
+                self.observer.message("chat")
         return message
+
+    async def deliver_approved(self, held: Held) -> None:
+        """A held message a moderator approved: delivered with its original time."""
+        if held.message_id is not None:
+            # Taken down by reports: the same message comes back, in its place.
+            restored = await self.moderation.store.restore_message(held.party_id, held.message_id)
+            if restored is not None:
+                await self.publish(Envelope(held.party_id, "chat.restored", wire.message_out(restored)))
+            return
+        draft = MessageDraft(
+            held.party_id,
+            held.user_id,
+            held.user_name,
+            held.text,
+            held.ts_ms,
+            held.nonce,
+            held.media_time_s,
+            held.reply_to,
+        )
+        async with self._chat_locks.hold(held.party_id):
+            message, created = await self.messages.append(draft)
+            if created:
+                await self.publish(Envelope(held.party_id, "chat.message", wire.message_out(message)))
 
     async def history(
         self, session: str, party_id: str, before: int | None, after: int | None, limit: int
     ) -> list[Message]:
+        viewer = self.user_of(session).id
         await self._joined_party(session, party_id)
         if after is not None:
             if before is not None:
                 raise bad_request("give before or after, not both")
-            return await self.messages.after(party_id, after, limit)
-        return await self.messages.before(party_id, before, limit)
+            return await self.messages.after(party_id, after, limit, viewer=viewer)
+        return await self.messages.before(party_id, before, limit, viewer=viewer)
 
     async def react(self, session: str, party_id: str, emoji: str) -> None:
         user = self.user_of(session)
-        await self._joined_party(session, party_id)
+        party = await self._joined_party(session, party_id)
         if emoji not in self.limits.emoji:
             raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
         now = self.clock.now_ms()
+        await self.moderation.check_reaction(user, party, now)
         self._take(user.id, "reaction", self.limits.reaction, now)
         window = self._reactions.get(party_id)
         if window is None:
@@ -319,12 +372,64 @@ class PartyService:
         """An envelope for a party this node has members in: hand it to the sockets."""
         if self.local is not None:
             await self.local.deliver(envelope)
+        if envelope.event == "party.kicked" and envelope.to_user is not None:
+            await self._remove_local(envelope.party_id, envelope.to_user)
         if envelope.event == "party.ended":
             for session in list(self._local_members.get(envelope.party_id, ())):
                 found = self._sessions.get(session)
                 if found is not None:
                     found.parties.discard(envelope.party_id)
                 await self._detach(session, envelope.party_id)
+
+    async def publish(self, envelope: Envelope) -> None:
+        await self.broker.publish(envelope)
+
+    async def run_command(self, party_id: str, command: c.Command) -> Party:
+        """A state command on behalf of someone the caller has authorised."""
+        return (await self._run(party_id, command)).party
+
+    async def kick(
+        self, user_id: str, tenant_id: str, party_id: str, reason: str, *, everywhere: bool
+    ) -> None:
+        """Remove a user from the party (or every party of the tenant), on every node."""
+        if everywhere:
+            targets = [p.id for p in await self.parties.list(tenant_id) if user_id in p.members]
+        else:
+            targets = [party_id]
+        for target in targets:
+            payload = {"party": target, "reason": reason}
+            await self.publish(Envelope(target, "party.kicked", payload, to_user=user_id))
+
+    async def _remove_local(self, party_id: str, user_id: str) -> None:
+        """This node's sockets of the user leave the party, at once."""
+        sessions = [
+            s
+            for s in self._local_members.get(party_id, ())
+            if (found := self._sessions.get(s)) is not None
+            and found.user.id == user_id
+            and party_id in found.parties
+        ]
+        for session in sessions:
+            self._sessions[session].parties.discard(party_id)
+            await self._detach(session, party_id)
+        if sessions:
+            await self._run(party_id, c.Evict(frozenset(sessions)))
+
+    async def watch(self, session: str, party_id: str) -> dict[str, Any]:
+        """A moderator's panel follows the room: its snapshot, then its mod.* events."""
+        user = self.user_of(session)
+        snapshot = await self.moderation.snapshot(user, party_id)
+        found = self._sessions[session]
+        if party_id not in found.watching:
+            found.watching.add(party_id)
+            await self._attach(session, party_id, "moderators")
+        return snapshot
+
+    async def unwatch(self, session: str, party_id: str) -> None:
+        found = self._sessions.get(session)
+        if found is not None and party_id in found.watching:
+            found.watching.discard(party_id)
+            await self._detach(session, party_id, "moderators")
 
     # ------------------------------------------------------------------ internals
     async def _run(self, party_id: str, command: c.Command, *, user: User | None = None) -> Transition:
@@ -362,6 +467,19 @@ class PartyService:
                     record = True
                     info = wire.party_out(updated, self.public_url)
                     await self._publish(party.id, "party.updated", {"party": party.id, "info": info})
+                case e.RulesChanged(rules=rules):
+                    record = True
+                    await self._publish(
+                        party.id, "party.rules", {"party": party.id, "rules": wire.rules_out(rules)}
+                    )
+                    await self.publish(
+                        Envelope(
+                            party.id,
+                            "party.rules",
+                            {"party": party.id, "rules": wire.rules_out(rules)},
+                            audience="moderators",
+                        )
+                    )
                 case e.PartyEnded(reason=reason):
                     record = True
                     await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
@@ -402,6 +520,9 @@ class PartyService:
             raise not_found("no such party")
         return party
 
+    async def joined_party(self, session: str, party_id: str) -> Party:
+        return await self._joined_party(session, party_id)
+
     async def _joined_party(self, session: str, party_id: str) -> Party:
         self._require_joined(session, party_id)
         party = await self.parties.get(party_id)
@@ -429,21 +550,21 @@ class PartyService:
         for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
             del self._buckets[key]
 
-    async def _attach(self, session: str, party_id: str) -> None:
+    async def _attach(self, session: str, party_id: str, audience: str = "members") -> None:
         local = self._local_members[party_id]
         if not local:
             await self.broker.subscribe(party_id)
-        local.add(session)
+        local.add(session if audience == "members" else f"{audience}:{session}")
         if self.local is not None:
-            await self.local.attach(session, party_id)
+            await self.local.attach(session, party_id, audience)
 
-    async def _detach(self, session: str, party_id: str) -> None:
+    async def _detach(self, session: str, party_id: str, audience: str = "members") -> None:
         if self.local is not None:
-            await self.local.detach(session, party_id)
+            await self.local.detach(session, party_id, audience)
         local = self._local_members.get(party_id)
         if local is None:
             return
-        local.discard(session)
+        local.discard(session if audience == "members" else f"{audience}:{session}")
         if not local:
             del self._local_members[party_id]
             await self.broker.unsubscribe(party_id)

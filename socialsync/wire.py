@@ -13,10 +13,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from .codec import rules_to_data
 from .domain.chat import MAX_TEXT_CHARS, Message
 from .domain.errors import Code, SyncError
 from .domain.model import (
     MAX_MEMBERS,
+    MAX_ROOM_TERMS,
+    MAX_SLOW_MODE_S,
+    ChatRules,
     ControlMode,
     Media,
     MediaKind,
@@ -105,6 +109,8 @@ class SettingsIn(_In):
             control=ControlMode(self.control or ("hosts" if live else "everyone")),
             wait_for_buffering=self.wait_for_buffering if self.wait_for_buffering is not None else not live,
             max_members=max_members,
+            # Public rooms are where link spam comes: links are off there until allowed.
+            chat=ChatRules(links=not live),
         )
 
 
@@ -271,3 +277,94 @@ def message_out(m: Message) -> dict[str, Any]:
 
 def role_in(value: str) -> Role:
     return Role(value)
+
+
+# ---------------------------------------------------------------------------- moderation
+
+Reason = Annotated[str, Field(max_length=1_000), trimmed_text(200, min_chars=0)]
+UserRef = Annotated[str, Field(min_length=1, max_length=128)]
+Term = Annotated[str, Field(max_length=200), trimmed_text(100)]
+
+
+class ChatReport(PartyRef):
+    id: MessageId
+    reason: Annotated[str, Field(max_length=1_000), trimmed_text(200)]
+
+
+class ModDelete(PartyRef):
+    id: MessageId
+    reason: Reason | None = None
+
+
+class ModPurge(PartyRef):
+    user: UserRef
+    minutes: Annotated[int, Field(ge=1, le=1_440)] = 10
+    reason: Reason | None = None
+
+
+class ModTimeout(PartyRef):
+    user: UserRef
+    seconds: Annotated[int, Field(ge=1, le=86_400)]
+    reason: Reason | None = None
+
+
+class ModBan(PartyRef):
+    user: UserRef
+    scope: Literal["room", "tenant"] = "room"
+    seconds: Annotated[int, Field(ge=1, le=31_536_000)] | None = None
+    reason: Reason | None = None
+
+
+class ModUnban(PartyRef):
+    user: UserRef
+    scope: Literal["room", "tenant"] = "room"
+    reason: Reason | None = None
+
+
+class ModShadowMute(PartyRef):
+    user: UserRef
+    on: bool
+    reason: Reason | None = None
+
+
+class ModRules(PartyRef):
+    slow_mode_s: Annotated[int, Field(ge=0, le=MAX_SLOW_MODE_S)] | None = None
+    members_only: bool | None = None
+    emote_only: bool | None = None
+    locked: bool | None = None
+    links: bool | None = None
+    blocked_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
+    allowed_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("slow_mode_s", "members_only", "emote_only", "locked", "links"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        for name in ("blocked_terms", "allowed_terms"):
+            terms = getattr(self, name)
+            if terms is not None:
+                # One of each, in the order given, case-insensitively.
+                out[name] = tuple(dict.fromkeys(t.casefold() for t in terms if t))
+        return out
+
+
+class ModReview(PartyRef):
+    held: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
+    decision: Literal["approve", "reject"]
+    reason: Reason | None = None
+
+
+class ModAudit(_In):
+    party: PartyId | None = None
+    before: Annotated[int, Field(ge=1, le=MAX_SAFE_INT)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class Empty(_In):
+    pass
+
+
+# The wire shape of chat rules is their stored shape.
+rules_out = rules_to_data

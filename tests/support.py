@@ -21,6 +21,7 @@ TEST_CONFIG = dict(
     # Tests send faster than people type; the limits themselves are tested with
     # the defaults in test_bad_input.py.
     chat_burst=100,
+    newcomer_chat_burst=100,
 )
 
 

@@ -20,6 +20,7 @@ from ..domain import commands as c
 from ..domain.errors import Code, ConflictError, SyncError
 from ..domain.model import ControlMode, Party, Role
 from ..domain.ratelimit import Limit, TokenBucket
+from ..domain.sanctions import SanctionKind
 from ..ports import Clock, Envelope
 from ..service import Joined, PartyService
 from .metrics import Metrics
@@ -33,8 +34,12 @@ EventHandler = Callable[[str, Any, int], Awaitable[Answer]]
 LIVE_ROOM_MEMBER_LIST = 100
 
 
-def party_room(party_id: str) -> str:
-    return f"p:{party_id}"
+def party_room(party_id: str, audience: str = "members") -> str:
+    return f"p:{party_id}" if audience == "members" else f"m:{party_id}"
+
+
+def user_room(user_id: str) -> str:
+    return f"u:{user_id}"
 
 
 class SocketGateway:
@@ -69,20 +74,37 @@ class SocketGateway:
             "chat.send": self._chat_send,
             "chat.history": self._chat_history,
             "reaction.send": self._reaction_send,
+            "chat.report": self._chat_report,
+            "mod.rooms": self._mod_rooms,
+            "mod.watch": self._mod_watch,
+            "mod.unwatch": self._mod_unwatch,
+            "mod.delete": self._mod_delete,
+            "mod.purge": self._mod_purge,
+            "mod.timeout": self._mod_timeout,
+            "mod.ban": self._mod_ban,
+            "mod.unban": self._mod_unban,
+            "mod.shadow_mute": self._mod_shadow_mute,
+            "mod.rules": self._mod_rules,
+            "mod.review": self._mod_review,
+            "mod.audit": self._mod_audit,
         }
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_event)
 
     # ------------------------------------------------------------------ LocalDelivery
-    async def attach(self, session: str, party_id: str) -> None:
-        await self.sio.enter_room(session, party_room(party_id))
+    async def attach(self, session: str, party_id: str, audience: str = "members") -> None:
+        await self.sio.enter_room(session, party_room(party_id, audience))
 
-    async def detach(self, session: str, party_id: str) -> None:
-        await self.sio.leave_room(session, party_room(party_id))
+    async def detach(self, session: str, party_id: str, audience: str = "members") -> None:
+        await self.sio.leave_room(session, party_room(party_id, audience))
 
     async def deliver(self, envelope: Envelope) -> None:
-        await self.sio.emit(envelope.event, envelope.payload, room=party_room(envelope.party_id))
+        if envelope.to_user is not None:
+            room = user_room(envelope.to_user)
+        else:
+            room = party_room(envelope.party_id, envelope.audience)
+        await self.sio.emit(envelope.event, envelope.payload, room=room)
 
     # ------------------------------------------------------------------ connection
     def _is_client_event(self, sid: str) -> bool:
@@ -107,6 +129,7 @@ class SocketGateway:
             ) from None
         self.metrics.connects.labels("accepted").inc()
         self.service.connect(sid, user)
+        await self.sio.enter_room(sid, user_room(user.id))
         self._buckets[sid] = TokenBucket(self.event_limit, self.clock.now_ms())
         session: dict[str, Any] = {
             "user": {
@@ -238,6 +261,9 @@ class SocketGateway:
     async def _chat_send(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.ChatSend, data)
         message = await self.service.send_chat(sid, m.party, m.text, m.nonce, m.reply_to, m.media_time)
+        if message is None:
+            # Held for review. The author is not told later what became of it.
+            return {"ok": True, "held": True}
         return {"ok": True, "message": wire.message_out(message)}
 
     async def _chat_history(self, sid: str, data: Any, received_ms: int) -> Answer:
@@ -249,6 +275,103 @@ class SocketGateway:
         m = wire.parse(wire.ReactionSend, data)
         await self.service.react(sid, m.party, m.emoji)
         return {"ok": True}
+
+    # ------------------------------------------------------------------ moderation
+    @property
+    def _mod(self) -> Any:
+        return self.service.moderation
+
+    async def _chat_report(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ChatReport, data)
+        party = await self.service.joined_party(sid, m.party)
+        await self._mod.report(self.service.user_of(sid), party, m.id, m.reason, received_ms)
+        return {"ok": True}
+
+    async def _mod_rooms(self, sid: str, data: Any, received_ms: int) -> Answer:
+        wire.parse(wire.Empty, data if data is not None else {})
+        return {"ok": True, "rooms": await self._mod.rooms(self.service.user_of(sid))}
+
+    async def _mod_watch(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        return {"ok": True, **await self.service.watch(sid, m.party)}
+
+    async def _mod_unwatch(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        await self.service.unwatch(sid, m.party)
+        return {"ok": True}
+
+    async def _mod_delete(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModDelete, data)
+        await self._mod.delete(self.service.user_of(sid), m.party, m.id, m.reason, received_ms)
+        return {"ok": True}
+
+    async def _mod_purge(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModPurge, data)
+        deleted = await self._mod.purge(
+            self.service.user_of(sid), m.party, m.user, m.minutes, m.reason, received_ms
+        )
+        return {"ok": True, "deleted": deleted}
+
+    async def _mod_timeout(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModTimeout, data)
+        sanction = await self._mod.sanction(
+            self.service.user_of(sid), m.party, m.user, SanctionKind.TIMEOUT, m.seconds, m.reason, received_ms
+        )
+        return {"ok": True, "until": sanction.until_ms}
+
+    async def _mod_ban(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModBan, data)
+        sanction = await self._mod.sanction(
+            self.service.user_of(sid),
+            m.party,
+            m.user,
+            SanctionKind.BAN,
+            m.seconds,
+            m.reason,
+            received_ms,
+            tenant_wide=m.scope == "tenant",
+        )
+        return {"ok": True, "until": sanction.until_ms}
+
+    async def _mod_unban(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModUnban, data)
+        await self._mod.lift(
+            self.service.user_of(sid),
+            m.party,
+            m.user,
+            SanctionKind.BAN,
+            m.reason,
+            received_ms,
+            tenant_wide=m.scope == "tenant",
+        )
+        return {"ok": True}
+
+    async def _mod_shadow_mute(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModShadowMute, data)
+        actor = self.service.user_of(sid)
+        if m.on:
+            await self._mod.sanction(
+                actor, m.party, m.user, SanctionKind.SHADOW_MUTE, None, m.reason, received_ms
+            )
+        else:
+            await self._mod.lift(actor, m.party, m.user, SanctionKind.SHADOW_MUTE, m.reason, received_ms)
+        return {"ok": True}
+
+    async def _mod_rules(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModRules, data)
+        rules = await self._mod.set_rules(self.service.user_of(sid), m.party, m.changes(), received_ms)
+        return {"ok": True, "rules": wire.rules_out(rules)}
+
+    async def _mod_review(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModReview, data)
+        decision = "approved" if m.decision == "approve" else "rejected"
+        await self._mod.review(self.service.user_of(sid), m.party, m.held, decision, m.reason, received_ms)
+        return {"ok": True}
+
+    async def _mod_audit(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModAudit, data if data is not None else {})
+        entries = await self._mod.audit_entries(self.service.user_of(sid), m.party, m.before, m.limit)
+        return {"ok": True, "entries": entries}
 
     # ------------------------------------------------------------------ answers
     def _party(self, party: Party) -> dict[str, Any]:
@@ -268,6 +391,7 @@ class SocketGateway:
             "messages": [wire.message_out(x) for x in joined.messages],
             "has_more": joined.has_more,
             "server_time": joined.server_time_ms,
+            "rules": wire.rules_out(party.settings.chat),
         }
 
 

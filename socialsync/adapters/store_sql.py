@@ -108,6 +108,10 @@ messages = sa.Table(
     sa.Column("nonce", sa.String(), nullable=False),
     sa.Column("media_time_s", sa.Double(), nullable=True),
     sa.Column("reply_to", sa.Integer(), nullable=True),
+    # Added by 0002: shadow-muted messages, and deletion by moderators (kept for audit).
+    sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("deleted_at_ms", sa.BigInteger(), nullable=True),
+    sa.Column("deleted_by", sa.String(), nullable=True),
     sa.UniqueConstraint("party_id", "user_id", "nonce"),
 )
 
@@ -292,16 +296,24 @@ class SqlStore:
         async with self._engine.connect() as conn:
             return await _select_by_nonce(conn, draft)
 
-    async def after(self, party_id: str, after_id: int, limit: int) -> list[Message]:
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None = None
+    ) -> list[Message]:
         query = (
             sa.select(messages)
-            .where(messages.c.party_id == party_id, messages.c.id > after_id)
+            .where(messages.c.party_id == party_id, messages.c.id > after_id, *_visible_to(viewer))
             .order_by(messages.c.id.asc())
         )
         return await self._select_messages(query, limit)
 
-    async def before(self, party_id: str, before_id: int | None, limit: int) -> list[Message]:
-        query = sa.select(messages).where(messages.c.party_id == party_id).order_by(messages.c.id.desc())
+    async def before(
+        self, party_id: str, before_id: int | None, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        query = (
+            sa.select(messages)
+            .where(messages.c.party_id == party_id, *_visible_to(viewer))
+            .order_by(messages.c.id.desc())
+        )
         if before_id is not None:
             query = query.where(messages.c.id < before_id)
         return await self._select_messages(query, limit)
@@ -387,8 +399,22 @@ async def _take_next_id(conn: AsyncConnection, party_id: str) -> int:
     return int(message_id)
 
 
+_MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message))
+
+
 def _message_from_row(row: sa.Row[Any]) -> Message:
-    return Message(**row._asdict())
+    data = row._asdict()
+    return Message(**{name: data[name] for name in _MESSAGE_FIELDS})
+
+
+def _visible_to(viewer: str | None) -> tuple[sa.ColumnElement[bool], ...]:
+    """Not deleted, and not shadow-muted unless the viewer wrote it (``"*"``: all)."""
+    if viewer == "*":
+        return (messages.c.deleted_at_ms.is_(None),)
+    hidden_ok = messages.c.hidden.is_(False)
+    if viewer is not None:
+        hidden_ok = sa.or_(hidden_ok, messages.c.user_id == viewer)
+    return (messages.c.deleted_at_ms.is_(None), hidden_ok)
 
 
 def _dialect_insert(engine: AsyncEngine) -> Any:

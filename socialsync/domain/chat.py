@@ -19,6 +19,8 @@ class MessageDraft:
     nonce: str
     media_time_s: float | None = None
     reply_to: int | None = None
+    # Shadow-muted: stored and shown to its author only.
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class Message:
     nonce: str
     media_time_s: float | None = None
     reply_to: int | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .model import ControlMode, Media, Role, User
+from .model import ChatRules, ControlMode, Media, Role, User
 
 
 class Action(StrEnum):
@@ -84,6 +84,16 @@ class UpdateSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SetChatRules:
+    """New chat rules for the room, from its host or a moderator of the tenant
+    (``staff``: who need not be a member)."""
+
+    user_id: str
+    staff: bool
+    rules: ChatRules
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     user_id: str
 
@@ -95,4 +105,16 @@ class Tick:
     key: str
 
 
-Command = Join | Leave | Disconnect | Evict | Control | ReportStatus | SetRole | UpdateSettings | End | Tick
+Command = (
+    Join
+    | Leave
+    | Disconnect
+    | Evict
+    | Control
+    | ReportStatus
+    | SetRole
+    | UpdateSettings
+    | SetChatRules
+    | End
+    | Tick
+)

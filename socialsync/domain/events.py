@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Member, Party, Playback
+from .model import ChatRules, Member, Party, Playback
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,11 @@ class MemberUpdated:
 @dataclass(frozen=True, slots=True)
 class PartyUpdated:
     party: Party
+
+
+@dataclass(frozen=True, slots=True)
+class RulesChanged:
+    rules: ChatRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ Event = (
     | MemberLeft
     | MemberUpdated
     | PartyUpdated
+    | RulesChanged
     | PartyEnded
     | TimerRequested
     | DriftMeasured

@@ -52,12 +52,30 @@ class Media:
     duration_s: float | None = None
 
 
+MAX_SLOW_MODE_S = 120
+MAX_ROOM_TERMS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRules:
+    """A room's chat modes, set by its host or the tenant's moderators."""
+
+    slow_mode_s: int = 0  # one message per user per this many seconds (0: off)
+    members_only: bool = False  # no guests
+    emote_only: bool = False  # reactions only
+    locked: bool = False  # nobody but staff may post
+    links: bool = True  # links allowed at all (the filter may still hold some)
+    blocked_terms: tuple[str, ...] = ()  # the room's own, "*" wildcards allowed
+    allowed_terms: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     type: RoomType = RoomType.WATCH_PARTY
     control: ControlMode = ControlMode.EVERYONE
     wait_for_buffering: bool = True
     max_members: int = 50
+    chat: ChatRules = ChatRules()
 
 
 @dataclass(frozen=True, slots=True)

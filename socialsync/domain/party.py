@@ -178,6 +178,7 @@ class PartyMachine:
             c.ReportStatus: self._report_status,  # type: ignore[dict-item]
             c.SetRole: self._set_role,  # type: ignore[dict-item]
             c.UpdateSettings: self._update_settings,  # type: ignore[dict-item]
+            c.SetChatRules: self._set_chat_rules,  # type: ignore[dict-item]
             c.End: self._end,  # type: ignore[dict-item]
             c.Tick: self._tick,  # type: ignore[dict-item]
         }
@@ -443,6 +444,15 @@ class PartyMachine:
         ch.emit(e.PartyUpdated(ch.preview()))
         if changes.get("wait_for_buffering") is False:
             self._resume_if_ready(ch)
+
+    def _set_chat_rules(self, ch: _Change, cmd: c.SetChatRules) -> None:
+        if not cmd.staff:
+            self._require_host(ch, cmd.user_id)
+        settings = ch.settings
+        if settings.chat == cmd.rules:
+            return
+        ch.set(settings=replace(settings, chat=cmd.rules))
+        ch.emit(e.RulesChanged(cmd.rules))
 
     def _end(self, ch: _Change, cmd: c.End) -> None:
         self._require_host(ch, cmd.user_id)

@@ -52,3 +52,5 @@ class Category(StrEnum):
 WORD_CATEGORIES = frozenset(
     {Category.PROFANITY, Category.SLUR, Category.SEXUAL, Category.HARASSMENT, Category.CUSTOM}
 )
+# Findings whose span can be starred out; the rest are about the whole message.
+MASKABLE_CATEGORIES = WORD_CATEGORIES | {Category.LINK}

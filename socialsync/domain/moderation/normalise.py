@@ -128,11 +128,17 @@ def fold_lookalike(char: str) -> str:
     return char
 
 
+# Kept as they are rather than case-folded: German "aß" (ate) must not read as "ass".
+_KEEP = {"ß": "ß", "ẞ": "ß"}
+
+
 @lru_cache(maxsize=8192)
 def fold_char(char: str) -> str:
     """All the steps for one original character: '' when it is invisible or a mark."""
     if is_invisible(char) or is_mark(char):
         return ""
+    if char in _KEEP:
+        return _KEEP[char]
     return "".join(
         fold_lookalike(base)
         for folded in nfkc_casefold(char)

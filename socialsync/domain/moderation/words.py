@@ -49,6 +49,7 @@ LEET_SYMBOLS = frozenset(char for char in LEET if not char.isalnum())
 WORD_GAP = " "  # between WORD words: phrases match across it
 BARRIER = "\x1f"  # before each JOINED or SPACED word: nothing matches across it
 
+APOSTROPHES = frozenset("'`\u2019\u02bc")
 MIN_SPACED_LETTERS = 3
 MAX_SPACED_GAP = 3  # separator characters allowed between spaced letters
 
@@ -80,9 +81,10 @@ def split_words(folded: Folded) -> list[Word]:
             end += 1
         chunk_words = _alnum_runs(chars, start, end)
         plain.extend(chunk_words)
-        joined = _joined_chunk(chars, start, end)
-        if joined is not None and [w.positions for w in chunk_words] != [joined.positions]:
-            extra.append(joined)
+        for piece_start, piece_end in _apostrophe_pieces(chars, start, end):
+            joined = _joined_chunk(chars, piece_start, piece_end)
+            if joined is not None and joined.positions not in [w.positions for w in chunk_words]:
+                extra.append(joined)
         start = end
     extra.extend(_spaced_runs(plain))
     return plain + extra
@@ -100,6 +102,19 @@ def _alnum_runs(chars: str, start: int, end: int) -> list[Word]:
     if run:
         words.append(Word(tuple(run), WordKind.WORD))
     return words
+
+
+def _apostrophe_pieces(chars: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A chunk cut at apostrophes: joining across them reads contractions as other words
+    ("who're" as "whore", "he'll" as "hell")."""
+    pieces: list[tuple[int, int]] = []
+    piece_start = start
+    for k in range(start, end):
+        if chars[k] in APOSTROPHES:
+            pieces.append((piece_start, k))
+            piece_start = k + 1
+    pieces.append((piece_start, end))
+    return pieces
 
 
 def _joined_chunk(chars: str, start: int, end: int) -> Word | None:
@@ -172,9 +187,9 @@ class MatchText:
 
     def fingerprint(self, max_chars: int = 200) -> str:
         """The message's words as scanned, without gaps: equal for copy-paste variants."""
-        return "".join(
-            key for key, kind in zip(self.keys, self.kinds, strict=True) if kind is WordKind.WORD
-        )[:max_chars]
+        return "".join(key for key, kind in zip(self.keys, self.kinds, strict=True) if kind is WordKind.WORD)[
+            :max_chars
+        ]
 
 
 class _Builder:
@@ -242,6 +257,4 @@ def layout(folded: Folded) -> MatchText:
 def scanned_words(text: str) -> list[tuple[WordKind, str]]:
     """Each word of ``text`` as the matcher scans it (before runs collapse): for tests and debugging."""
     folded = fold(text)
-    return [
-        (word.kind, "".join(key for key, _ in readings(folded, word))) for word in split_words(folded)
-    ]
+    return [(word.kind, "".join(key for key, _ in readings(folded, word))) for word in split_words(folded)]

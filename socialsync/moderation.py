@@ -1,0 +1,425 @@
+"""Moderation orchestration: who may post, moderator actions, the review queue,
+reports and the audit log. The rules themselves are pure (domain/sanctions.py,
+the Moderator filter); this module loads, stores and announces."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from . import wire
+from .adapters.moderation_sql import SqlModerationStore
+from .domain import commands as c
+from .domain.chat import Message, MessageDraft
+from .domain.errors import Code, SyncError, forbidden, not_found
+from .domain.model import ChatRules, Party, User
+from .domain.sanctions import (
+    AuditEntry,
+    Held,
+    Report,
+    Sanction,
+    SanctionKind,
+    active_sanction,
+    check_may_post,
+)
+from .ports import Envelope, ModerationContext, Moderator, Verdict
+
+if TYPE_CHECKING:
+    from .service import PartyService
+
+log = logging.getLogger("socialsync.moderation")
+
+# This many distinct members reporting one message take it down for review.
+REPORTS_TO_HOLD = 3
+# Users who joined the room this recently get a tighter chat allowance: the
+# copy-paste raid arrives as a wave of new accounts.
+NEWCOMER_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the checks decided for one chat message."""
+
+    verdict: Verdict
+    hidden: bool  # shadow-muted: only its author will see it
+
+
+class ModerationService:
+    def __init__(self, service: PartyService, store: SqlModerationStore, moderator: Moderator) -> None:
+        self.service = service
+        self.store = store
+        self.moderator = moderator
+        # Active sanctions per (tenant, user), loaded once and kept current on writes.
+        self._sanctions: dict[tuple[str, str], list[Sanction]] = {}
+        self._last_post: dict[tuple[str, str], int] = {}
+
+    # ------------------------------------------------------------------ gatekeeping
+    async def sanctions_of(self, user: User, now_ms: int) -> list[Sanction]:
+        key = (user.tenant_id, user.id)
+        found = self._sanctions.get(key)
+        if found is None:
+            found = self._sanctions[key] = await self.store.sanctions_of(user.tenant_id, user.id, now_ms)
+        return found
+
+    async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
+        ban = active_sanction(await self.sanctions_of(user, now_ms), party_id, SanctionKind.BAN, now_ms)
+        if ban is not None:
+            raise forbidden("you are banned from this room")
+
+    async def check_reaction(self, user: User, party: Party, now_ms: int) -> None:
+        sanctions = await self.sanctions_of(user, now_ms)
+        check_may_post(
+            user, party.id, party.settings.chat, sanctions, now_ms, reaction=True, last_post_ms=None
+        )
+
+    async def screen(self, user: User, party: Party, text: str, now_ms: int) -> Screened:
+        """Room modes and sanctions first (they refuse), then the content filter."""
+        sanctions = await self.sanctions_of(user, now_ms)
+        rules = party.settings.chat
+        key = (party.id, user.id)
+        check_may_post(
+            user, party.id, rules, sanctions, now_ms, reaction=False, last_post_ms=self._last_post.get(key)
+        )
+        context = ModerationContext(
+            user.tenant_id,
+            party.id,
+            user.id,
+            party.is_live_room,
+            now_ms,
+            rules.links,
+            rules.blocked_terms,
+            rules.allowed_terms,
+        )
+        verdict = self.moderator.check(text, context)
+        if verdict.action == "reject":
+            raise SyncError(Code.MODERATED, "the message was not accepted")
+        if rules.slow_mode_s:
+            if len(self._last_post) > 100_000:
+                self._last_post.clear()  # a bound; slow mode restarts for everyone at worst
+            self._last_post[key] = now_ms
+        shadow = active_sanction(sanctions, party.id, SanctionKind.SHADOW_MUTE, now_ms) is not None
+        return Screened(verdict, hidden=shadow)
+
+    def newcomer(self, party: Party, user: User, now_ms: int) -> bool:
+        member = party.members.get(user.id)
+        return member is not None and now_ms - member.joined_at_ms < NEWCOMER_MS and not user.is_staff
+
+    async def hold(self, user: User, draft: MessageDraft, reasons: tuple[str, ...]) -> Held:
+        held = await self.store.hold(
+            Held(
+                user.tenant_id,
+                draft.party_id,
+                draft.user_id,
+                draft.user_name,
+                draft.text,
+                draft.ts_ms,
+                draft.nonce,
+                reasons,
+                "filter",
+                draft.media_time_s,
+                draft.reply_to,
+            )
+        )
+        await self._to_moderators(draft.party_id, "mod.held", held_out(held))
+        return held
+
+    async def observed(self, message: Message, verdict: Verdict) -> None:
+        """Every delivered message, as the moderators watching the room see it."""
+        payload = wire.message_out(message) | {
+            "verdict": verdict.action,
+            "hidden": message.hidden,
+            "reasons": list(verdict.reasons),
+        }
+        await self._to_moderators(message.party_id, "mod.message", payload)
+
+    # ------------------------------------------------------------------ who may moderate
+    async def _authorise(self, actor: User, party_id: str) -> Party:
+        party = await self.service.get(actor, party_id)
+        if actor.is_staff:
+            return party
+        member = party.members.get(actor.id)
+        if member is None or member.role.value != "host" or not member.connected:
+            raise forbidden("only moderators, or the host in their own party, may do this")
+        return party
+
+    async def _record(
+        self, actor: User, party_id: str | None, action: str, now_ms: int, **fields: Any
+    ) -> None:
+        entry = await self.store.audit(
+            AuditEntry(actor.tenant_id, party_id, actor.id, actor.name, action, now_ms, **fields)
+        )
+        log.info("moderation", extra={"action": action, "party": party_id, "actor": actor.id})
+        if party_id is not None:
+            await self._to_moderators(party_id, "mod.audit", audit_out(entry))
+
+    # ------------------------------------------------------------------ actions
+    async def delete(
+        self, actor: User, party_id: str, message_id: int, reason: str | None, now_ms: int
+    ) -> None:
+        await self._authorise(actor, party_id)
+        deleted = await self.store.delete_messages(party_id, actor.id, now_ms, ids=[message_id])
+        if not deleted:
+            raise not_found(f"no message {message_id} in this room")
+        await self._announce_deleted(party_id, deleted)
+        await self._record(actor, party_id, "delete", now_ms, target_message=message_id, reason=reason)
+
+    async def purge(
+        self, actor: User, party_id: str, user_id: str, minutes: int, reason: str | None, now_ms: int
+    ) -> list[int]:
+        await self._authorise(actor, party_id)
+        since = now_ms - minutes * 60_000
+        deleted = await self.store.delete_messages(
+            party_id, actor.id, now_ms, user_id=user_id, since_ms=since
+        )
+        await self._announce_deleted(party_id, deleted)
+        await self._record(
+            actor,
+            party_id,
+            "purge",
+            now_ms,
+            target_user=user_id,
+            reason=reason,
+            details={"minutes": minutes, "deleted": deleted},
+        )
+        return deleted
+
+    async def sanction(
+        self,
+        actor: User,
+        party_id: str,
+        user_id: str,
+        kind: SanctionKind,
+        seconds: int | None,
+        reason: str | None,
+        now_ms: int,
+        *,
+        tenant_wide: bool = False,
+    ) -> Sanction:
+        await self._authorise(actor, party_id)
+        if tenant_wide and not actor.is_staff:
+            raise forbidden("only moderators ban from the whole tenant")
+        if user_id == actor.id:
+            raise SyncError(Code.BAD_REQUEST, "you cannot sanction yourself")
+        until = None if seconds is None else now_ms + seconds * 1000
+        sanction = await self.store.add_sanction(
+            Sanction(
+                actor.tenant_id,
+                None if tenant_wide else party_id,
+                user_id,
+                kind,
+                until,
+                reason,
+                actor.id,
+                now_ms,
+            )
+        )
+        self._sanctions.setdefault((actor.tenant_id, user_id), []).append(sanction)
+        if kind is SanctionKind.BAN:
+            await self.service.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
+        action = {
+            "ban": "ban_tenant" if tenant_wide else "ban",
+            "timeout": "timeout",
+            "shadow_mute": "shadow_mute",
+        }
+        await self._record(
+            actor,
+            party_id,
+            action[kind.value],
+            now_ms,
+            target_user=user_id,
+            reason=reason,
+            details={"until": until},
+        )
+        return sanction
+
+    async def lift(
+        self,
+        actor: User,
+        party_id: str,
+        user_id: str,
+        kind: SanctionKind,
+        reason: str | None,
+        now_ms: int,
+        *,
+        tenant_wide: bool = False,
+    ) -> None:
+        await self._authorise(actor, party_id)
+        if tenant_wide and not actor.is_staff:
+            raise forbidden("only moderators lift a tenant-wide ban")
+        await self.store.revoke(actor.tenant_id, user_id, kind, None if tenant_wide else party_id, now_ms)
+        self._sanctions.pop((actor.tenant_id, user_id), None)  # reloaded on next use
+        action = {"ban": "unban", "timeout": "end_timeout", "shadow_mute": "unshadow_mute"}[kind.value]
+        await self._record(
+            actor,
+            party_id,
+            action,
+            now_ms,
+            target_user=user_id,
+            reason=reason,
+            details={"scope": "tenant" if tenant_wide else "room"},
+        )
+
+    async def set_rules(self, actor: User, party_id: str, changes: dict[str, Any], now_ms: int) -> ChatRules:
+        party = await self._authorise(actor, party_id)
+        rules = replace(party.settings.chat, **changes)
+        command = c.SetChatRules(actor.id, actor.is_staff, rules)
+        await self.service.run_command(party_id, command)
+        await self._record(
+            actor,
+            party_id,
+            "rules",
+            now_ms,
+            details={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+        )
+        return rules
+
+    async def review(
+        self, actor: User, party_id: str, held_id: int, decision: str, reason: str | None, now_ms: int
+    ) -> None:
+        await self._authorise(actor, party_id)
+        held = await self.store.decide(party_id, held_id, decision, actor.id, now_ms)
+        if decision == "approved":
+            await self.service.deliver_approved(held)
+        await self._to_moderators(
+            party_id,
+            "mod.resolved",
+            {
+                "party": party_id,
+                "held": held_id,
+                "decision": decision,
+                "by": actor.id,
+            },
+        )
+        await self._record(
+            actor,
+            party_id,
+            f"review_{decision}",
+            now_ms,
+            target_user=held.user_id,
+            target_message=held.message_id,
+            reason=reason,
+            details={"held": held_id},
+        )
+
+    async def report(self, reporter: User, party: Party, message_id: int, reason: str, now_ms: int) -> None:
+        message = await self.store.message(party.id, message_id)
+        if message is None or message.hidden:
+            raise not_found(f"no message {message_id} in this room")
+        if message.user_id == reporter.id:
+            raise SyncError(Code.BAD_REQUEST, "you cannot report your own message")
+        count = await self.store.report(
+            Report(party.id, message_id, reporter.id, reporter.name, reason, now_ms)
+        )
+        if count is None:
+            return  # reported before by this member: counted once
+        await self._to_moderators(
+            party.id,
+            "mod.report",
+            {
+                "party": party.id,
+                "message": message_id,
+                "reporter": {"id": reporter.id, "name": reporter.name},
+                "reason": reason,
+                "ts": now_ms,
+                "count": count,
+            },
+        )
+        if count == REPORTS_TO_HOLD:
+            deleted = await self.store.delete_messages(party.id, "reports", now_ms, ids=[message_id])
+            await self._announce_deleted(party.id, deleted)
+            held = await self.store.hold(
+                Held(
+                    party.tenant_id,
+                    party.id,
+                    message.user_id,
+                    message.user_name,
+                    message.text,
+                    message.ts_ms,
+                    message.nonce,
+                    ("reports",),
+                    "reports",
+                    message.media_time_s,
+                    message.reply_to,
+                    message_id,
+                )
+            )
+            await self._to_moderators(party.id, "mod.held", held_out(held))
+
+    # ------------------------------------------------------------------ reading
+    async def rooms(self, actor: User) -> list[dict[str, Any]]:
+        if not actor.is_staff:
+            raise forbidden("the room list is for moderators")
+        parties = await self.service.list(actor)
+        counts = await self.store.held_counts([p.id for p in parties])
+        return [wire.party_out(p, self.service.public_url) | {"held": counts.get(p.id, 0)} for p in parties]
+
+    async def snapshot(self, actor: User, party_id: str) -> dict[str, Any]:
+        party = await self._authorise(actor, party_id)
+        recent = list(reversed(await self.service.messages.before(party_id, None, 100, viewer="*")))
+        return {
+            "party": wire.party_out(party, self.service.public_url),
+            "rules": wire.rules_out(party.settings.chat),
+            "messages": [wire.message_out(m) | {"hidden": m.hidden} for m in recent],
+            "held": [held_out(h) for h in await self.store.held(party_id)],
+            "reports": [report_out(r) for r in await self.store.reports_of(party_id)],
+            "members": [wire.member_out(m) for m in party.members.values()],
+        }
+
+    async def audit_entries(
+        self, actor: User, party_id: str | None, before: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        if party_id is None:
+            if not actor.is_staff:
+                raise forbidden("the tenant's audit log is for moderators")
+        else:
+            await self._authorise(actor, party_id)
+        entries = await self.store.audit_entries(actor.tenant_id, party_id, before, limit)
+        return [audit_out(e) for e in entries]
+
+    # ------------------------------------------------------------------ announcing
+    async def _announce_deleted(self, party_id: str, ids: list[int]) -> None:
+        for message_id in ids:
+            payload = {"party": party_id, "id": message_id}
+            await self.service.publish(Envelope(party_id, "chat.deleted", payload))
+            await self._to_moderators(party_id, "chat.deleted", payload)
+
+    async def _to_moderators(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self.service.publish(Envelope(party_id, event, payload, audience="moderators"))
+
+
+def held_out(h: Held) -> dict[str, Any]:
+    return {
+        "party": h.party_id,
+        "id": h.id,
+        "user": {"id": h.user_id, "name": h.user_name},
+        "text": h.text,
+        "ts": h.ts_ms,
+        "reasons": list(h.reasons),
+        "source": h.source,
+        "message": h.message_id,
+    }
+
+
+def report_out(r: Report) -> dict[str, Any]:
+    return {
+        "party": r.party_id,
+        "message": r.message_id,
+        "reporter": {"id": r.reporter_id, "name": r.reporter_name},
+        "reason": r.reason,
+        "ts": r.ts_ms,
+    }
+
+
+def audit_out(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "party": e.party_id,
+        "actor": {"id": e.actor_id, "name": e.actor_name},
+        "action": e.action,
+        "target_user": e.target_user,
+        "target_message": e.target_message,
+        "reason": e.reason,
+        "details": e.details,
+        "ts": e.ts_ms,
+    }

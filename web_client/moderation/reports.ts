@@ -1,0 +1,88 @@
+import type { RoomContext } from "./context";
+import { h } from "./dom";
+import { formatClock, plural } from "./format";
+import type { ModMessage, Report } from "./types";
+
+interface Lookup {
+  message(id: number | string): Pick<ModMessage, "text" | "user"> | undefined;
+  isDeleted(id: number | string): boolean;
+  show(id: number | string): boolean;
+  deleted(id: number | string): void;
+}
+
+/** Reports from members, one entry per reported message, most recently reported first. */
+export class ReportsPane {
+  private readonly byMessage = new Map<string, { reports: Report[]; count: number; li: HTMLLIElement }>();
+
+  constructor(
+    private readonly ctx: RoomContext,
+    private readonly list: HTMLUListElement,
+    private readonly empty: HTMLElement,
+    private readonly lookup: Lookup,
+    private readonly onCount: (n: number) => void,
+  ) {}
+
+  reset(reports: Report[]): void {
+    this.byMessage.clear();
+    this.list.replaceChildren();
+    for (const r of [...reports].sort((a, b) => a.ts - b.ts)) this.add(r);
+    this.changed();
+  }
+
+  add(report: Report): void {
+    if (!report || report.message === undefined) return;
+    const key = String(report.message);
+    const entry = this.byMessage.get(key);
+    const reports = entry ? [report, ...entry.reports] : [report];
+    const count = Math.max(report.count ?? 0, reports.length, entry?.count ?? 0);
+    const li = this.render(report.message, reports, count);
+    if (entry) entry.li.remove();
+    this.list.prepend(li);
+    this.byMessage.set(key, { reports, count, li });
+    this.changed();
+  }
+
+  /** Re-render entries whose message text has become known. */
+  refresh(id: number | string): void {
+    const entry = this.byMessage.get(String(id));
+    if (!entry) return;
+    const li = this.render(entry.reports[0].message, entry.reports, entry.count);
+    entry.li.replaceWith(li);
+    entry.li = li;
+  }
+
+  private changed(): void {
+    this.empty.hidden = this.byMessage.size > 0;
+    this.onCount(this.byMessage.size);
+  }
+
+  private render(id: number | string, reports: Report[], count: number): HTMLLIElement {
+    const message = this.lookup.message(id);
+    const author = message?.user.name ?? "unknown author";
+    const remove: HTMLButtonElement = h("button", { type: "button", class: "mp-button mp-button-small mp-button-danger" },
+      "Delete message");
+    remove.disabled = this.lookup.isDeleted(id);
+    remove.addEventListener("click", () => void this.ctx.act(`delete ${author}'s message`, "mod.delete", { id }, {
+      button: remove, done: () => {
+        this.lookup.deleted(id);
+        remove.disabled = true;
+        return `Deleted ${author}'s message.`;
+      },
+    }));
+    const show: HTMLButtonElement = h("button", { type: "button", class: "mp-button mp-button-small" }, "Show in chat");
+    show.disabled = !message;
+    show.addEventListener("click", () => this.lookup.show(id));
+    return h("li", { class: "mp-msg mp-report", "data-message": id },
+      h("div", { class: "mp-msg-meta" },
+        h("span", { class: "mp-author" }, author),
+        h("span", { class: "mp-badges" }, h("span", { class: "mp-badge mp-badge-report" }, plural(count, "report")))),
+      h("p", { class: "mp-text" }, message ? message.text : `Message #${id} (not in the recent chat)`),
+      h("ul", { class: "mp-report-list", "aria-label": "Reports" },
+        reports.slice(0, 10).map((r) => h("li", null,
+          h("span", { class: "mp-author" }, r.reporter?.name ?? "someone"), ": ", r.reason, " ",
+          h("time", { class: "mp-time", datetime: new Date(this.ctx.localTime(r.ts)).toISOString() },
+            formatClock(this.ctx.localTime(r.ts)))))),
+      h("div", { class: "mp-actions", role: "group", "aria-label": `Act on the message reported ${plural(count, "time")}` },
+        remove, show));
+  }
+}

@@ -1,0 +1,155 @@
+import type { PartyInfo, SocialSync } from "../src/index";
+import { AuditPane } from "./audit";
+import { ChatPane } from "./chat";
+import type { ActOptions, Answer, RoomContext } from "./context";
+import { byId, setText } from "./dom";
+import { describeError, plural, roomTypeLabel } from "./format";
+import { QueuePane } from "./queue";
+import { ReportsPane } from "./reports";
+import { SettingsPane } from "./settings";
+import { setupTabs } from "./tabs";
+import type { AuditEntry, ChatRules, Held, ModMessage, Report, WatchAnswer } from "./types";
+
+/** The events of a watched room that the panel shows (they carry `party`). */
+export const ROOM_EVENTS = new Set([
+  "mod.message", "mod.held", "mod.resolved", "mod.report", "mod.audit",
+  "chat.message", "chat.deleted", "party.rules", "party.ended", "party.updated",
+]);
+
+/** The watched room: its header, the shared reason and feedback, and the tabbed panes. */
+export class RoomView implements RoomContext {
+  party = "";
+  private readonly heading = byId<HTMLHeadingElement>("room-heading");
+  private readonly meta = byId<HTMLElement>("room-meta");
+  private readonly reason = byId<HTMLInputElement>("reason");
+  private readonly status = byId<HTMLElement>("action-status");
+  private readonly error = byId<HTMLElement>("action-error");
+  private readonly chat: ChatPane;
+  private readonly queue: QueuePane;
+  private readonly reports: ReportsPane;
+  private readonly audit: AuditPane;
+  private readonly settings = new SettingsPane();
+  readonly selectTab: (id: string) => void;
+  private info: PartyInfo | null = null;
+  private ended = false;
+
+  constructor(readonly client: SocialSync, private readonly onEnded: () => void) {
+    this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
+    this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"), (n) => setText(byId("queue-count"), String(n)));
+    this.reports = new ReportsPane(this, byId("reports-list"), byId("reports-empty"), {
+      message: (id) => this.chat.get(id) ?? this.queue.get(id),
+      isDeleted: (id) => this.chat.isDeleted(id),
+      show: (id) => {
+        this.selectTab("tab-chat");
+        return this.chat.focusMessage(id);
+      },
+      deleted: (id) => this.chat.markDeleted(id),
+    }, (n) => setText(byId("reports-count"), String(n)));
+    this.audit = new AuditPane(this, byId("audit-list"), byId("audit-empty"), byId("audit-more"), byId("audit-error"));
+    this.selectTab = setupTabs(byId("room-tabs"), (id) => {
+      if (id === "tab-chat") this.chat.scrollToEnd();
+    });
+  }
+
+  localTime(serverMs: number): number {
+    return serverMs - (this.client.serverNow() - Date.now());
+  }
+
+  async act(what: string, event: string, payload: Record<string, unknown>, options: ActOptions = {}): Promise<Answer | null> {
+    const body: Record<string, unknown> = { party: this.party, ...payload };
+    const reason = this.reason.value.trim();
+    if ((options.reason ?? true) && reason) body.reason = reason;
+    const button = options.button ?? null;
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    }
+    setText(this.error, "");
+    setText(this.status, "");
+    let answer: Answer;
+    try {
+      answer = await this.client.request(event, body);
+    } catch (err) {
+      setText(this.error, `Could not ${what}: ${describeError(err)}`);
+      return null;
+    } finally {
+      if (button) {
+        button.removeAttribute("aria-busy");
+        button.disabled = false;
+      }
+    }
+    // After the button is back: `done` may turn it off for good (a deleted message).
+    setText(this.status, options.done ? options.done(answer) : "Done.");
+    return answer;
+  }
+
+  /** Fill every pane from a `mod.watch` answer. */
+  show(party: string, answer: WatchAnswer): void {
+    this.party = party;
+    this.ended = false;
+    this.info = answer.party ?? null;
+    setText(this.status, "");
+    setText(this.error, "");
+    this.renderHeader();
+    this.chat.reset(Array.isArray(answer.messages) ? answer.messages : []);
+    this.queue.reset(Array.isArray(answer.held) ? answer.held : []);
+    this.reports.reset(Array.isArray(answer.reports) ? answer.reports : []);
+    this.settings.reset(this, answer.rules);
+    this.audit.reset();
+    void this.audit.load();
+  }
+
+  handle(name: string, data: any): void {
+    switch (name) {
+      case "mod.message":
+      case "chat.message":
+        this.chat.upsert(data as ModMessage);
+        this.reports.refresh(data.id);
+        break;
+      case "chat.deleted":
+        this.chat.markDeleted(data.id);
+        this.reports.refresh(data.id);
+        break;
+      case "mod.held":
+        this.queue.add(data as Held);
+        this.reports.refresh(data.id);
+        break;
+      case "mod.resolved":
+        this.queue.remove(data.held);
+        break;
+      case "mod.report":
+        this.reports.add(data as Report);
+        break;
+      case "mod.audit":
+        this.audit.add(data as AuditEntry);
+        break;
+      case "party.rules":
+        if (data.rules) this.settings.changed(data.rules as ChatRules);
+        break;
+      case "party.updated":
+        if (data.info) {
+          this.info = data.info;
+          this.renderHeader();
+        }
+        break;
+      case "party.ended":
+        this.ended = true;
+        this.renderHeader();
+        setText(this.status, "This room has ended.");
+        this.onEnded();
+        break;
+    }
+  }
+
+  private renderHeader(): void {
+    const info = this.info;
+    setText(this.heading, info?.title || this.party);
+    const parts = [
+      roomTypeLabel(info?.settings?.type),
+      info ? plural(info.member_count ?? 0, "member") : "",
+      `ID ${this.party}`,
+      this.ended ? "ended" : "",
+    ];
+    setText(this.meta, parts.filter(Boolean).join(" · "));
+  }
+}

@@ -1,0 +1,119 @@
+import type { SocialSync } from "../src/index";
+import { SocialSyncError } from "../src/index";
+import { byId, h, setText } from "./dom";
+import { describeError, formatClock, plural, roomTypeLabel } from "./format";
+import type { RoomInfo } from "./types";
+
+const REFRESH_MS = 10_000;
+
+interface Row {
+  li: HTMLLIElement;
+  button: HTMLButtonElement;
+  title: HTMLElement;
+  meta: HTMLElement;
+  held: HTMLElement;
+  reports: HTMLElement;
+}
+
+/** The tenant's live rooms (`mod.rooms`), refreshed every 10 s; choosing one watches it. */
+export class RoomsPane {
+  private readonly list = byId<HTMLUListElement>("rooms-list");
+  private readonly status = byId<HTMLElement>("rooms-status");
+  private readonly error = byId<HTMLElement>("rooms-error");
+  private readonly empty = byId<HTMLElement>("rooms-empty");
+  private readonly refreshButton = byId<HTMLButtonElement>("rooms-refresh");
+  private readonly rows = new Map<string, Row>();
+  private selected: string | null = null;
+  private loading = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly client: SocialSync, private readonly onSelect: (id: string) => void) {
+    this.refreshButton.addEventListener("click", () => void this.refresh());
+  }
+
+  start(): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      if (!document.hidden) void this.refresh();
+    }, REFRESH_MS);
+    void this.refresh();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async refresh(): Promise<void> {
+    if (this.loading || !this.client.connected) return;
+    this.loading = true;
+    this.refreshButton.disabled = true;
+    try {
+      const answer = await this.client.request("mod.rooms", {});
+      this.render(Array.isArray(answer.rooms) ? answer.rooms : []);
+      setText(this.error, "");
+      setText(this.status, `Updated ${formatClock(Date.now())}`);
+    } catch (err) {
+      setText(this.error, `Could not list the rooms: ${describeError(err)}`);
+      // Asking again every 10 s will not change a refusal.
+      if (err instanceof SocialSyncError && (err.code === "forbidden" || err.code === "unauthorized")) this.stop();
+    } finally {
+      this.loading = false;
+      this.refreshButton.disabled = false;
+    }
+  }
+
+  select(id: string | null): void {
+    this.selected = id;
+    for (const [key, row] of this.rows) {
+      if (key === id) row.button.setAttribute("aria-current", "true");
+      else row.button.removeAttribute("aria-current");
+    }
+  }
+
+  private render(rooms: RoomInfo[]): void {
+    const seen = new Set<string>();
+    let previous: Element | null = null;
+    for (const room of rooms) {
+      if (!room?.id || seen.has(room.id)) continue;
+      seen.add(room.id);
+      const row = this.rows.get(room.id) ?? this.create(room.id);
+      this.update(row, room);
+      // Move rows only when the order changed: moving a focused button would blur it.
+      const expected: Element | null = previous ? previous.nextElementSibling : this.list.firstElementChild;
+      if (expected !== row.li) this.list.insertBefore(row.li, expected);
+      previous = row.li;
+    }
+    for (const [id, row] of this.rows) {
+      if (seen.has(id)) continue;
+      row.li.remove();
+      this.rows.delete(id);
+    }
+    this.empty.hidden = this.rows.size > 0;
+    this.select(this.selected);
+  }
+
+  private create(id: string): Row {
+    const title = h("span", { class: "mp-room-name" });
+    const meta = h("span", { class: "mp-room-meta" });
+    const held = h("span", { class: "mp-badge mp-badge-held" });
+    const reports = h("span", { class: "mp-badge mp-badge-report" });
+    const button = h("button", { type: "button", class: "mp-room-button", "data-party": id },
+      title, meta, h("span", { class: "mp-badges" }, held, reports));
+    button.addEventListener("click", () => this.onSelect(id));
+    const row = { li: h("li", null, button), button, title, meta, held, reports };
+    this.rows.set(id, row);
+    return row;
+  }
+
+  private update(row: Row, room: RoomInfo): void {
+    setText(row.title, room.title || room.id);
+    setText(row.meta, `${roomTypeLabel(room.settings?.type)} · ${plural(room.member_count ?? 0, "member")}`);
+    const held = room.held ?? 0;
+    const reports = room.reports ?? 0;
+    setText(row.held, `${held} held`);
+    setText(row.reports, plural(reports, "report"));
+    row.held.classList.toggle("mp-zero", held === 0);
+    row.reports.classList.toggle("mp-zero", reports === 0);
+  }
+}

@@ -1,0 +1,63 @@
+/** The shapes of docs/moderation.md, as the panel reads them. Times are server epoch ms. */
+import type { ChatMessage, PartyInfo } from "../src/index";
+
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+export interface ChatRules {
+  slow_mode_s: number;
+  members_only: boolean;
+  emote_only: boolean;
+  locked: boolean;
+  links: boolean;
+  blocked_terms: string[];
+  allowed_terms: string[];
+}
+
+/** A room in `mod.rooms`: PartyInfo with its review counts. */
+export type RoomInfo = PartyInfo & { held?: number; reports?: number };
+
+/** Every chat message of a watched room, as sent (`verdict` "allow" or "mask"). */
+export type ModMessage = ChatMessage & { verdict?: string; hidden?: boolean; reasons?: string[] };
+
+export interface Held {
+  party: string;
+  id: number | string;
+  user: UserRef;
+  text: string;
+  ts: number;
+  reasons?: string[];
+  source?: "filter" | "reports" | string;
+}
+
+export interface Report {
+  party: string;
+  message: number | string;
+  reporter: UserRef;
+  reason: string;
+  ts: number;
+  count?: number;
+}
+
+export interface AuditEntry {
+  id: number | string;
+  party?: string | null;
+  actor: UserRef;
+  action: string;
+  target_user?: string | UserRef | null;
+  target_message?: number | string | null;
+  reason?: string | null;
+  details?: Record<string, unknown> | null;
+  ts: number;
+}
+
+export interface WatchAnswer {
+  party: PartyInfo;
+  rules: ChatRules;
+  messages: ModMessage[];
+  held: Held[];
+  reports: Report[];
+  members: unknown[];
+}
