@@ -324,6 +324,13 @@ class SocialSyncClient:
             self._session_ready.set()
         elif event == "playback.state":
             self._apply_playback(data)
+        elif event == "chat.deleted":
+            kept = self.messages.get(data["party"], [])
+            self.messages[data["party"]] = [m for m in kept if m["id"] != data["id"]]
+        elif event == "chat.restored":
+            # A message a moderator brought back: into its place by id.
+            kept = [m for m in self.messages[data["party"]] if m["id"] != data["id"]]
+            self.messages[data["party"]] = sorted([*kept, data], key=lambda m: m["id"])
         elif event == "chat.message":
             party = data.get("party")
             if party in self._joining:

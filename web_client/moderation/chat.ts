@@ -76,10 +76,12 @@ export class ChatPane {
 
   markDeleted(id: number | string): void {
     const item = this.items.get(String(id));
-    if (!item || item.deleted) return;
+    if (!item) return;
+    // Also after the event came first: the answer's button restore must not turn it back on.
+    item.remove.disabled = true;
+    if (item.deleted) return;
     item.deleted = true;
     item.li.classList.add("mp-deleted");
-    item.remove.disabled = true;
     const badges = item.li.querySelector(".mp-badges");
     badges?.appendChild(h("span", { class: "mp-badge mp-badge-deleted" }, "deleted"));
   }

@@ -156,6 +156,7 @@ type PartyEvents = {
   members: (members: Member[]) => void;
   message: (message: ChatMessage) => void;
   deleted: (id: number) => void;
+  restored: (message: ChatMessage) => void;
   reaction: (burst: ReactionBurst) => void;
   party: (info: PartyInfo) => void;
   ended: (reason: string) => void;
@@ -338,6 +339,15 @@ export class PartySession extends Emitter<PartyEvents> {
         if (this.joining) this.joining.push(data);
         else this.takeMessage(data);
         break;
+      case "chat.restored": {
+        // A message a moderator brought back: into its place by id.
+        if (!this.messages.some((m) => m.id === data.id)) {
+          this.messages.push(data);
+          this.messages.sort((a, b) => a.id - b.id);
+        }
+        this.emit("restored", data);
+        break;
+      }
       case "chat.deleted": {
         const index = this.messages.findIndex((m) => m.id === data.id);
         if (index >= 0) this.messages.splice(index, 1);

@@ -7,7 +7,7 @@ character, in order:
 1. drop invisible characters (zero-width spaces and joiners, soft hyphens, bidi and
    tag characters: Unicode category Cf, plus a few blank letters) and combining marks;
 2. NFKC (fullwidth, circled, mathematical and ligature letters become plain ones)
-   and case folding;
+   and case folding (but German ``ß`` stays, or "aß" would read as "ass");
 3. strip accents (``ü`` → ``u``);
 4. fold lookalikes from other scripts to the Latin letter they imitate (the UTS #39
    confusables table, from ``confusable-homoglyphs``, plus a few well-known evasions
@@ -70,6 +70,7 @@ _EXTRA_LOOKALIKES = {
     "ᴘ": "p",
     "ꜱ": "s",
     "ʏ": "y",
+    "ғ": "f",
 }
 
 
@@ -139,9 +140,14 @@ def fold_char(char: str) -> str:
         return ""
     if char in _KEEP:
         return _KEEP[char]
+    normalised = nfkc_casefold(char)
+    if not normalised.isascii() and char in _confusables():
+        # NFKC can turn one lookalike into another letter (the lunate sigma "ϲ", which
+        # looks like "c", into "σ", which looks like "o"): the original's look wins.
+        return _confusables()[char]
     return "".join(
         fold_lookalike(base)
-        for folded in nfkc_casefold(char)
+        for folded in normalised
         for base in strip_accents(folded)
         if not (is_invisible(base) or is_mark(base))
     )
