@@ -35,6 +35,9 @@ REPORTS_TO_HOLD = 3
 # Users who joined the room this recently get a tighter chat allowance: the
 # copy-paste raid arrives as a wave of new accounts.
 NEWCOMER_MS = 60_000
+# A node re-reads a user's sanctions this often, so one placed through another
+# node holds here within this time (this node's own take effect at once).
+SANCTIONS_TTL_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,21 @@ class ModerationService:
         self.service = service
         self.store = store
         self.moderator = moderator
-        # Active sanctions per (tenant, user), loaded once and kept current on writes.
-        self._sanctions: dict[tuple[str, str], list[Sanction]] = {}
+        # Active sanctions per (tenant, user) with when they were read; kept current
+        # on this node's writes, re-read after SANCTIONS_TTL_MS.
+        self._sanctions: dict[tuple[str, str], tuple[int, list[Sanction]]] = {}
         self._last_post: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------------ gatekeeping
     async def sanctions_of(self, user: User, now_ms: int) -> list[Sanction]:
         key = (user.tenant_id, user.id)
-        found = self._sanctions.get(key)
-        if found is None:
-            found = self._sanctions[key] = await self.store.sanctions_of(user.tenant_id, user.id, now_ms)
+        cached = self._sanctions.get(key)
+        if cached is not None and now_ms - cached[0] < SANCTIONS_TTL_MS:
+            return cached[1]
+        if len(self._sanctions) > 100_000:
+            self._sanctions.clear()  # a bound: everything is re-read, nothing is lost
+        found = await self.store.sanctions_of(user.tenant_id, user.id, now_ms)
+        self._sanctions[key] = (now_ms, found)
         return found
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
@@ -214,7 +222,7 @@ class ModerationService:
                 now_ms,
             )
         )
-        self._sanctions.setdefault((actor.tenant_id, user_id), []).append(sanction)
+        self._sanctions.pop((actor.tenant_id, user_id), None)  # re-read, with this one, on next use
         if kind is SanctionKind.BAN:
             await self.service.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
         action = {

@@ -86,6 +86,16 @@ export class ChatPane {
     badges?.appendChild(h("span", { class: "mp-badge mp-badge-deleted" }, "deleted"));
   }
 
+  /** A message taken down by reports and approved: back in its place. */
+  restore(id: number | string): void {
+    const item = this.items.get(String(id));
+    if (!item || !item.deleted) return;
+    item.deleted = false;
+    item.li.classList.remove("mp-deleted");
+    item.remove.disabled = false;
+    item.li.querySelector(".mp-badge-deleted")?.remove();
+  }
+
   isDeleted(id: number | string): boolean {
     return this.items.get(String(id))?.deleted ?? false;
   }

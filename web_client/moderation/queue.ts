@@ -12,6 +12,8 @@ export class QueuePane {
     private readonly list: HTMLUListElement,
     private readonly empty: HTMLElement,
     private readonly onCount: (n: number) => void,
+    /** This panel decided it (the `mod.resolved` event may come before or after the answer). */
+    private readonly onDecided: (held: Held, decision: "approve" | "reject") => void,
   ) {}
 
   reset(held: Held[]): void {
@@ -25,6 +27,14 @@ export class QueuePane {
     return this.items.get(String(id))?.held;
   }
 
+  /** The held entry for a chat message that reports took down. */
+  byMessage(messageId: number | string): Held | undefined {
+    for (const { held } of this.items.values()) {
+      if (held.message !== undefined && held.message !== null && String(held.message) === String(messageId)) return held;
+    }
+    return undefined;
+  }
+
   add(held: Held): void {
     if (!held || held.id === undefined || !held.user) return;
     const key = String(held.id);
@@ -36,10 +46,11 @@ export class QueuePane {
     this.changed();
   }
 
-  remove(id: number | string): void {
+  /** Take an entry out of the queue; the entry, if it was there. */
+  remove(id: number | string): Held | undefined {
     const key = String(id);
     const item = this.items.get(key);
-    if (!item) return;
+    if (!item) return undefined;
     // Keep keyboard focus in the queue when the item that had it goes.
     const hadFocus = item.li.contains(document.activeElement);
     const next = (item.li.nextElementSibling ?? item.li.previousElementSibling) as HTMLElement | null;
@@ -47,6 +58,7 @@ export class QueuePane {
     this.items.delete(key);
     if (hadFocus) (next?.querySelector("button") ?? this.list.closest<HTMLElement>("[role=tabpanel]"))?.focus();
     this.changed();
+    return item.held;
   }
 
   private changed(): void {
@@ -62,6 +74,7 @@ export class QueuePane {
       void this.ctx.act(`${decision} ${who}'s message`, "mod.review", { held: held.id, decision }, {
         button, done: () => {
           this.remove(held.id);
+          this.onDecided(held, decision);
           return decision === "approve" ? `Approved ${who}'s message: it is delivered.` : `Rejected ${who}'s message.`;
         },
       });

@@ -13,7 +13,7 @@ import type { AuditEntry, ChatRules, Held, ModMessage, Report, WatchAnswer } fro
 /** The events of a watched room that the panel shows (they carry `party`). */
 export const ROOM_EVENTS = new Set([
   "mod.message", "mod.held", "mod.resolved", "mod.report", "mod.audit",
-  "chat.message", "chat.deleted", "party.rules", "party.ended", "party.updated",
+  "chat.message", "chat.restored", "chat.deleted", "party.rules", "party.ended", "party.updated",
 ]);
 
 /** The watched room: its header, the shared reason and feedback, and the tabbed panes. */
@@ -35,9 +35,10 @@ export class RoomView implements RoomContext {
 
   constructor(readonly client: SocialSync, private readonly onEnded: () => void) {
     this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
-    this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"), (n) => setText(byId("queue-count"), String(n)));
+    this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"),
+      (n) => setText(byId("queue-count"), String(n)), (held, decision) => this.decided(held, decision));
     this.reports = new ReportsPane(this, byId("reports-list"), byId("reports-empty"), {
-      message: (id) => this.chat.get(id) ?? this.queue.get(id),
+      message: (id) => this.chat.get(id) ?? this.queue.byMessage(id),
       isDeleted: (id) => this.chat.isDeleted(id),
       show: (id) => {
         this.selectTab("tab-chat");
@@ -103,6 +104,7 @@ export class RoomView implements RoomContext {
     switch (name) {
       case "mod.message":
       case "chat.message":
+      case "chat.restored":
         this.chat.upsert(data as ModMessage);
         this.reports.refresh(data.id);
         break;
@@ -112,11 +114,13 @@ export class RoomView implements RoomContext {
         break;
       case "mod.held":
         this.queue.add(data as Held);
-        this.reports.refresh(data.id);
+        if (data.message !== undefined && data.message !== null) this.reports.refresh(data.message);
         break;
-      case "mod.resolved":
-        this.queue.remove(data.held);
+      case "mod.resolved": {
+        const held = this.queue.remove(data.held);
+        if (held) this.decided(held, String(data.decision).startsWith("approve") ? "approve" : "reject");
         break;
+      }
       case "mod.report":
         this.reports.add(data as Report);
         break;
@@ -139,6 +143,14 @@ export class RoomView implements RoomContext {
         this.onEnded();
         break;
     }
+  }
+
+  /** Taken down by reports and approved: the same message is back for everybody. */
+  private decided(held: Held, decision: "approve" | "reject"): void {
+    const message = held.message;
+    if (decision !== "approve" || message === undefined || message === null) return;
+    this.chat.restore(message);
+    this.reports.refresh(message);
   }
 
   private renderHeader(): void {

@@ -30,6 +30,8 @@ export interface Held {
   ts: number;
   reasons?: string[];
   source?: "filter" | "reports" | string;
+  /** The chat message taken down, when reports held it (the server sends this; the spec does not name it). */
+  message?: number | null;
 }
 
 export interface Report {

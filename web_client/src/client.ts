@@ -279,14 +279,19 @@ export class PartySession extends Emitter<PartyEvents> {
     });
   }
 
-  /** Send a chat message; a retry after a lost answer reuses the nonce, so it is never doubled. */
-  async sendChat(text: string, options: { replyTo?: number; mediaTime?: number } = {}): Promise<ChatMessage> {
+  /** Send a chat message; a retry after a lost answer reuses the nonce, so it is never doubled.
+   * Resolves to null when the message was held for a moderator's review. */
+  async sendChat(
+    text: string, options: { replyTo?: number; mediaTime?: number } = {},
+  ): Promise<ChatMessage | null> {
     const payload: Record<string, unknown> = { party: this.id, text, nonce: newNonce() };
     if (options.replyTo !== undefined) payload.reply_to = options.replyTo;
     if (options.mediaTime !== undefined) payload.media_time = Math.max(0, options.mediaTime);
     for (let attempt = 0; ; attempt++) {
       try {
-        const message = (await this.client.request("chat.send", payload)).message as ChatMessage;
+        const answer = await this.client.request("chat.send", payload);
+        if (answer.held) return null;
+        const message = answer.message as ChatMessage;
         this.takeMessage(message);
         return message;
       } catch (err) {

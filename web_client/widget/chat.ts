@@ -137,11 +137,11 @@ export function chatSection(ctx: WidgetContext): HTMLElement {
     refreshComposer();
     try {
       const sentReply = replyTo;
-      await party.sendChat(text, options);
+      const sent = await party.sendChat(text, options);
       // Clear only what was sent: the person may have typed on while it was on its way.
       if (input.value.trim() === text) input.value = "";
       if (replyTo === sentReply) setReply(null);
-      setText(alert, "");
+      setText(alert, sent ? "" : "Your message is waiting for a moderator's review.");
     } catch (err) {
       setText(alert, describeError(err, "send messages"));
     } finally {

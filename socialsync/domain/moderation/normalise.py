@@ -74,6 +74,9 @@ _EXTRA_LOOKALIKES = {
 }
 
 
+_REGIONAL_A, _REGIONAL_Z = 0x1F1E6, 0x1F1FF
+
+
 def is_invisible(char: str) -> bool:
     """True for characters that render as nothing (and so can hide inside a word)."""
     return unicodedata.category(char) == "Cf" or char in _BLANK_LETTERS
@@ -119,6 +122,8 @@ def fold_lookalike(char: str) -> str:
     """The ASCII letter(s) a single character imitates, or the character itself."""
     if char.isascii():
         return char
+    if _REGIONAL_A <= ord(char) <= _REGIONAL_Z:  # flag letters: 🇫🇺🇨🇰 spells a word
+        return chr(ord(char) - _REGIONAL_A + ord("a"))
     lookalike = _confusables().get(char)
     if lookalike is not None:
         return lookalike
