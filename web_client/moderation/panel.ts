@@ -197,7 +197,7 @@ function start(client: SocialSync): void {
   ui.workspace.hidden = false;
   let watcher: Watcher | null = null;
   const rooms = new RoomsPane(client, (id) => void watcher?.watch(id));
-  const room = new RoomView(client, () => void rooms.refresh());
+  const room = new RoomView(client, () => void rooms.refresh(), (party, counts) => rooms.setCounts(party, counts));
   watcher = new Watcher(client, room, rooms);
   const w = watcher;
 

@@ -33,10 +33,17 @@ export class RoomView implements RoomContext {
   private info: PartyInfo | null = null;
   private ended = false;
 
-  constructor(readonly client: SocialSync, private readonly onEnded: () => void) {
+  constructor(
+    readonly client: SocialSync,
+    private readonly onEnded: () => void,
+    private readonly onCounts: (party: string, counts: { held?: number; reports?: number }) => void,
+  ) {
     this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
     this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"),
-      (n) => setText(byId("queue-count"), String(n)), (held, decision) => this.decided(held, decision));
+      (n) => {
+        setText(byId("queue-count"), String(n));
+        if (this.party) this.onCounts(this.party, { held: n });
+      }, (held, decision) => this.decided(held, decision));
     this.reports = new ReportsPane(this, byId("reports-list"), byId("reports-empty"), {
       message: (id) => this.chat.get(id) ?? this.queue.byMessage(id),
       isDeleted: (id) => this.chat.isDeleted(id),
@@ -45,7 +52,10 @@ export class RoomView implements RoomContext {
         return this.chat.focusMessage(id);
       },
       deleted: (id) => this.chat.markDeleted(id),
-    }, (n) => setText(byId("reports-count"), String(n)));
+    }, (n) => {
+      setText(byId("reports-count"), String(n));
+      if (this.party) this.onCounts(this.party, { reports: n });
+    });
     this.audit = new AuditPane(this, byId("audit-list"), byId("audit-empty"), byId("audit-more"), byId("audit-error"));
     this.selectTab = setupTabs(byId("room-tabs"), (id) => {
       if (id === "tab-chat") this.chat.scrollToEnd();

@@ -71,6 +71,12 @@ export class RoomsPane {
     }
   }
 
+  /** The watched room's counts as its panes know them, between two refreshes. */
+  setCounts(id: string, counts: { held?: number; reports?: number }): void {
+    const row = this.rows.get(id);
+    if (row) this.updateCounts(row, counts.held, counts.reports);
+  }
+
   private render(rooms: RoomInfo[]): void {
     const seen = new Set<string>();
     let previous: Element | null = null;
@@ -109,11 +115,20 @@ export class RoomsPane {
   private update(row: Row, room: RoomInfo): void {
     setText(row.title, room.title || room.id);
     setText(row.meta, `${roomTypeLabel(room.settings?.type)} · ${plural(room.member_count ?? 0, "member")}`);
-    const held = room.held ?? 0;
-    const reports = room.reports ?? 0;
-    setText(row.held, `${held} held`);
-    setText(row.reports, plural(reports, "report"));
-    row.held.classList.toggle("mp-zero", held === 0);
-    row.reports.classList.toggle("mp-zero", reports === 0);
+    this.updateCounts(row, room.held, room.reports);
+  }
+
+  /** A count the server does not give is not shown (rather than shown as 0). */
+  private updateCounts(row: Row, held: number | undefined, reports: number | undefined): void {
+    if (held !== undefined) {
+      setText(row.held, `${held} held`);
+      row.held.classList.toggle("mp-zero", held === 0);
+    }
+    row.held.hidden = held === undefined && !row.held.textContent;
+    if (reports !== undefined) {
+      setText(row.reports, plural(reports, "report"));
+      row.reports.classList.toggle("mp-zero", reports === 0);
+    }
+    row.reports.hidden = reports === undefined && !row.reports.textContent;
   }
 }

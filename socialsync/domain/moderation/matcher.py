@@ -37,6 +37,7 @@ from .words import WORD_GAP, MatchText, WordKind, readings, split_words
 MIN_STRETCH = 3
 MIN_LETTERS_INSIDE_SPACED = 4
 MAX_L_VARIANTS = 4  # runs of "l" that also compile as "i" (2**4 keys at most)
+_SEVERITY_RANK = {Severity.MILD: 0, Severity.STRONG: 1, Severity.SEVERE: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,7 @@ class TermMatcher:
         """Blocked terms in the message, minus those inside an allowed term; by position."""
         if self._automaton is None:
             return []
-        blocked: dict[tuple[str, int, int], Hit] = {}
+        blocked: dict[tuple[Category, int, int], Hit] = {}
         allowed: list[tuple[int, int]] = []
         for key_index, first, end in self._automaton.find_matches_as_indexes(text.keys, overlapping=True):
             for entry, runs in self._candidates[self._keys[key_index]]:
@@ -149,8 +150,11 @@ class TermMatcher:
                 if entry.category is None or entry.severity is None:
                     allowed.append((start, stop))
                 else:
+                    # One hit per category and span: "shit*" and "*shit" both match "shit".
                     hit = Hit(entry.pattern, entry.category, entry.severity, start, stop)
-                    blocked[(entry.pattern, start, stop)] = hit
+                    known = blocked.get((entry.category, start, stop))
+                    if known is None or _SEVERITY_RANK[hit.severity] > _SEVERITY_RANK[known.severity]:
+                        blocked[(entry.category, start, stop)] = hit
         return sorted(
             (hit for hit in blocked.values() if not _inside_any(hit, allowed)),
             key=lambda hit: (hit.start, hit.end),

@@ -19,7 +19,7 @@ _LINK = re.compile(
     r"(?:https?://|www\.)[^\s<>\"']+"
     r"|(?<![\w.@-])(?:[\w-]+\.)+(?:" + _TLDS + r")(?![\w-])(?:[/?#:][^\s<>\"']*)?",
 )
-_MENTION = re.compile(r"(?<![\w@])@\w{2,32}")
+_MENTION = re.compile(r"(?<![\w@])@\w{1,32}")
 # A unit of one to six characters said four or more times in a row.
 _REPEAT = re.compile(r"(.{1,6}?)\1{3,}", re.DOTALL)
 
