@@ -22,6 +22,8 @@ class PartyRecorder:
         self._pending: dict[str, Party] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One write at a time, so an older state can never land after a newer one.
+        self._writing = asyncio.Lock()
 
     def record(self, party: Party) -> None:
         self._pending[party.id] = party
@@ -40,12 +42,19 @@ class PartyRecorder:
             party_id = next(iter(self._pending))
             party = self._pending.pop(party_id)
             try:
-                await self._store.record_party(party)
+                async with self._writing:
+                    await self._store.record_party(party)
             except Exception as exc:
                 log.warning("recording party %s failed, will retry: %s", party_id, exc)
                 # Put it back unless a newer state arrived meanwhile.
                 self._pending.setdefault(party_id, party)
                 await asyncio.sleep(RETRY_DELAY_S)
+
+    async def record_now(self, party: Party) -> None:
+        """Write this state before returning (an ended party must not be revived)."""
+        self._pending.pop(party.id, None)
+        async with self._writing:
+            await self._store.record_party(party)
 
     @property
     def backlog(self) -> int:

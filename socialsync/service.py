@@ -489,7 +489,9 @@ class PartyService:
                 case e.DriftMeasured(drift_s=drift):
                     if self.observer is not None:
                         self.observer.drift(drift)
-        if record:
+        if party.ended is not None:
+            await self.recorder.record_now(party)
+        elif record:
             self.recorder.record(party)
         if party.ended is not None:
             await self.parties.delete(party.id)
