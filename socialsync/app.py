@@ -12,7 +12,7 @@ from aiohttp import web
 from .adapters.broker_memory import MemoryBroker
 from .adapters.http_api import HttpApi, errors_as_json
 from .adapters.metrics import Metrics
-from .adapters.moderation_profanity import ProfanityMasker
+from .adapters.moderation_filter import FilterModerator
 from .adapters.moderation_sql import SqlModerationStore
 from .adapters.party_store_memory import MemoryPartyStore
 from .adapters.sio_handlers import SocketGateway
@@ -76,7 +76,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         ),
         public_url=config.base_url,
     )
-    service.moderation = ModerationService(service, SqlModerationStore(store), ProfanityMasker())
+    service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
     timers = LoopTimers(clock, service.tick)
     service.timers = timers
     metrics = Metrics(

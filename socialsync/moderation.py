@@ -101,6 +101,8 @@ class ModerationService:
         )
         verdict = self.moderator.check(text, context)
         if verdict.action == "reject":
+            if verdict.reasons == ("link",):
+                raise SyncError(Code.MODERATED, "links are off in this room")
             raise SyncError(Code.MODERATED, "the message was not accepted")
         if rules.slow_mode_s:
             if len(self._last_post) > 100_000:

@@ -20,7 +20,6 @@ from .domain.model import (
     MAX_MEMBERS,
     MAX_ROOM_TERMS,
     MAX_SLOW_MODE_S,
-    ChatRules,
     ControlMode,
     Media,
     MediaKind,
@@ -109,8 +108,6 @@ class SettingsIn(_In):
             control=ControlMode(self.control or ("hosts" if live else "everyone")),
             wait_for_buffering=self.wait_for_buffering if self.wait_for_buffering is not None else not live,
             max_members=max_members,
-            # Public rooms are where link spam comes: links are off there until allowed.
-            chat=ChatRules(links=not live),
         )
 
 

@@ -117,6 +117,7 @@ async def test_a_moderator_deletes_a_message_and_the_viewers_widget_loses_it(web
     assert "Moe" in await entry.inner_text()
     assert "spam" in await entry.inner_text()
     assert await mod.page.locator("#panel-audit button:not([hidden]), #panel-audit input").count() == 0
+    await mod.page.screenshot(path=str(ARTIFACTS / "moderation-audit.png"), full_page=True)
 
     ARTIFACTS.mkdir(exist_ok=True)
     await mod.page.get_by_role("tab", name="Live chat").click()
@@ -153,6 +154,7 @@ async def test_three_reports_hold_a_message_and_approving_brings_it_back(web_ser
     report = mod.page.locator("#reports-list .mp-report").first
     await report.locator(".mp-badge-report", has_text="3 reports").wait_for()
     assert "offensive" in await report.inner_text()
+    await mod.page.screenshot(path=str(ARTIFACTS / "moderation-reports.png"), full_page=True)
 
     await mod.page.get_by_role("tab", name="Review queue").click()
     held = mod.page.locator("#queue-list .mp-held", has_text="a borderline joke")
@@ -168,6 +170,7 @@ async def test_three_reports_hold_a_message_and_approving_brings_it_back(web_ser
             "(t) => window.socialsyncDemo.party.messages.some(m => m.text === t)", arg="a borderline joke"
         )
     await expect(panel_message(mod, "a borderline joke").locator(".mp-badge-deleted")).to_have_count(0)
+    await expect(mod.page.locator("#reports-count")).to_have_text("0")
     for m in (mod, author, *reporters):
         assert m.console_errors == [], (m.name, m.console_errors)
 

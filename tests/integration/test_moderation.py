@@ -256,3 +256,56 @@ async def test_moderators_see_rooms_and_every_message(party, moderator):
         ("hello moderators", "allow"),
         ("what the ****", "mask"),
     ]
+
+
+async def test_the_filter_masks_evasions_and_rejects_slurs(party):
+    party_id, (a, b) = await party(2)
+    masked = await a.send_chat(party_id, "what the f u c k")
+    assert masked["text"] == "what the *******"
+    with pytest.raises(SocialSyncError) as err:
+        await a.send_chat(party_id, "you are a f\u200baggot")
+    assert err.value.code == "moderated"
+    await b.wait_until(lambda: texts(b, party_id) == ["what the *******"])
+
+
+async def test_a_held_message_waits_for_review_and_keeps_its_time(party, moderator):
+    party_id, (host, viewer, other) = await party(3, {"type": "live_room"})
+    await moderator.request("mod.watch", {"party": party_id})
+    held_events: list[dict] = []
+    moderator.on("mod.held", held_events.append)
+    answer = await viewer.request(
+        "chat.send", {"party": party_id, "text": "watch it at stream.example.com", "nonce": "h1"}
+    )
+    assert answer == {"ok": True, "held": True}
+    await moderator.wait_until(lambda: len(held_events) == 1)
+    held = held_events[0]
+    assert held["source"] == "filter" and held["reasons"][0].startswith("link:")
+    await other.send_chat(party_id, "meanwhile")
+    assert texts(other, party_id) == ["meanwhile"]
+
+    await moderator.request("mod.review", {"party": party_id, "held": held["id"], "decision": "approve"})
+    await other.wait_until(lambda: "watch it at stream.example.com" in texts(other, party_id))
+    delivered = next(m for m in other.messages[party_id] if m["text"].startswith("watch it"))
+    assert delivered["ts"] == held["ts"], "approved messages keep their original time"
+
+    second = await viewer.request(
+        "chat.send", {"party": party_id, "text": "and at other.example.com", "nonce": "h2"}
+    )
+    assert second["held"] is True
+    await moderator.wait_until(lambda: len(held_events) == 2)
+    await moderator.request(
+        "mod.review", {"party": party_id, "held": held_events[1]["id"], "decision": "reject"}
+    )
+    await other.send_chat(party_id, "after")
+    await other.wait_until(lambda: "after" in texts(other, party_id))
+    assert "and at other.example.com" not in texts(other, party_id)
+
+
+async def test_room_terms_and_links_off(party, moderator):
+    party_id, (a, b) = await party(2)
+    await moderator.request("mod.rules", {"party": party_id, "blocked_terms": ["spoiler*"], "links": False})
+    masked = await a.send_chat(party_id, "spoilers ahead")
+    assert masked["text"] == "******** ahead"
+    with pytest.raises(SocialSyncError) as err:
+        await a.send_chat(party_id, "see example.com")
+    assert err.value.code == "moderated"

@@ -210,10 +210,11 @@ function enterParty(client: SocialSync, party: PartySession): void {
   };
   party.on("party", renderParty);
   party.on("playback", renderParty);
-  party.on("ended", () => {
+  party.on("ended", (reason) => {
     setState("ended");
     player.destroy();
-    showError("The party has ended.", { href: location.pathname, label: "Start a new party" });
+    const text = reason === "banned" ? "You were removed from this party." : "The party has ended.";
+    showError(text, { href: location.pathname, label: "Start a new party" });
   });
   renderParty();
 

@@ -5,7 +5,7 @@
  * For automated tests: `window.socialsyncPanel = {client}`, `body[data-state=ready]`
  * once signed in, `body[data-watching=<party id>]` once `mod.watch` answered.
  */
-import { SocialSync } from "../src/index";
+import { SocialSync, SocialSyncError } from "../src/index";
 import { byId, h, setText } from "./dom";
 import { describeError } from "./format";
 import { ROOM_EVENTS, RoomView } from "./room";
@@ -88,7 +88,8 @@ async function signIn(token: string): Promise<void> {
   try {
     client = await SocialSync.connect({ url: location.origin, auth: { token } });
   } catch (err) {
-    storage()?.removeItem(TOKEN_KEY);
+    // A refused token is forgotten; a server that is down is not the token's fault.
+    if (err instanceof SocialSyncError && err.code === "unauthorized") storage()?.removeItem(TOKEN_KEY);
     showSignIn(`Could not sign in: ${describeError(err)}`);
     return;
   }
@@ -195,11 +196,10 @@ class Watcher {
 function start(client: SocialSync): void {
   const staff = showUser(client);
   ui.workspace.hidden = false;
-  let watcher: Watcher | null = null;
-  const rooms = new RoomsPane(client, (id) => void watcher?.watch(id));
+  // (The rooms list's clicks reach the watcher, which is made just below.)
+  const rooms = new RoomsPane(client, (id) => void w.watch(id));
   const room = new RoomView(client, () => void rooms.refresh(), (party, counts) => rooms.setCounts(party, counts));
-  watcher = new Watcher(client, room, rooms);
-  const w = watcher;
+  const w = new Watcher(client, room, rooms);
 
   ui.openRoom.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -42,6 +42,15 @@ export class ReportsPane {
     this.changed();
   }
 
+  /** The reported message was reviewed: its reports are dealt with. */
+  remove(id: number | string): void {
+    const entry = this.byMessage.get(String(id));
+    if (!entry) return;
+    entry.li.remove();
+    this.byMessage.delete(String(id));
+    this.changed();
+  }
+
   /** Re-render entries whose message text has become known. */
   refresh(id: number | string): void {
     const entry = this.byMessage.get(String(id));

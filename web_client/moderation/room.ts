@@ -36,7 +36,7 @@ export class RoomView implements RoomContext {
   constructor(
     readonly client: SocialSync,
     private readonly onEnded: () => void,
-    private readonly onCounts: (party: string, counts: { held?: number; reports?: number }) => void,
+    private readonly onCounts: (party: string, counts: { held: number }) => void,
   ) {
     this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
     this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"),
@@ -52,10 +52,7 @@ export class RoomView implements RoomContext {
         return this.chat.focusMessage(id);
       },
       deleted: (id) => this.chat.markDeleted(id),
-    }, (n) => {
-      setText(byId("reports-count"), String(n));
-      if (this.party) this.onCounts(this.party, { reports: n });
-    });
+    }, (n) => setText(byId("reports-count"), String(n)));
     this.audit = new AuditPane(this, byId("audit-list"), byId("audit-empty"), byId("audit-more"), byId("audit-error"));
     this.selectTab = setupTabs(byId("room-tabs"), (id) => {
       if (id === "tab-chat") this.chat.scrollToEnd();
@@ -155,12 +152,13 @@ export class RoomView implements RoomContext {
     }
   }
 
-  /** Taken down by reports and approved: the same message is back for everybody. */
+  /** A held message was decided. Taken down by reports: its reports are dealt with, and
+   * approved, the same message is back for everybody. */
   private decided(held: Held, decision: "approve" | "reject"): void {
     const message = held.message;
-    if (decision !== "approve" || message === undefined || message === null) return;
-    this.chat.restore(message);
-    this.reports.refresh(message);
+    if (message === undefined || message === null) return;
+    this.reports.remove(message);
+    if (decision === "approve") this.chat.restore(message);
   }
 
   private renderHeader(): void {

@@ -1,41 +1,28 @@
 import type { ChatMessage } from "../src/types";
+import { composer } from "./composer";
 import type { WidgetContext } from "./context";
 import { h, setText, uid } from "./dom";
-import { codePoints, describeError, formatClock, formatMediaTime, snippet } from "./format";
+import { describeError, formatClock, formatMediaTime, snippet } from "./format";
 
-/** The server's limit on a message, in code points after trimming. */
-export const MAX_CHAT_CHARS = 500;
+export { MAX_CHAT_CHARS } from "./composer";
 /** Older messages leave the DOM beyond this many (they stay in party.messages). */
 export const MAX_RENDERED_MESSAGES = 200;
 /** Within this many pixels of the bottom, new messages keep the list scrolled down. */
 const STICK_TO_BOTTOM_PX = 48;
 
-/** Chat with timeline comments (pinned to a media time) and replies. */
+/** Chat with timeline comments (pinned to a media time), replies and reports. */
 export function chatSection(ctx: WidgetContext): HTMLElement {
   const party = ctx.party;
-  const ids = { heading: uid("chat"), input: uid("chat-input"), counter: uid("chat-count"), pin: uid("chat-pin") };
+  const headingId = uid("chat");
   const rendered = new Map<number, HTMLLIElement>();
-  let replyTo: ChatMessage | null = null;
-  let sending = false;
+  const compose = composer(ctx);
 
   const list = h("ol", {
-    class: "ssw-messages", role: "log", "aria-live": "polite", "aria-labelledby": ids.heading, tabindex: 0,
+    class: "ssw-messages", role: "log", "aria-live": "polite", "aria-labelledby": headingId, tabindex: 0,
   });
   const empty = h("p", { class: "ssw-empty" }, "No messages yet. Say hello!");
-  const alert = h("p", { class: "ssw-error", role: "alert" });
-  const input = h("input", {
-    id: ids.input, class: "ssw-input", type: "text", autocomplete: "off", enterkeyhint: "send",
-    placeholder: "Say something…", "aria-describedby": ids.counter,
-  });
-  const send = h("button", { type: "submit", class: "ssw-button ssw-button-primary" }, "Send");
-  const pin = h("input", { id: ids.pin, type: "checkbox", class: "ssw-checkbox" });
-  const counter = h("span", { id: ids.counter, class: "ssw-counter" });
-  const replyName = h("strong", null);
-  const replyBar = h("div", { class: "ssw-replying" },
-    h("span", null, "Replying to ", replyName),
-    h("button", { type: "button", class: "ssw-icon-button", "aria-label": "Cancel reply", onclick: () => setReply(null) }, "×"));
 
-  // ------------------------------------------------------------ rendering messages
+  // ------------------------------------------------------------ one message
   function seekButton(mediaTime: number): HTMLButtonElement {
     const label = formatMediaTime(mediaTime);
     const button = h("button", {
@@ -44,60 +31,123 @@ export function chatSection(ctx: WidgetContext): HTMLElement {
         if (!ctx.canControl()) return;
         const duration = party.playback.media.duration;
         const position = duration !== undefined ? Math.min(mediaTime, duration) : mediaTime;
-        party.control("seek", { position }).catch((err) => setText(alert, describeError(err, "seek")));
+        party.control("seek", { position }).catch((err) => compose.showError(describeError(err, "seek")));
       },
     }, `▶ ${label}`);
     button.disabled = !ctx.canControl();
     return button;
   }
 
-  function quote(parentId: number): HTMLElement {
+  function fillQuote(q: HTMLElement, parentId: number): void {
     const parent = party.messages.find((m) => m.id === parentId);
-    return h("div", { class: "ssw-quote", "data-reply-to": parentId },
-      parent
-        ? [h("span", { class: "ssw-quote-author" }, parent.user.name), ": ", snippet(parent.text)]
-        : "An earlier message");
+    q.replaceChildren();
+    if (parent) q.append(h("span", { class: "ssw-quote-author" }, parent.user.name), ": ", snippet(parent.text));
+    else q.append("An earlier message");
+  }
+
+  function reportForm(m: ChatMessage, li: HTMLLIElement, opener: HTMLButtonElement): HTMLFormElement {
+    const reasonId = uid("report");
+    const reason = h("input", {
+      id: reasonId, class: "ssw-input", type: "text", maxlength: 200, required: true,
+      placeholder: "Spam, abuse, spoilers…",
+    });
+    const status = h("p", { class: "ssw-error", role: "alert" });
+    const close = () => {
+      form.remove();
+      opener.hidden = false;
+      opener.focus();
+    };
+    const form = h("form", {
+      class: "ssw-report",
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        const why = reason.value.trim();
+        if (!why) {
+          setText(status, "Say briefly what is wrong with it.");
+          return;
+        }
+        party.client.request("chat.report", { party: party.id, id: m.id, reason: why }).then(
+          () => {
+            form.replaceWith(h("p", { class: "ssw-hint", role: "status" }, "Reported. Thank you: a moderator will look at it."));
+          },
+          (err) => setText(status, describeError(err, "report messages")),
+        );
+      },
+      onkeydown: (event: KeyboardEvent) => {
+        if (event.key === "Escape") close();
+      },
+    },
+    h("label", { for: reasonId, class: "ssw-label" }, `Why report this message from ${m.user.name}?`),
+    h("div", { class: "ssw-row" },
+      reason,
+      h("button", { type: "submit", class: "ssw-button ssw-button-small" }, "Report"),
+      h("button", { type: "button", class: "ssw-button ssw-button-small", onclick: close }, "Cancel")),
+    status);
+    li.appendChild(form);
+    opener.hidden = true;
+    reason.focus();
+    return form;
   }
 
   function renderMessage(m: ChatMessage): HTMLLIElement {
     const mine = m.user.id === party.you.id;
     const sent = new Date(ctx.localTime(m.ts));
-    return h("li", { class: mine ? "ssw-message ssw-mine" : "ssw-message", "data-id": m.id },
+    const quote = m.reply_to !== undefined ? h("div", { class: "ssw-quote", "data-reply-to": m.reply_to }) : null;
+    if (quote && m.reply_to !== undefined) fillQuote(quote, m.reply_to);
+    const report: HTMLButtonElement | null = mine ? null : h("button", {
+      type: "button", class: "ssw-link-button ssw-report-button", "aria-label": `Report message from ${m.user.name}`,
+      onclick: () => report && reportForm(m, li, report),
+    }, "Report");
+    const li = h("li", { class: mine ? "ssw-message ssw-mine" : "ssw-message", "data-id": m.id },
       h("div", { class: "ssw-message-meta" },
         h("span", { class: "ssw-author" }, m.user.name),
         mine ? h("span", { class: "ssw-member-you" }, "(you)") : null,
         h("time", { class: "ssw-time", datetime: sent.toISOString() }, formatClock(sent.getTime())),
         m.media_time !== undefined ? seekButton(m.media_time) : null),
-      m.reply_to !== undefined ? quote(m.reply_to) : null,
+      quote,
       h("p", { class: "ssw-text" }, m.text),
-      h("button", {
-        type: "button", class: "ssw-link-button ssw-reply", "aria-label": `Reply to ${m.user.name}`,
-        onclick: () => setReply(m),
-      }, "Reply"));
+      h("div", { class: "ssw-message-actions" },
+        h("button", {
+          type: "button", class: "ssw-link-button ssw-reply", "aria-label": `Reply to ${m.user.name}`,
+          onclick: () => compose.setReply(m),
+        }, "Reply"),
+        report));
+    return li;
   }
 
+  // ------------------------------------------------------------ the list
   function addMessage(m: ChatMessage): void {
     if (rendered.has(m.id)) return;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < STICK_TO_BOTTOM_PX;
     const li = renderMessage(m);
+    // In id order: a restored message goes back where it was.
+    let before: HTMLLIElement | null = null;
+    for (const [id, el] of rendered) {
+      if (id > m.id && (!before || id < Number(before.dataset.id))) before = el;
+    }
     rendered.set(m.id, li);
-    list.appendChild(li);
+    list.insertBefore(li, before);
     while (rendered.size > MAX_RENDERED_MESSAGES) {
-      const [oldest, el] = rendered.entries().next().value as [number, HTMLLIElement];
-      el.remove();
+      const oldest = Math.min(...rendered.keys());
+      rendered.get(oldest)?.remove();
       rendered.delete(oldest);
     }
     empty.hidden = true;
-    if (atBottom || m.user.id === party.you.id) list.scrollTop = list.scrollHeight;
+    if (!before && (atBottom || m.user.id === party.you.id)) list.scrollTop = list.scrollHeight;
+  }
+
+  function refreshQuotes(parentId: number, deleted: boolean): void {
+    for (const q of list.querySelectorAll<HTMLElement>(`.ssw-quote[data-reply-to="${parentId}"]`)) {
+      if (deleted) setText(q, "Message deleted");
+      else fillQuote(q, parentId);
+    }
   }
 
   function removeMessage(id: number): void {
     rendered.get(id)?.remove();
     rendered.delete(id);
-    for (const q of list.querySelectorAll<HTMLElement>(`.ssw-quote[data-reply-to="${id}"]`)) {
-      setText(q, "Message deleted");
-    }
-    if (replyTo?.id === id) setReply(null);
+    refreshQuotes(id, true);
+    if (compose.replyingTo()?.id === id) compose.setReply(null);
     empty.hidden = rendered.size > 0;
   }
 
@@ -106,82 +156,21 @@ export function chatSection(ctx: WidgetContext): HTMLElement {
     for (const button of list.querySelectorAll<HTMLButtonElement>(".ssw-seek")) button.disabled = !allowed;
   }
 
-  // ------------------------------------------------------------ the composer
-  function setReply(m: ChatMessage | null): void {
-    replyTo = m;
-    replyBar.hidden = !m;
-    setText(replyName, m ? m.user.name : "");
-    if (m) input.focus();
-  }
-
-  function refreshComposer(): void {
-    const n = codePoints(input.value);
-    setText(counter, `${n}/${MAX_CHAT_CHARS}`);
-    counter.classList.toggle("ssw-over", n > MAX_CHAT_CHARS);
-    send.disabled = sending || ctx.ended || n === 0 || n > MAX_CHAT_CHARS;
-    input.disabled = pin.disabled = ctx.ended;
-  }
-
-  async function submit(event: Event): Promise<void> {
-    event.preventDefault();
-    const text = input.value.trim();
-    if (sending || ctx.ended || !text) return;
-    if (codePoints(text) > MAX_CHAT_CHARS) {
-      setText(alert, `That is too long: ${MAX_CHAT_CHARS} characters at most.`);
-      return;
-    }
-    const options: { replyTo?: number; mediaTime?: number } = {};
-    if (replyTo) options.replyTo = replyTo.id;
-    if (pin.checked) options.mediaTime = party.expectedPosition();
-    sending = true;
-    refreshComposer();
-    try {
-      const sentReply = replyTo;
-      const sent = await party.sendChat(text, options);
-      // Clear only what was sent: the person may have typed on while it was on its way.
-      if (input.value.trim() === text) input.value = "";
-      if (replyTo === sentReply) setReply(null);
-      setText(alert, sent ? "" : "Your message is waiting for a moderator's review.");
-    } catch (err) {
-      setText(alert, describeError(err, "send messages"));
-    } finally {
-      sending = false;
-      refreshComposer();
-    }
-  }
-
-  input.addEventListener("input", refreshComposer);
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && replyTo) setReply(null);
-  });
-
-  const form = h("form", { class: "ssw-composer", onsubmit: (event: Event) => void submit(event) },
-    replyBar,
-    h("div", { class: "ssw-composer-row" },
-      h("label", { for: ids.input, class: "ssw-visually-hidden" }, "Message"),
-      input,
-      send),
-    h("div", { class: "ssw-composer-row ssw-composer-options" },
-      h("span", { class: "ssw-toggle" }, pin, h("label", { for: ids.pin }, "Pin to current moment")),
-      counter),
-    alert);
-
   ctx.on("message", addMessage);
+  ctx.on("restored", (m) => {
+    addMessage(m);
+    refreshQuotes(m.id, false);
+  });
   ctx.on("deleted", removeMessage);
   ctx.on("members", refreshSeekButtons);
   ctx.on("party", refreshSeekButtons);
-  ctx.on("ended", () => {
-    refreshSeekButtons();
-    refreshComposer();
-  });
+  ctx.on("ended", refreshSeekButtons);
   for (const m of party.messages.slice(-MAX_RENDERED_MESSAGES)) addMessage(m);
   empty.hidden = rendered.size > 0;
   // Once mounted, start at the newest message.
   ctx.disposer.timeout(() => (list.scrollTop = list.scrollHeight), 0);
-  setReply(null);
-  refreshComposer();
 
-  return h("section", { class: "ssw-section ssw-chat", "aria-labelledby": ids.heading },
-    h("h3", { id: ids.heading, class: "ssw-heading" }, "Chat"),
-    list, empty, form);
+  return h("section", { class: "ssw-section ssw-chat", "aria-labelledby": headingId },
+    h("h3", { id: headingId, class: "ssw-heading" }, "Chat"),
+    list, empty, compose.el);
 }

@@ -37,8 +37,10 @@ export interface Widget {
   destroy(): void;
 }
 
-const ENDED_TEXT: Record<string, string> = {
-  ended_by_host: "The host ended it.",
+/** Why the party is over for you, by the reason of `party.ended` / `party.kicked`. */
+const ENDED_TEXT: Record<string, [headline: string, detail: string]> = {
+  ended_by_host: ["The party has ended", "The host ended it."],
+  banned: ["You were removed from this party", "A moderator removed you."],
 };
 
 export function mountWidget(root: HTMLElement, party: PartySession, options: WidgetOptions = {}): Widget {
@@ -49,7 +51,7 @@ export function mountWidget(root: HTMLElement, party: PartySession, options: Wid
   const title = h("h2", { class: "ssw-title" });
   const endedReason = h("span", { class: "ssw-ended-reason" });
   const ended = h("div", { class: "ssw-ended", role: "alert" });
-  const endedContent = [h("strong", null, "The party has ended"), " ", endedReason];
+  const endedHeadline = h("strong", null);
   ended.hidden = true;
 
   const widget = h("section", { class: "ssw", "aria-label": "Watch party" },
@@ -65,9 +67,11 @@ export function mountWidget(root: HTMLElement, party: PartySession, options: Wid
   ctx.on("party", renderTitle);
   ctx.on("joined", renderTitle);
   ctx.on("ended", (reason) => {
-    setText(endedReason, ENDED_TEXT[reason] ?? "");
+    const [headline, detail] = ENDED_TEXT[reason] ?? ["The party has ended", ""];
+    setText(endedHeadline, headline);
+    setText(endedReason, detail);
     // Filled only now, so that the alert is announced.
-    ended.replaceChildren(...endedContent);
+    ended.replaceChildren(endedHeadline, " ", endedReason);
     ended.hidden = false;
     widget.classList.add("ssw-is-ended");
   });

@@ -24,6 +24,14 @@ from .words import MatchText, layout
 
 
 class ChatFilter:
+    """Judges chat messages for one tenant.
+
+    ``lexicon`` defaults to the shipped one and ``tenant_terms`` are compiled in with
+    it; ``policies`` replace the defaults of the room types they name. The result
+    adapts to the ``Moderator`` port as
+    ``Verdict(result.action.value, result.text, result.reasons)``.
+    """
+
     def __init__(
         self,
         *,

@@ -13,8 +13,16 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     Invisible characters inside a span are replaced too: they were part of the evasion,
     and leaving them would keep a zero-width joiner between the stars.
     """
-    hidden = [False] * len(text)
-    for start, end in spans:
-        for index in range(max(0, start), min(len(text), end)):
-            hidden[index] = True
-    return "".join(MASK_CHAR if hide else char for char, hide in zip(text, hidden, strict=True))
+    pieces: list[str] = []
+    done = 0  # text[:done] is already in pieces
+    for start, end in sorted(spans):
+        start, end = max(start, done), min(end, len(text))
+        if start >= end:
+            continue
+        pieces.append(text[done:start])
+        pieces.append(MASK_CHAR * (end - start))
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)

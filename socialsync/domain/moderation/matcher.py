@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 from ahocorasick_rs import AhoCorasick
@@ -31,9 +32,9 @@ from .lexicon import Lexicon
 from .normalise import fold
 from .words import WORD_GAP, MatchText, WordKind, readings, split_words
 
-# Letters stretched from one to two ("fuuck") count as the letter, at the price of
-# innocent words that double a letter of a term ("Shiite" for "shite"): those go on
-# the allowlist.
+# A letter repeated three or more times stands for one ("fuuuck"). A doubled letter
+# does not: too often it is another word ("rapper" is not "raper", "Bonner" not
+# "boner"), so "fuuck" gets through.
 MIN_STRETCH = 3
 MIN_LETTERS_INSIDE_SPACED = 4
 MAX_L_VARIANTS = 4  # runs of "l" that also compile as "i" (2**4 keys at most)
@@ -109,6 +110,26 @@ def key_variants(runs: list[_Run]) -> list[list[_Run]]:
     return variants
 
 
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    open_start: bool
+    open_end: bool
+    letters: int
+    variants: tuple[tuple[str, tuple[_Run, ...]], ...]  # (automaton key, runs)
+
+
+@lru_cache(maxsize=32_768)
+def _compile(pattern: str) -> _Compiled:
+    """A pattern's layouts. Cached: a room's matcher recompiles the shared terms with its own."""
+    core, open_start, open_end = _parse_pattern(pattern)
+    runs = term_runs(core)
+    if not runs:
+        raise ValueError(f"bad term {pattern!r}: no letters or digits")
+    letters = sum(len(run.letters) for run in runs if run.key != WORD_GAP)
+    variants = tuple(("".join(run.key for run in v), tuple(v)) for v in key_variants(runs))
+    return _Compiled(open_start, open_end, letters, variants)
+
+
 class TermMatcher:
     """Blocked and allowed terms compiled together. Immutable once built."""
 
@@ -126,15 +147,10 @@ class TermMatcher:
         return len(self._keys)
 
     def _add(self, pattern: str, category: Category | None, severity: Severity | None) -> None:
-        core, open_start, open_end = _parse_pattern(pattern)
-        runs = term_runs(core)
-        if not runs:
-            raise ValueError(f"bad term {pattern!r}: no letters or digits")
-        letters = sum(len(run.letters) for run in runs if run.key != WORD_GAP)
-        entry = _Entry(pattern, category, severity, open_start, open_end, letters)
-        for variant in key_variants(runs):
-            key = "".join(run.key for run in variant)
-            self._candidates.setdefault(key, []).append((entry, tuple(variant)))
+        compiled = _compile(pattern)
+        entry = _Entry(pattern, category, severity, compiled.open_start, compiled.open_end, compiled.letters)
+        for key, runs in compiled.variants:
+            self._candidates.setdefault(key, []).append((entry, runs))
 
     def find(self, text: MatchText) -> list[Hit]:
         """Blocked terms in the message, minus those inside an allowed term; by position."""
@@ -164,10 +180,10 @@ class TermMatcher:
 def _widen(entry: _Entry, text: MatchText, first: int, last: int) -> tuple[int, int]:
     """A wildcard match covers its whole word, so masking leaves no telling fragment ("mother****er")."""
     if entry.open_start:
-        while not text.starts_word[first]:
+        while first not in text.word_starts:
             first -= 1
     if entry.open_end:
-        while not text.ends_word[last]:
+        while last not in text.word_ends:
             last += 1
     return first, last
 
@@ -177,13 +193,13 @@ def _inside_any(hit: Hit, spans: Iterable[tuple[int, int]]) -> bool:
 
 
 def _fits(entry: _Entry, runs: tuple[_Run, ...], text: MatchText, first: int, last: int) -> bool:
-    anywhere = entry.letters >= MIN_LETTERS_INSIDE_SPACED and text.kinds[first] is WordKind.SPACED
-    if not (entry.open_start or anywhere or text.starts_word[first]):
+    anywhere = entry.letters >= MIN_LETTERS_INSIDE_SPACED and first in text.spaced
+    if not (entry.open_start or anywhere or first in text.word_starts):
         return False
-    if not (entry.open_end or anywhere or text.ends_word[last]):
+    if not (entry.open_end or anywhere or last in text.word_ends):
         return False
     for offset, run in enumerate(runs):
-        options = text.options[first + offset]
+        options = text.run_options(first + offset)
         at_open_edge = (offset == 0 and entry.open_start) or (offset == len(runs) - 1 and entry.open_end)
         if not _run_fits(run.letters, options, at_open_edge):
             return False

@@ -12,7 +12,8 @@ character, in order:
 4. fold lookalikes from other scripts to the Latin letter they imitate (the UTS #39
    confusables table, from ``confusable-homoglyphs``, plus a few well-known evasions
    it lacks, such as Greek ``μ`` for ``u``), and transliterate the remaining Latin
-   letters (``ø``, ``ł``, ``æ``) with ``anyascii``.
+   letters (``ø``, ``ł``, ``æ``) with ``anyascii``; regional indicator symbols (the
+   letters of flag emoji) become the letters they show.
 
 Leetspeak, repeated letters and separators depend on the neighbouring characters and
 are handled when the folded text is cut into words (``words.py``).

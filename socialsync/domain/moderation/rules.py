@@ -32,6 +32,8 @@ class Link:
 
 
 def find_links(text: str) -> list[Link]:
+    if "." not in text and "．" not in text and "。" not in text:
+        return []  # most messages: no dot, no link, no need to normalise
     plain, origins = plain_view(text)
     links: list[Link] = []
     for match in _LINK.finditer(plain):
@@ -48,19 +50,24 @@ def is_allowed_host(host: str, allowed_domains: frozenset[str]) -> bool:
 
 
 def count_mentions(text: str) -> int:
+    if "@" not in text and "＠" not in text:
+        return 0
     return len(_MENTION.findall(plain_view(text)[0]))
 
 
 def is_caps_flood(text: str, min_letters: int, min_ratio: float) -> bool:
     """Shouting: enough cased letters, nearly all of them capitals."""
-    cased = [char for char in text if char.isupper() or char.islower()]
-    if len(cased) < min_letters:
+    if len(text) < min_letters or text.islower():
         return False
-    return sum(char.isupper() for char in cased) >= min_ratio * len(cased)
+    upper = sum(1 for char in text if char.isupper())
+    lower = sum(1 for char in text if char.islower())
+    return upper + lower >= min_letters and upper >= min_ratio * (upper + lower)
 
 
 def find_floods(text: str, min_chars: int) -> list[tuple[int, int]]:
     """Spans where one short unit repeats over at least ``min_chars`` characters."""
+    if len(text) < min_chars:
+        return []
     return [
         (match.start(), match.end())
         for match in _REPEAT.finditer(text)

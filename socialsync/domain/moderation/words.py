@@ -21,6 +21,8 @@ leet readings afterwards and map a match back to the original characters.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,46 +64,33 @@ class WordKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Word:
-    positions: tuple[int, ...]  # indices into ``Folded.chars``
+    positions: Sequence[int]  # indices into ``Folded.chars``
     kind: WordKind
+
+
+_ALNUM = re.compile(r"[^\W_]+")  # str.isalnum() characters
+_CHUNK = re.compile(r"\S+")
 
 
 def split_words(folded: Folded) -> list[Word]:
     """The WORD words in order, then the JOINED and SPACED ones."""
     chars = folded.chars
-    plain: list[Word] = []
+    plain = [Word(range(m.start(), m.end()), WordKind.WORD) for m in _ALNUM.finditer(chars)]
     extra: list[Word] = []
-    start = 0
-    while start < len(chars):
-        if chars[start].isspace():
-            start += 1
-            continue
-        end = start
-        while end < len(chars) and not chars[end].isspace():
-            end += 1
-        chunk_words = _alnum_runs(chars, start, end)
-        plain.extend(chunk_words)
-        for piece_start, piece_end in _apostrophe_pieces(chars, start, end):
+    for chunk in _CHUNK.finditer(chars):
+        if _ALNUM.fullmatch(chunk.group()):
+            continue  # one plain word: nothing to join
+        for piece_start, piece_end in _apostrophe_pieces(chars, chunk.start(), chunk.end()):
             joined = _joined_chunk(chars, piece_start, piece_end)
-            if joined is not None and joined.positions not in [w.positions for w in chunk_words]:
+            if joined is not None and not _is_one_plain_word(joined, chars):
                 extra.append(joined)
-        start = end
     extra.extend(_spaced_runs(plain))
     return plain + extra
 
 
-def _alnum_runs(chars: str, start: int, end: int) -> list[Word]:
-    words: list[Word] = []
-    run: list[int] = []
-    for k in range(start, end):
-        if chars[k].isalnum():
-            run.append(k)
-        elif run:
-            words.append(Word(tuple(run), WordKind.WORD))
-            run = []
-    if run:
-        words.append(Word(tuple(run), WordKind.WORD))
-    return words
+def _is_one_plain_word(word: Word, chars: str) -> bool:
+    first, last = word.positions[0], word.positions[-1]
+    return last - first + 1 == len(word.positions) and _ALNUM.fullmatch(chars, first, last + 1) is not None
 
 
 def _apostrophe_pieces(chars: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -131,14 +120,13 @@ def _spaced_runs(plain: list[Word]) -> list[Word]:
     runs: list[Word] = []
     current: list[int] = []
     for word in plain:
-        if len(word.positions) == 1 and (
-            not current or word.positions[0] - current[-1] - 1 <= MAX_SPACED_GAP
-        ):
+        single = len(word.positions) == 1
+        if single and (not current or word.positions[0] - current[-1] - 1 <= MAX_SPACED_GAP):
             current.append(word.positions[0])
             continue
         if len(current) >= MIN_SPACED_LETTERS:
             runs.append(Word(tuple(current), WordKind.SPACED))
-        current = list(word.positions) if len(word.positions) == 1 else []
+        current = [word.positions[0]] if single else []
     if len(current) >= MIN_SPACED_LETTERS:
         runs.append(Word(tuple(current), WordKind.SPACED))
     return runs
@@ -146,15 +134,14 @@ def _spaced_runs(plain: list[Word]) -> list[Word]:
 
 def readings(folded: Folded, word: Word) -> list[tuple[str, str]]:
     """Per character of the word: (the letter it scans as, every letter it may stand for)."""
-    has_letter = any(folded.chars[p].isalpha() for p in word.positions)
+    chars, maybe_l = folded.chars, folded.maybe_l
+    has_letter = any(chars[p].isalpha() for p in word.positions)
     out: list[tuple[str, str]] = []
     for p in word.positions:
-        char = folded.chars[p]
-        if has_letter and char in LEET:
-            key, options = LEET[char][0], char + LEET[char]
-        else:
-            key, options = char, char
-        if p in folded.maybe_l:
+        char = chars[p]
+        leet = LEET.get(char) if has_letter else None
+        key, options = (leet[0], char + leet) if leet else (char, char)
+        if maybe_l and p in maybe_l:
             options += "l"
         out.append((key, options))
     return out
@@ -164,93 +151,75 @@ def readings(folded: Folded, word: Word) -> list[tuple[str, str]]:
 class MatchText:
     """A message laid out for the matcher: one character of ``keys`` per run.
 
-    For run ``r``: ``positions[r]`` are the folded characters it holds (none for a gap
-    or barrier), ``options[r]`` what each of them may stand for, ``starts_word[r]`` and
-    ``ends_word[r]`` whether it is the first or last run of its word, and ``kinds[r]``
-    the kind of that word.
+    The folded characters of run ``r`` are ``positions[bounds[r]:bounds[r + 1]]`` (none
+    for a gap or barrier) and what each may stand for is ``options[...]`` alike;
+    ``word_starts`` and ``word_ends`` hold the first and last run of every word, and
+    ``spaced`` the runs of SPACED words. WORD words come first, in ``keys[:plain_end]``.
     """
 
     folded: Folded
     keys: str
-    positions: tuple[tuple[int, ...], ...]
-    options: tuple[tuple[str, ...], ...]
-    starts_word: tuple[bool, ...]
-    ends_word: tuple[bool, ...]
-    kinds: tuple[WordKind | None, ...]
+    bounds: tuple[int, ...]
+    positions: tuple[int, ...]
+    options: tuple[str, ...]
+    word_starts: frozenset[int]
+    word_ends: frozenset[int]
+    spaced: frozenset[int]
+    plain_end: int
+
+    def run_options(self, run: int) -> tuple[str, ...]:
+        return self.options[self.bounds[run] : self.bounds[run + 1]]
 
     def span(self, first_run: int, last_run: int) -> tuple[int, int]:
         """The original characters covered by runs ``first_run..last_run``."""
-        return (
-            self.folded.starts[self.positions[first_run][0]],
-            self.folded.ends[self.positions[last_run][-1]],
-        )
+        first = self.positions[self.bounds[first_run]]
+        last = self.positions[self.bounds[last_run + 1] - 1]
+        return self.folded.starts[first], self.folded.ends[last]
 
     def fingerprint(self, max_chars: int = 200) -> str:
         """The message's words as scanned, without gaps: equal for copy-paste variants."""
-        return "".join(key for key, kind in zip(self.keys, self.kinds, strict=True) if kind is WordKind.WORD)[
-            :max_chars
-        ]
-
-
-class _Builder:
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.positions: list[tuple[int, ...]] = []
-        self.options: list[tuple[str, ...]] = []
-        self.starts_word: list[bool] = []
-        self.ends_word: list[bool] = []
-        self.kinds: list[WordKind | None] = []
-
-    def separator(self, char: str) -> None:
-        self._run(char, (), (), None)
-
-    def word(self, folded: Folded, word: Word) -> None:
-        first = len(self.keys)
-        run_positions: list[int] = []
-        run_options: list[str] = []
-        run_key = ""
-        for position, (key, options) in zip(word.positions, readings(folded, word), strict=True):
-            if key != run_key and run_positions:
-                self._run(run_key, tuple(run_positions), tuple(run_options), word.kind)
-                run_positions, run_options = [], []
-            run_key = key
-            run_positions.append(position)
-            run_options.append(options)
-        self._run(run_key, tuple(run_positions), tuple(run_options), word.kind)
-        self.starts_word[first] = True
-        self.ends_word[-1] = True
-
-    def _run(
-        self, key: str, positions: tuple[int, ...], options: tuple[str, ...], kind: WordKind | None
-    ) -> None:
-        self.keys.append(key)
-        self.positions.append(positions)
-        self.options.append(options)
-        self.starts_word.append(False)
-        self.ends_word.append(False)
-        self.kinds.append(kind)
+        return self.keys[: self.plain_end].replace(WORD_GAP, "")[:max_chars]
 
 
 def layout(folded: Folded) -> MatchText:
-    builder = _Builder()
-    previous_plain = False
-    for word in split_words(folded):
+    keys: list[str] = []
+    bounds: list[int] = []
+    positions: list[int] = []
+    options: list[str] = []
+    word_starts: set[int] = set()
+    word_ends: set[int] = set()
+    spaced: set[int] = set()
+    plain_end = 0
+    for index, word in enumerate(split_words(folded)):
+        if word.kind is not WordKind.WORD or index:  # WORD words come first
+            bounds.append(len(positions))
+            keys.append(WORD_GAP if word.kind is WordKind.WORD else BARRIER)
+        first_run = len(keys)
+        run_key = ""
+        for p, (key, option) in zip(word.positions, readings(folded, word), strict=True):
+            if key != run_key:
+                bounds.append(len(positions))
+                keys.append(key)
+                run_key = key
+            positions.append(p)
+            options.append(option)
+        word_starts.add(first_run)
+        word_ends.add(len(keys) - 1)
+        if word.kind is WordKind.SPACED:
+            spaced.update(range(first_run, len(keys)))
         if word.kind is WordKind.WORD:
-            if previous_plain:
-                builder.separator(WORD_GAP)
-            previous_plain = True
-        else:
-            builder.separator(BARRIER)
-            previous_plain = False
-        builder.word(folded, word)
+            plain_end = len(keys)
+    bounds.append(len(positions))
     return MatchText(
         folded,
-        "".join(builder.keys),
-        tuple(builder.positions),
-        tuple(builder.options),
-        tuple(builder.starts_word),
-        tuple(builder.ends_word),
-        tuple(builder.kinds),
+        "".join(keys),
+        tuple(bounds),
+        tuple(positions),
+        tuple(options),
+        frozenset(word_starts),
+        frozenset(word_ends),
+        frozenset(spaced),
+        plain_end,
     )
 
 

@@ -85,7 +85,9 @@ def ours(lines: list[Line]) -> Score:
 
     def is_caught(n: int, text: str) -> bool:
         # A room and a user per line, so duplicate counting plays no part.
-        result = chat_filter.check(text, room_type=RoomType.LIVE_ROOM, user_id=f"u{n}", now_ms=n, room_id=f"r{n}")
+        result = chat_filter.check(
+            text, room_type=RoomType.LIVE_ROOM, user_id=f"u{n}", now_ms=n, room_id=f"r{n}"
+        )
         return any(finding.category in WORD_CATEGORIES for finding in result.findings)
 
     return score(lines, is_caught)
@@ -110,7 +112,8 @@ def test_our_recall_and_false_positive_rate_beat_better_profanity_and_the_floors
     with capsys.disabled():
         print("\n\nmoderation eval             recall   false-positive rate")
         print(f"  ours                      {ours.recall:6.3f}   {ours.false_positive_rate:6.3f}")
-        print(f"  better-profanity alone    {better_profanity.recall:6.3f}   {better_profanity.false_positive_rate:6.3f}")
+        theirs = better_profanity
+        print(f"  better-profanity alone    {theirs.recall:6.3f}   {theirs.false_positive_rate:6.3f}")
         print("  recall by evasion kind (ours / better-profanity):")
         for kind, recall in ours.recall_by_kind.items():
             print(f"    {kind:12} {recall:6.3f} / {better_profanity.recall_by_kind[kind]:6.3f}")
@@ -122,13 +125,17 @@ def test_our_recall_and_false_positive_rate_beat_better_profanity_and_the_floors
     assert ours.false_positive_rate < better_profanity.false_positive_rate
 
 
-@pytest.mark.parametrize("kind", ["spaced", "dotted", "leet", "homoglyph", "fullwidth", "zerowidth", "accents"])
+@pytest.mark.parametrize(
+    "kind", ["spaced", "dotted", "leet", "homoglyph", "fullwidth", "zerowidth", "accents"]
+)
 def test_every_evasion_kind_is_caught(ours: Score, kind: str) -> None:
     assert ours.recall_by_kind[kind] == 1.0
 
 
 def test_no_clean_tv_sports_or_film_talk_is_flagged(ours: Score) -> None:
-    flagged = [line for line in ours.false_positives if line.category.split(":")[1] in {"tv", "sports", "film"}]
+    flagged = [
+        line for line in ours.false_positives if line.category.split(":")[1] in {"tv", "sports", "film"}
+    ]
     assert flagged == []
 
 

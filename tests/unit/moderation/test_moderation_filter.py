@@ -29,7 +29,9 @@ def chat_filter() -> ChatFilter:
     return ChatFilter()
 
 
-def check(f: ChatFilter, text: str, room_type: RoomType = PARTY, user_id: str = "u1", **kw: object) -> FilterResult:
+def check(
+    f: ChatFilter, text: str, room_type: RoomType = PARTY, user_id: str = "u1", **kw: object
+) -> FilterResult:
     # A fresh room per call unless given, so duplicate counting stays out of the way.
     kw.setdefault("room_id", f"room-{text}-{user_id}-{room_type}")
     return f.check(text, room_type=room_type, user_id=user_id, now_ms=T0, **kw)  # type: ignore[arg-type]
@@ -37,7 +39,9 @@ def check(f: ChatFilter, text: str, room_type: RoomType = PARTY, user_id: str = 
 
 def test_clean_chat_is_allowed_unchanged(chat_filter: ChatFilter) -> None:
     result = check(chat_filter, "what a goal, the keeper had no chance")
-    assert result == FilterResult(Action.ALLOW, "what a goal, the keeper had no chance", "what a goal, the keeper had no chance")
+    assert result == FilterResult(
+        Action.ALLOW, "what a goal, the keeper had no chance", "what a goal, the keeper had no chance"
+    )
 
 
 def test_mild_profanity_in_a_party_is_masked_exactly(chat_filter: ChatFilter) -> None:
@@ -93,7 +97,9 @@ def test_mention_spam_caps_and_floods_are_held_in_live_rooms(chat_filter: ChatFi
 def test_the_third_identical_message_from_one_user_is_rejected() -> None:
     f = ChatFilter()
     texts = ["is this live?", "IS THIS LIVE", "is  this  live!!!"]
-    results = [f.check(t, room_type=PARTY, user_id="u1", now_ms=T0 + n, room_id="r") for n, t in enumerate(texts)]
+    results = [
+        f.check(t, room_type=PARTY, user_id="u1", now_ms=T0 + n, room_id="r") for n, t in enumerate(texts)
+    ]
     assert [r.action for r in results] == [Action.ALLOW, Action.ALLOW, Action.REJECT]
     assert results[2].findings[0].category is Category.DUPLICATE
 
@@ -116,14 +122,19 @@ def test_a_copy_paste_raid_is_held_in_a_live_room_from_the_fifth_sender() -> Non
 
 def test_a_crowd_cheering_the_same_short_words_is_not_a_raid() -> None:
     f = ChatFilter()
-    actions = {f.check("GOAL!!!", room_type=LIVE, user_id=f"u{n}", now_ms=T0 + n, room_id="r").action for n in range(50)}
+    actions = {
+        f.check("GOAL!!!", room_type=LIVE, user_id=f"u{n}", now_ms=T0 + n, room_id="r").action
+        for n in range(50)
+    }
     assert actions == {Action.ALLOW}
 
 
 def test_duplicates_expire_with_the_window() -> None:
     f = ChatFilter(duplicates=DuplicateTracker(window_ms=1_000))
     for n in range(5):
-        result = f.check("same old message", room_type=PARTY, user_id="u1", now_ms=T0 + n * 2_000, room_id="r")
+        result = f.check(
+            "same old message", room_type=PARTY, user_id="u1", now_ms=T0 + n * 2_000, room_id="r"
+        )
         assert result.action is Action.ALLOW
 
 

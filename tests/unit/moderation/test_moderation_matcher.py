@@ -230,3 +230,8 @@ def shipped() -> TermMatcher:
 @pytest.mark.parametrize("text", INNOCENT)
 def test_innocent_words_pass_the_shipped_lexicon(text: str) -> None:
     assert find(shipped(), text) == []
+
+
+def test_mask_merges_overlapping_spans_and_ignores_empty_ones() -> None:
+    assert mask("abcdefgh", [(5, 7), (1, 3), (2, 4), (6, 6), (7, 99)]) == "a***e***"
+    assert mask("abc", []) == "abc"

@@ -34,7 +34,13 @@ def test_severe_harassment_and_sexual_content_are_rejected_everywhere() -> None:
 
 
 def test_links_floods_and_raids_are_left_alone_in_parties_and_held_in_live_rooms() -> None:
-    for category in (Category.LINK, Category.MENTION_SPAM, Category.CAPS_FLOOD, Category.REPEAT_FLOOD, Category.RAID):
+    for category in (
+        Category.LINK,
+        Category.MENTION_SPAM,
+        Category.CAPS_FLOOD,
+        Category.REPEAT_FLOOD,
+        Category.RAID,
+    ):
         for severity in (MILD, STRONG):
             assert PARTY.action_for(category, severity) is Action.ALLOW
             assert LIVE.action_for(category, severity) is Action.HOLD

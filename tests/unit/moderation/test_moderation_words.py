@@ -59,8 +59,10 @@ def test_two_single_letters_or_long_gaps_are_not_joined() -> None:
 def test_the_layout_collapses_runs_and_separates_kinds_of_word() -> None:
     text = layout(fold("fuuuck off f.u.c.k"))
     assert text.keys == "fuck of f u c k\x1ffuck\x1ffuck"
-    assert text.options[1] == ("u", "u", "u")
-    assert text.starts_word[0] and not text.starts_word[1] and text.ends_word[3]
+    assert text.run_options(1) == ("u", "u", "u")
+    assert text.span(1, 1) == (1, 4)
+    assert 0 in text.word_starts and 1 not in text.word_starts and 3 in text.word_ends
+    assert text.spaced == frozenset(range(len(text.keys) - 4, len(text.keys)))
 
 
 def test_the_fingerprint_ignores_case_spacing_punctuation_and_lookalikes() -> None:
