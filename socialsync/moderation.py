@@ -57,6 +57,8 @@ class ModerationService:
         # on this node's writes, re-read after SANCTIONS_TTL_MS.
         self._sanctions: dict[tuple[str, str], tuple[int, list[Sanction]]] = {}
         self._last_post: dict[tuple[str, str], int] = {}
+        # Each tenant's own terms, with when they were read (re-read like sanctions).
+        self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 
     # ------------------------------------------------------------------ gatekeeping
     async def sanctions_of(self, user: User, now_ms: int) -> list[Sanction]:
@@ -89,6 +91,7 @@ class ModerationService:
         check_may_post(
             user, party.id, rules, sanctions, now_ms, reaction=False, last_post_ms=self._last_post.get(key)
         )
+        tenant_blocked, tenant_allowed = await self._terms_of(user.tenant_id, now_ms)
         context = ModerationContext(
             user.tenant_id,
             party.id,
@@ -96,8 +99,8 @@ class ModerationService:
             party.is_live_room,
             now_ms,
             rules.links,
-            rules.blocked_terms,
-            rules.allowed_terms,
+            tenant_blocked + rules.blocked_terms,
+            tenant_allowed + rules.allowed_terms,
         )
         verdict = self.moderator.check(text, context)
         if verdict.action == "reject":
@@ -142,6 +145,33 @@ class ModerationService:
             "reasons": list(verdict.reasons),
         }
         await self._to_moderators(message.party_id, "mod.message", payload)
+
+    async def _terms_of(self, tenant_id: str, now_ms: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        cached = self._tenant_terms.get(tenant_id)
+        if cached is not None and now_ms - cached[0] < SANCTIONS_TTL_MS:
+            return cached[1]
+        terms = await self.store.tenant_terms(tenant_id)
+        self._tenant_terms[tenant_id] = (now_ms, terms)
+        return terms
+
+    async def set_tenant_terms(
+        self, actor: User, blocked: tuple[str, ...] | None, allowed: tuple[str, ...] | None, now_ms: int
+    ) -> dict[str, list[str]]:
+        if not actor.is_staff:
+            raise forbidden("the tenant's terms are for moderators")
+        current_blocked, current_allowed = await self.store.tenant_terms(actor.tenant_id)
+        new_blocked = current_blocked if blocked is None else blocked
+        new_allowed = current_allowed if allowed is None else allowed
+        await self.store.set_tenant_terms(actor.tenant_id, new_blocked, new_allowed, now_ms)
+        self._tenant_terms.pop(actor.tenant_id, None)
+        await self._record(
+            actor,
+            None,
+            "tenant_terms",
+            now_ms,
+            details={"blocked_terms": list(new_blocked), "allowed_terms": list(new_allowed)},
+        )
+        return {"blocked_terms": list(new_blocked), "allowed_terms": list(new_allowed)}
 
     # ------------------------------------------------------------------ who may moderate
     async def _authorise(self, actor: User, party_id: str) -> Party:

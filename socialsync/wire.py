@@ -340,11 +340,20 @@ class ModRules(PartyRef):
             if value is not None:
                 out[name] = value
         for name in ("blocked_terms", "allowed_terms"):
-            terms = getattr(self, name)
+            terms = normalised_terms(getattr(self, name))
             if terms is not None:
-                # One of each, in the order given, case-insensitively.
-                out[name] = tuple(dict.fromkeys(t.casefold() for t in terms if t))
+                out[name] = terms
         return out
+
+
+def normalised_terms(terms: list[str] | None) -> tuple[str, ...] | None:
+    # One of each, in the order given, case-insensitively.
+    return None if terms is None else tuple(dict.fromkeys(t.casefold() for t in terms if t))
+
+
+class ModTenantTerms(_In):
+    blocked_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
+    allowed_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
 
 
 class ModReview(PartyRef):

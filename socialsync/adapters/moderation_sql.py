@@ -13,7 +13,14 @@ from sqlalchemy import exc as sa_exc
 from ..domain.chat import Message
 from ..domain.errors import Code, SyncError
 from ..domain.sanctions import AuditEntry, Held, Report, Sanction, SanctionKind
-from .store_sql import SqlStore, _message_from_row, _translate_errors, messages, metadata
+from .store_sql import (
+    SqlStore,
+    _dialect_insert,
+    _message_from_row,
+    _translate_errors,
+    messages,
+    metadata,
+)
 
 sanctions = sa.Table(
     "sanctions",
@@ -82,6 +89,16 @@ reports = sa.Table(
 )
 
 
+tenant_terms = sa.Table(
+    "tenant_terms",
+    metadata,
+    sa.Column("tenant_id", sa.String(), primary_key=True),
+    sa.Column("blocked", sa.JSON(), nullable=False),
+    sa.Column("allowed", sa.JSON(), nullable=False),
+    sa.Column("updated_at_ms", sa.BigInteger(), nullable=False),
+)
+
+
 class SqlModerationStore:
     def __init__(self, store: SqlStore) -> None:
         self._engine = store._engine
@@ -140,6 +157,34 @@ class SqlModerationStore:
             )
             for r in rows
         ]
+
+    # --- tenant terms --------------------------------------------------------------------
+    async def tenant_terms(self, tenant_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        rows = await self._read(sa.select(tenant_terms).where(tenant_terms.c.tenant_id == tenant_id))
+        if not rows:
+            return (), ()
+        return tuple(rows[0].blocked), tuple(rows[0].allowed)
+
+    async def set_tenant_terms(
+        self, tenant_id: str, blocked: tuple[str, ...], allowed: tuple[str, ...], now_ms: int
+    ) -> None:
+        row = {
+            "tenant_id": tenant_id,
+            "blocked": list(blocked),
+            "allowed": list(allowed),
+            "updated_at_ms": now_ms,
+        }
+        insert = _dialect_insert(self._engine)(tenant_terms).values(row)
+        await self._write(
+            insert.on_conflict_do_update(
+                index_elements=[tenant_terms.c.tenant_id],
+                set_={
+                    "blocked": insert.excluded.blocked,
+                    "allowed": insert.excluded.allowed,
+                    "updated_at_ms": insert.excluded.updated_at_ms,
+                },
+            )
+        )
 
     # --- audit log (insert-only) ----------------------------------------------------
     async def audit(self, entry: AuditEntry) -> AuditEntry:

@@ -87,6 +87,7 @@ class SocketGateway:
             "mod.rules": self._mod_rules,
             "mod.review": self._mod_review,
             "mod.audit": self._mod_audit,
+            "mod.tenant_terms": self._mod_tenant_terms,
         }
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -372,6 +373,16 @@ class SocketGateway:
         m = wire.parse(wire.ModAudit, data if data is not None else {})
         entries = await self._mod.audit_entries(self.service.user_of(sid), m.party, m.before, m.limit)
         return {"ok": True, "entries": entries}
+
+    async def _mod_tenant_terms(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.ModTenantTerms, data if data is not None else {})
+        terms = await self._mod.set_tenant_terms(
+            self.service.user_of(sid),
+            wire.normalised_terms(m.blocked_terms),
+            wire.normalised_terms(m.allowed_terms),
+            received_ms,
+        )
+        return {"ok": True, **terms}
 
     # ------------------------------------------------------------------ answers
     def _party(self, party: Party) -> dict[str, Any]:

@@ -309,3 +309,19 @@ async def test_room_terms_and_links_off(party, moderator):
     with pytest.raises(SocialSyncError) as err:
         await a.send_chat(party_id, "see example.com")
     assert err.value.code == "moderated"
+
+
+async def test_tenant_terms_apply_to_every_room(party, moderator):
+    party_id, (a,) = await party(1)
+    with pytest.raises(SocialSyncError) as err:
+        await a.request("mod.tenant_terms", {"blocked_terms": ["x"]})
+    assert err.value.code == "forbidden"
+    answer = await moderator.request("mod.tenant_terms", {"blocked_terms": ["Rivalcorp*"]})
+    assert answer["blocked_terms"] == ["rivalcorp*"] and answer["allowed_terms"] == []
+    masked = await a.send_chat(party_id, "switch to RivalCorpTV")
+    assert masked["text"] == "switch to ***********"
+    await moderator.request("mod.tenant_terms", {"allowed_terms": ["rivalcorptv"]})
+    entries = (await moderator.request("mod.audit", {}))["entries"]
+    assert entries[0]["action"] == "tenant_terms" and entries[0]["details"]["allowed_terms"] == [
+        "rivalcorptv"
+    ]

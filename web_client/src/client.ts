@@ -301,6 +301,11 @@ export class PartySession extends Emitter<PartyEvents> {
     }
   }
 
+  /** Report a message to the moderators; enough reports hold it for review. */
+  async report(messageId: number, reason: string): Promise<void> {
+    await this.client.request("chat.report", { party: this.id, id: messageId, reason });
+  }
+
   async history(before?: number, limit = 50): Promise<ChatMessage[]> {
     const payload: Record<string, unknown> = { party: this.id, limit };
     if (before !== undefined) payload.before = before;

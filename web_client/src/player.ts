@@ -42,8 +42,10 @@ export class MediaElementPlayer implements PlayerAdapter {
   constructor(readonly element: HTMLMediaElement, private readonly options: MediaElementOptions = {}) {}
 
   position(): number {
-    const program = this.options.programTime?.();
-    return program ?? this.element.currentTime;
+    if (!this.options.programTime) return this.element.currentTime;
+    // Live, but the program time is not known yet: no position (NaN), not media time,
+    // which the engine would compare with epoch seconds.
+    return this.options.programTime() ?? NaN;
   }
 
   paused(): boolean {
@@ -77,10 +79,14 @@ export class MediaElementPlayer implements PlayerAdapter {
   }
 
   seek(position: number): void {
-    const program = this.options.programTime?.();
+    if (!this.options.programTime) {
+      this.element.currentTime = Math.max(0, position);
+      return;
+    }
+    const program = this.options.programTime();
+    if (program == null) return; // not known yet: nothing to measure the move against
     // Live: move the playhead by the distance in program time.
-    const target = program == null ? position : this.element.currentTime + (position - program);
-    this.element.currentTime = Math.max(0, target);
+    this.element.currentTime = Math.max(0, this.element.currentTime + (position - program));
   }
 
   setRate(rate: number): void {

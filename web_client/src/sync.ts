@@ -123,10 +123,17 @@ export class SyncEngine {
     if (this.player.load && this.player.currentUrl && this.player.currentUrl() !== state.media.url) {
       if (this.loadingUrl !== state.media.url) {
         this.loadingUrl = state.media.url;
-        void this.player.load(state.media).then(() => {
-          this.loadingUrl = null;
-          this.apply();
-        });
+        this.player.load(state.media).then(
+          () => {
+            this.loadingUrl = null;
+            this.apply();
+          },
+          (err) => {
+            // Leave the URL marked as failed-loading rather than retrying in a loop;
+            // the next state with other media tries again.
+            console.error("socialsync: could not load", state.media.url, err);
+          },
+        );
       }
       return;
     }
@@ -171,7 +178,9 @@ export class SyncEngine {
     const state = this.party.playback;
     const now = this.party.serverNow();
     const userActing = performance.now() < this.userActionUntil;
-    if (state && !this.loadingUrl && !this.expectSeek && !userActing) {
+    // A live player whose program time is not known yet cannot be placed.
+    const placeable = Number.isFinite(this.player.position());
+    if (state && placeable && !this.loadingUrl && !this.expectSeek && !userActing) {
       if (state.status === "playing" && !isScheduled(state, now)) this.correctPlaying(state.rate);
       else if (!this.startingEarly(state, now)) {
         this.stats.drift = this.player.position() - state.position;
