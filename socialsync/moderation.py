@@ -137,13 +137,16 @@ class ModerationService:
         await self._to_moderators(draft.party_id, "mod.held", held_out(held))
         return held
 
-    async def observed(self, message: Message, verdict: Verdict) -> None:
-        """Every delivered message, as the moderators watching the room see it."""
+    async def observed(self, message: Message, verdict: Verdict, original: str | None = None) -> None:
+        """Every delivered message, as the moderators watching the room see it: with
+        what the author wrote when the filter masked it."""
         payload = wire.message_out(message) | {
             "verdict": verdict.action,
             "hidden": message.hidden,
             "reasons": list(verdict.reasons),
         }
+        if original is not None and original != message.text:
+            payload["original"] = original
         await self._to_moderators(message.party_id, "mod.message", payload)
 
     async def _terms_of(self, tenant_id: str, now_ms: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -198,11 +201,21 @@ class ModerationService:
         self, actor: User, party_id: str, message_id: int, reason: str | None, now_ms: int
     ) -> None:
         await self._authorise(actor, party_id)
+        message = await self.store.message(party_id, message_id)
         deleted = await self.store.delete_messages(party_id, actor.id, now_ms, ids=[message_id])
-        if not deleted:
+        if message is None or not deleted:
             raise not_found(f"no message {message_id} in this room")
         await self._announce_deleted(party_id, deleted)
-        await self._record(actor, party_id, "delete", now_ms, target_message=message_id, reason=reason)
+        await self._record(
+            actor,
+            party_id,
+            "delete",
+            now_ms,
+            target_user=message.user_id,
+            target_message=message_id,
+            reason=reason,
+            details={"text": message.text},
+        )
 
     async def purge(
         self, actor: User, party_id: str, user_id: str, minutes: int, reason: str | None, now_ms: int
@@ -391,8 +404,13 @@ class ModerationService:
         if not actor.is_staff:
             raise forbidden("the room list is for moderators")
         parties = await self.service.list(actor)
-        counts = await self.store.held_counts([p.id for p in parties])
-        return [wire.party_out(p, self.service.public_url) | {"held": counts.get(p.id, 0)} for p in parties]
+        ids = [p.id for p in parties]
+        held, reported = await self.store.held_counts(ids), await self.store.report_counts(ids)
+        return [
+            wire.party_out(p, self.service.public_url)
+            | {"held": held.get(p.id, 0), "reports": reported.get(p.id, 0)}
+            for p in parties
+        ]
 
     async def snapshot(self, actor: User, party_id: str) -> dict[str, Any]:
         party = await self._authorise(actor, party_id)

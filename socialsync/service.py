@@ -28,7 +28,7 @@ from .domain.playback import position_at
 from .domain.ratelimit import Limit, TokenBucket
 from .domain.reactions import DEFAULT_EMOJI, ReactionWindow
 from .domain.sanctions import Held
-from .ports import Broker, Clock, Envelope, MessageStore, PartyStore
+from .ports import Broker, Clock, Envelope, MessageStore, PartyStore, Verdict
 from .recorder import PartyRecorder
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ class PartyService:
                 to_user = user.id if message.hidden else None
                 await self.publish(Envelope(party_id, "chat.message", wire.message_out(message), to_user))
         if created:
-            await moderation.observed(message, screened.verdict)
+            await moderation.observed(message, screened.verdict, text)
             if self.observer:
                 self.observer.message("chat")
         return message
@@ -300,7 +300,9 @@ class PartyService:
             # Taken down by reports: the same message comes back, in its place.
             restored = await self.moderation.store.restore_message(held.party_id, held.message_id)
             if restored is not None:
-                await self.publish(Envelope(held.party_id, "chat.restored", wire.message_out(restored)))
+                payload = wire.message_out(restored)
+                await self.publish(Envelope(held.party_id, "chat.restored", payload))
+                await self.publish(Envelope(held.party_id, "chat.restored", payload, audience="moderators"))
             return
         draft = MessageDraft(
             held.party_id,
@@ -316,6 +318,8 @@ class PartyService:
             message, created = await self.messages.append(draft)
             if created:
                 await self.publish(Envelope(held.party_id, "chat.message", wire.message_out(message)))
+        if created:
+            await self.moderation.observed(message, Verdict("approved", message.text, held.reasons))
 
     async def history(
         self, session: str, party_id: str, before: int | None, after: int | None, limit: int

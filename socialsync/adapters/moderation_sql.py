@@ -263,6 +263,21 @@ class SqlModerationStore:
         )
         return int(rows[0][0])
 
+    async def report_counts(self, party_ids: list[str]) -> dict[str, int]:
+        """Reported messages per party that are still up (not taken down or held)."""
+        if not party_ids:
+            return {}
+        rows = await self._read(
+            sa.select(reports.c.party_id, sa.func.count(sa.distinct(reports.c.message_id)))
+            .join(
+                messages,
+                sa.and_(messages.c.party_id == reports.c.party_id, messages.c.id == reports.c.message_id),
+            )
+            .where(reports.c.party_id.in_(party_ids), messages.c.deleted_at_ms.is_(None))
+            .group_by(reports.c.party_id)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
     async def reports_of(self, party_id: str, limit: int = 100) -> list[Report]:
         rows = await self._read(
             sa.select(reports)

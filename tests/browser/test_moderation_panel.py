@@ -164,11 +164,9 @@ async def test_three_reports_hold_a_message_and_approving_brings_it_back(web_ser
     await held.wait_for(state="detached")
     await expect(mod.page.locator("#queue-count")).to_have_text("0")
     await mod.page.locator("#action-status", has_text="Approved").wait_for()
-    # Back for everybody, in its place (the SDK puts it back by id), and no longer struck here.
+    # Back for everybody, in its place, and no longer struck here.
     for viewer in (author, reporters[0]):
-        await viewer.page.wait_for_function(
-            "(t) => window.socialsyncDemo.party.messages.some(m => m.text === t)", arg="a borderline joke"
-        )
+        await widget_message(viewer, "a borderline joke").wait_for(timeout=5_000)
     await expect(panel_message(mod, "a borderline joke").locator(".mp-badge-deleted")).to_have_count(0)
     await expect(mod.page.locator("#reports-count")).to_have_text("0")
     for m in (mod, author, *reporters):
