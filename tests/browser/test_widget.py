@@ -149,10 +149,12 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
     # A member's pause on its own player is refused by the party and snaps back.
     await host.page.evaluate("window.socialsyncDemo.party.control('play')")
     await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
-    seq = await guest.page.evaluate("window.socialsyncDemo.party.playback.seq")
+    guest_id = await guest.page.evaluate("window.socialsyncDemo.client.user.id")
     await guest.page.evaluate("window.socialsyncDemo.video.pause()")
     await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
-    assert await guest.page.evaluate("window.socialsyncDemo.party.playback.seq") == seq
+    # (The snap back may make the party wait a moment for the guest's player: fine.)
+    state = await host.page.evaluate("window.socialsyncDemo.party.playback")
+    assert state["status"] in ("playing", "waiting") and state["by"] != guest_id, state
 
     # Promoted to cohost, the member's pause is the party's.
     row = host.page.locator(".ssw-member", has_text="Guesting")

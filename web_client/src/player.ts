@@ -25,6 +25,8 @@ export interface PlayerAdapter {
   load?(media: Media): Promise<void>;
   /** The URL now playing, to tell whether a state's media needs loading. */
   currentUrl?(): string | null;
+  /** Told whether the party's media is live, so positions mean program time. */
+  setLive?(live: boolean): void;
 }
 
 export interface MediaElementOptions {
@@ -38,11 +40,16 @@ export interface MediaElementOptions {
 /** The adapter for any HTMLMediaElement (<video>, <audio>), native or MSE-backed. */
 export class MediaElementPlayer implements PlayerAdapter {
   private lastUrl: string | null = null;
+  private live = false;
 
   constructor(readonly element: HTMLMediaElement, private readonly options: MediaElementOptions = {}) {}
 
+  setLive(live: boolean): void {
+    this.live = live;
+  }
+
   position(): number {
-    if (!this.options.programTime) return this.element.currentTime;
+    if (!this.live || !this.options.programTime) return this.element.currentTime;
     // Live, but the program time is not known yet: no position (NaN), not media time,
     // which the engine would compare with epoch seconds.
     return this.options.programTime() ?? NaN;
@@ -79,7 +86,7 @@ export class MediaElementPlayer implements PlayerAdapter {
   }
 
   seek(position: number): void {
-    if (!this.options.programTime) {
+    if (!this.live || !this.options.programTime) {
       this.element.currentTime = Math.max(0, position);
       return;
     }

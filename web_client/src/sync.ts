@@ -120,6 +120,7 @@ export class SyncEngine {
   apply(): void {
     const state = this.party.playback;
     if (!state) return;
+    this.player.setLive?.(state.media.kind === "live");
     if (this.player.load && this.player.currentUrl && this.player.currentUrl() !== state.media.url) {
       if (this.loadingUrl !== state.media.url) {
         this.loadingUrl = state.media.url;
