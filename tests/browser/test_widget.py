@@ -148,10 +148,10 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
     await guest.page.wait_for_function("window.socialsyncDemo.party.info.settings.control === 'hosts'")
     # A member's pause on its own player is refused by the party and snaps back.
     await host.page.evaluate("window.socialsyncDemo.party.control('play')")
-    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
+    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=10_000)
     guest_id = await guest.page.evaluate("window.socialsyncDemo.client.user.id")
     await guest.page.evaluate("window.socialsyncDemo.video.pause()")
-    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=5_000)
+    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=10_000)
     # (The snap back may make the party wait a moment for the guest's player: fine.)
     state = await host.page.evaluate("window.socialsyncDemo.party.playback")
     assert state["status"] in ("playing", "waiting") and state["by"] != guest_id, state
