@@ -39,6 +39,7 @@ def rules_to_data(r: ChatRules) -> dict[str, Any]:
         "emote_only": r.emote_only,
         "locked": r.locked,
         "links": r.links,
+        "link_domains": list(r.link_domains),
         "blocked_terms": list(r.blocked_terms),
         "allowed_terms": list(r.allowed_terms),
     }
@@ -51,6 +52,7 @@ def rules_from_data(d: dict[str, Any]) -> ChatRules:
         emote_only=bool(d.get("emote_only", False)),
         locked=bool(d.get("locked", False)),
         links=bool(d.get("links", True)),
+        link_domains=tuple(d.get("link_domains", ())),
         blocked_terms=tuple(d.get("blocked_terms", ())),
         allowed_terms=tuple(d.get("allowed_terms", ())),
     )

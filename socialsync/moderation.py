@@ -99,6 +99,7 @@ class ModerationService:
             party.is_live_room,
             now_ms,
             rules.links,
+            rules.link_domains,
             tenant_blocked + rules.blocked_terms,
             tenant_allowed + rules.allowed_terms,
         )

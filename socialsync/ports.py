@@ -132,6 +132,7 @@ class ModerationContext:
     live_room: bool
     now_ms: int = 0
     links: bool = True
+    link_domains: tuple[str, ...] = ()
     blocked_terms: tuple[str, ...] = ()
     allowed_terms: tuple[str, ...] = ()
 

@@ -324,12 +324,26 @@ class ModShadowMute(PartyRef):
     reason: Reason | None = None
 
 
+def _domain(value: str) -> str:
+    if "." not in value:
+        raise ValueError("must be a domain name such as example.com")
+    return value
+
+
+Domain = Annotated[
+    str,
+    Field(min_length=3, max_length=253, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"),
+    AfterValidator(_domain),
+]
+
+
 class ModRules(PartyRef):
     slow_mode_s: Annotated[int, Field(ge=0, le=MAX_SLOW_MODE_S)] | None = None
     members_only: bool | None = None
     emote_only: bool | None = None
     locked: bool | None = None
     links: bool | None = None
+    link_domains: Annotated[list[Domain], Field(max_length=100)] | None = None
     blocked_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
     allowed_terms: Annotated[list[Term], Field(max_length=MAX_ROOM_TERMS)] | None = None
 
@@ -339,7 +353,7 @@ class ModRules(PartyRef):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
-        for name in ("blocked_terms", "allowed_terms"):
+        for name in ("blocked_terms", "allowed_terms", "link_domains"):
             terms = normalised_terms(getattr(self, name))
             if terms is not None:
                 out[name] = terms

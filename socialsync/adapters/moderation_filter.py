@@ -29,5 +29,6 @@ class FilterModerator:
             now_ms=context.now_ms,
             room_terms=terms,
             room_id=context.party_id,
+            allowed_domains=context.link_domains,
         )
         return Verdict(result.action.value, result.text, result.reasons)

@@ -65,6 +65,7 @@ class ChatRules:
     emote_only: bool = False  # reactions only
     locked: bool = False  # nobody but staff may post
     links: bool = True  # links allowed at all (the filter may still hold some)
+    link_domains: tuple[str, ...] = ()  # links to these (and subdomains) always pass
     blocked_terms: tuple[str, ...] = ()  # the room's own, "*" wildcards allowed
     allowed_terms: tuple[str, ...] = ()
 

@@ -209,6 +209,7 @@ async def test_room_rules(party, moderator, connect):
         "emote_only": False,
         "locked": False,
         "links": True,
+        "link_domains": [],
         "blocked_terms": [],
         "allowed_terms": [],
     }
@@ -325,3 +326,17 @@ async def test_tenant_terms_apply_to_every_room(party, moderator):
     assert entries[0]["action"] == "tenant_terms" and entries[0]["details"]["allowed_terms"] == [
         "rivalcorptv"
     ]
+
+
+async def test_a_live_room_lets_links_to_its_allowed_domains_through(party, moderator):
+    party_id, (host, viewer) = await party(2, {"type": "live_room"})
+    with pytest.raises(SocialSyncError) as err:
+        await moderator.request("mod.rules", {"party": party_id, "link_domains": ["not a domain"]})
+    assert err.value.code == "bad_request"
+    await moderator.request("mod.rules", {"party": party_id, "link_domains": ["Broadcaster.example"]})
+    sent = await viewer.send_chat(party_id, "schedule at www.broadcaster.example/tonight")
+    assert sent["text"] == "schedule at www.broadcaster.example/tonight"
+    held = await viewer.request(
+        "chat.send", {"party": party_id, "text": "free stuff at scam.example.com", "nonce": "s"}
+    )
+    assert held == {"ok": True, "held": True}

@@ -74,9 +74,13 @@ class ChatFilter:
         now_ms: int,
         room_terms: CustomTerms | None = None,
         room_id: str = "",
+        allowed_domains: tuple[str, ...] = (),
     ) -> FilterResult:
-        """Judge one message. ``room_id`` scopes duplicate counting (one room's raid is not another's)."""
+        """Judge one message. ``room_id`` scopes duplicate counting (one room's raid is not another's);
+        links to ``allowed_domains`` (and their subdomains) pass in this room."""
         policy = self.policy_for(room_type)
+        if allowed_domains:
+            policy = policy.with_allowed_domains(*allowed_domains)
         match_text = layout(fold(text))
         findings = [
             Finding(
