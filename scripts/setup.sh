@@ -8,6 +8,7 @@ extras="${1:-}"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
+  rm -rf .venv
   "$python" -m venv .venv
 fi
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)${extras:+-$extras}"
