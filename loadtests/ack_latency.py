@@ -64,6 +64,14 @@ async def wait_ready(url: str, timeout_s: float = 20) -> None:
 
 async def measure(url: str, members: int, rounds: int) -> dict[str, dict[str, float]]:
     clients = [SocialSyncClient(url, guest=f"Bench {i}") for i in range(members)]
+    try:
+        return await _measure(clients, members, rounds)
+    finally:
+        for c in clients:
+            await c.close()
+
+
+async def _measure(clients: list[SocialSyncClient], members: int, rounds: int) -> dict[str, dict[str, float]]:
     for c in clients:
         await c.connect()
     party = await clients[0].create_party("Bench", {"url": "https://media.example/x.mp4", "duration": 7200.0})
@@ -86,13 +94,14 @@ async def measure(url: str, members: int, rounds: int) -> dict[str, dict[str, fl
         await client.control(party["id"], action, **fields)
         results["playback.control"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        await client.send_chat(party["id"], f"message {i}")
+        # Letters, not numbers: the duplicate filter rightly treats "message 10" and
+        # "message 1000" as one text (digits read as leet, repeats collapsed).
+        tag = "".join(chr(97 + (i // 26**k) % 26) for k in range(3))
+        await client.send_chat(party["id"], f"benchmark line {tag}")
         results["chat.send"].append((time.perf_counter() - t) * 1000)
     # Every member must have received every message: the benchmark checks delivery too.
     for c in clients:
         await c.wait_until(lambda c=c: c.last_message_id.get(party["id"], 0) >= rounds, 10)
-    for c in clients:
-        await c.close()
     return {name: percentiles(samples) for name, samples in results.items()}
 
 
@@ -114,6 +123,8 @@ async def main() -> None:
             # The benchmark sends faster than people type.
             "SOCIALSYNC_CHAT_BURST": "1000000",
             "SOCIALSYNC_CHAT_PER_S": "1000000",
+            "SOCIALSYNC_NEWCOMER_CHAT_BURST": "1000000",
+            "SOCIALSYNC_NEWCOMER_CHAT_PER_S": "1000000",
             "SOCIALSYNC_EVENT_BURST": "1000000",
             "SOCIALSYNC_EVENT_PER_S": "1000000",
         }
