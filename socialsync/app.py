@@ -114,6 +114,13 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         await service.broker.close()
         await store.close()
 
+    async def close_sockets(app: web.Application) -> None:
+        # Open WebSockets would hold the shutdown for its whole timeout: close them
+        # first (clients see a server disconnect and reconnect, to another node if any).
+        for session in service.session_ids():
+            await sio.disconnect(session)
+
+    app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifetime)
     return app
 

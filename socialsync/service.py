@@ -155,6 +155,9 @@ class PartyService:
             raise SyncError(Code.UNAUTHORIZED, "not connected")
         return found.user
 
+    def session_ids(self) -> list[str]:
+        return list(self._sessions)
+
     @property
     def session_count(self) -> int:
         return len(self._sessions)
