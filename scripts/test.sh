@@ -46,7 +46,7 @@ echo "==> tsc --noEmit (web client)"
 (
   cd web_client
   npx --no-install tsc --noEmit -p .
-  for project in widget demo; do
+  for project in widget demo moderation; do
     if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
   done
 )
