@@ -5,7 +5,7 @@ the Moderator filter); this module loads, stores and announces."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import wire
@@ -13,7 +13,7 @@ from .adapters.moderation_sql import SqlModerationStore
 from .domain import commands as c
 from .domain.chat import Message, MessageDraft
 from .domain.errors import Code, SyncError, forbidden, not_found
-from .domain.model import ChatRules, Party, User
+from .domain.model import ChatRules, Party, Role, User
 from .domain.sanctions import (
     AuditEntry,
     Held,
@@ -80,16 +80,30 @@ class ModerationService:
     async def check_reaction(self, user: User, party: Party, now_ms: int) -> None:
         sanctions = await self.sanctions_of(user, now_ms)
         check_may_post(
-            user, party.id, party.settings.chat, sanctions, now_ms, reaction=True, last_post_ms=None
+            user,
+            party.id,
+            party.settings.chat,
+            sanctions,
+            now_ms,
+            reaction=True,
+            last_post_ms=None,
+            host=_is_host(party, user),
         )
 
     async def screen(self, user: User, party: Party, text: str, now_ms: int) -> Screened:
         """Room modes and sanctions first (they refuse), then the content filter."""
         sanctions = await self.sanctions_of(user, now_ms)
         rules = party.settings.chat
-        key = (party.id, user.id)
+        last_post = self._last_post.get((party.id, user.id))
         check_may_post(
-            user, party.id, rules, sanctions, now_ms, reaction=False, last_post_ms=self._last_post.get(key)
+            user,
+            party.id,
+            rules,
+            sanctions,
+            now_ms,
+            reaction=False,
+            last_post_ms=last_post,
+            host=_is_host(party, user),
         )
         tenant_blocked, tenant_allowed = await self._terms_of(user.tenant_id, now_ms)
         context = ModerationContext(
@@ -108,12 +122,18 @@ class ModerationService:
             if verdict.reasons == ("link",):
                 raise SyncError(Code.MODERATED, "links are off in this room")
             raise SyncError(Code.MODERATED, "the message was not accepted")
-        if rules.slow_mode_s:
+        shadow = active_sanction(sanctions, party.id, SanctionKind.SHADOW_MUTE, now_ms) is not None
+        if shadow and verdict.action == "hold":
+            # Nobody else would see it anyway: review would only let it out.
+            verdict = Verdict("mask", verdict.text, verdict.reasons)
+        return Screened(verdict, hidden=shadow)
+
+    def posted(self, party: Party, user: User, now_ms: int) -> None:
+        """A message went out (or into review): slow mode counts from now."""
+        if party.settings.chat.slow_mode_s:
             if len(self._last_post) > 100_000:
                 self._last_post.clear()  # a bound; slow mode restarts for everyone at worst
-            self._last_post[key] = now_ms
-        shadow = active_sanction(sanctions, party.id, SanctionKind.SHADOW_MUTE, now_ms) is not None
-        return Screened(verdict, hidden=shadow)
+            self._last_post[(party.id, user.id)] = now_ms
 
     def newcomer(self, party: Party, user: User, now_ms: int) -> bool:
         member = party.members.get(user.id)
@@ -164,6 +184,8 @@ class ModerationService:
         if not actor.is_staff:
             raise forbidden("the tenant's terms are for moderators")
         current_blocked, current_allowed = await self.store.tenant_terms(actor.tenant_id)
+        if blocked is None and allowed is None:
+            return {"blocked_terms": list(current_blocked), "allowed_terms": list(current_allowed)}
         new_blocked = current_blocked if blocked is None else blocked
         new_allowed = current_allowed if allowed is None else allowed
         await self.store.set_tenant_terms(actor.tenant_id, new_blocked, new_allowed, now_ms)
@@ -315,10 +337,11 @@ class ModerationService:
         )
 
     async def set_rules(self, actor: User, party_id: str, changes: dict[str, Any], now_ms: int) -> ChatRules:
-        party = await self._authorise(actor, party_id)
-        rules = replace(party.settings.chat, **changes)
-        command = c.SetChatRules(actor.id, actor.is_staff, rules)
-        await self.service.run_command(party_id, command)
+        await self._authorise(actor, party_id)
+        # The changes are merged by the state machine, under the party's lock: two
+        # moderators changing different rules at once both get their way.
+        command = c.SetChatRules(actor.id, actor.is_staff, tuple(changes.items()))
+        rules = (await self.service.run_command(party_id, command)).settings.chat
         await self._record(
             actor,
             party_id,
@@ -445,6 +468,11 @@ class ModerationService:
 
     async def _to_moderators(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
         await self.service.publish(Envelope(party_id, event, payload, audience="moderators"))
+
+
+def _is_host(party: Party, user: User) -> bool:
+    member = party.members.get(user.id)
+    return member is not None and member.role is Role.HOST
 
 
 def held_out(h: Held) -> dict[str, Any]:

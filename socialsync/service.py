@@ -284,6 +284,7 @@ class PartyService:
         )
         if screened.verdict.action == "hold":
             await moderation.hold(user, draft, screened.verdict.reasons)
+            moderation.posted(party, user, now)
             return None
         async with self._chat_locks.hold(party_id):
             message, created = await self.messages.append(draft)
@@ -292,6 +293,7 @@ class PartyService:
                 to_user = user.id if message.hidden else None
                 await self.publish(Envelope(party_id, "chat.message", wire.message_out(message), to_user))
         if created:
+            moderation.posted(party, user, now)
             await moderation.observed(message, screened.verdict, text)
             if self.observer:
                 self.observer.message("chat")

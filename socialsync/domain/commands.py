@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from .model import ChatRules, ControlMode, Media, Role, User
+from .model import ControlMode, Media, Role, User
 
 
 class Action(StrEnum):
@@ -90,7 +91,8 @@ class SetChatRules:
 
     user_id: str
     staff: bool
-    rules: ChatRules
+    # (field, value) pairs of ChatRules to change; the rest stay as they are.
+    changes: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -449,10 +449,11 @@ class PartyMachine:
         if not cmd.staff:
             self._require_host(ch, cmd.user_id)
         settings = ch.settings
-        if settings.chat == cmd.rules:
+        rules = replace(settings.chat, **dict(cmd.changes))
+        if settings.chat == rules:
             return
-        ch.set(settings=replace(settings, chat=cmd.rules))
-        ch.emit(e.RulesChanged(cmd.rules))
+        ch.set(settings=replace(settings, chat=rules))
+        ch.emit(e.RulesChanged(rules))
 
     def _end(self, ch: _Change, cmd: c.End) -> None:
         self._require_host(ch, cmd.user_id)

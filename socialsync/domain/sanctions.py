@@ -99,10 +99,12 @@ def check_may_post(
     *,
     reaction: bool,
     last_post_ms: int | None,
+    host: bool = False,
 ) -> None:
     """Raise the refusal a post would get, or return if it may go ahead.
 
-    Staff are never held back by room modes; bans and timeouts are checked first
+    Staff, and the host in its own party, are never held back by room modes; bans
+    and timeouts are checked first
     because they say the most.
     """
     ban = active_sanction(sanctions, party_id, SanctionKind.BAN, now_ms)
@@ -111,7 +113,7 @@ def check_may_post(
     timeout = active_sanction(sanctions, party_id, SanctionKind.TIMEOUT, now_ms)
     if timeout is not None:
         raise SyncError(Code.FORBIDDEN, "you are timed out", retry_after_s=_wait(timeout, now_ms))
-    if user.is_staff:
+    if user.is_staff or host:
         return
     if rules.members_only and user.guest:
         raise SyncError(Code.FORBIDDEN, "this room is for signed-in members only")

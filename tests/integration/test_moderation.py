@@ -178,9 +178,16 @@ async def test_shadow_mute_shows_messages_to_their_author_only(party, moderator)
 
 
 async def test_room_rules(party, moderator, connect):
-    party_id, (a, b) = await party(2)
-    rules_seen = asyncio.create_task(b.wait_for("party.rules"))
-    await moderator.request("mod.rules", {"party": party_id, "slow_mode_s": 30})
+    party_id, (host, a, b) = await party(3)
+    rules_seen = asyncio.create_task(b.wait_for("party.rules", lambda r: r["rules"]["slow_mode_s"] == 30))
+    # Two moderators changing different rules at once: both changes stand.
+    await asyncio.gather(
+        moderator.request("mod.rules", {"party": party_id, "slow_mode_s": 30}),
+        host.request("mod.rules", {"party": party_id, "blocked_terms": ["spoiler*"]}),
+    )
+    current = (await moderator.request("mod.rules", {"party": party_id}))["rules"]
+    assert current["slow_mode_s"] == 30 and current["blocked_terms"] == ["spoiler*"]
+    await moderator.request("mod.rules", {"party": party_id, "blocked_terms": []})
     assert (await rules_seen)["rules"]["slow_mode_s"] == 30
     await b.send_chat(party_id, "one")
     with pytest.raises(SocialSyncError) as err:
@@ -202,6 +209,8 @@ async def test_room_rules(party, moderator, connect):
     with pytest.raises(SocialSyncError) as err:
         await a.react(party_id, "🎉")
     assert err.value.code == "forbidden"
+    # The host is not held back by its own room's modes (sanctions would still apply).
+    await host.send_chat(party_id, "locked, but I am the host")
     answer = await moderator.request("mod.rules", {"party": party_id, "locked": False})
     assert answer["rules"] == {
         "slow_mode_s": 0,
