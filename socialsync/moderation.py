@@ -337,7 +337,9 @@ class ModerationService:
         )
 
     async def set_rules(self, actor: User, party_id: str, changes: dict[str, Any], now_ms: int) -> ChatRules:
-        await self._authorise(actor, party_id)
+        party = await self._authorise(actor, party_id)
+        if not changes:
+            return party.settings.chat  # a read: nothing to record
         # The changes are merged by the state machine, under the party's lock: two
         # moderators changing different rules at once both get their way.
         command = c.SetChatRules(actor.id, actor.is_staff, tuple(changes.items()))
