@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import create_party
+from browser_support import create_party
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import ARTIFACTS, Member, create_party
+from browser_support import ARTIFACTS, Member, create_party
 from playwright.async_api import expect
 
 from socialsync.app import STORE

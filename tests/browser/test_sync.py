@@ -14,7 +14,7 @@ import json
 import statistics
 
 import pytest
-from conftest import ARTIFACTS, create_party
+from browser_support import ARTIFACTS, create_party
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ARTIFACTS, Member, create_party
+from browser_support import ARTIFACTS, Member, create_party
 
 pytestmark = pytest.mark.browser
 

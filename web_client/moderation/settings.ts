@@ -4,7 +4,7 @@ import type { ChatRules } from "./types";
 
 const DEFAULT_RULES: ChatRules = {
   slow_mode_s: 0, members_only: false, emote_only: false, locked: false, links: true,
-  blocked_terms: [], allowed_terms: [],
+  link_domains: [], blocked_terms: [], allowed_terms: [],
 };
 
 /** The room's chat rules: the form shows the current ones and saves all of them with `mod.rules`. */
@@ -17,6 +17,7 @@ export class SettingsPane {
   private readonly links = byId<HTMLInputElement>("links");
   private readonly blocked = byId<HTMLTextAreaElement>("blocked-terms");
   private readonly allowed = byId<HTMLTextAreaElement>("allowed-terms");
+  private readonly domains = byId<HTMLTextAreaElement>("link-domains");
   private readonly save = byId<HTMLButtonElement>("rules-save");
   private readonly discard = byId<HTMLButtonElement>("rules-reset");
   private readonly note = byId<HTMLElement>("rules-note");
@@ -57,6 +58,7 @@ export class SettingsPane {
     this.links.checked = !!rules.links;
     this.blocked.value = (rules.blocked_terms ?? []).join("\n");
     this.allowed.value = (rules.allowed_terms ?? []).join("\n");
+    this.domains.value = (rules.link_domains ?? []).join("\n");
     this.setDirty(false);
     setText(this.note, "");
   }
@@ -68,6 +70,7 @@ export class SettingsPane {
       emote_only: this.emoteOnly.checked,
       locked: this.locked.checked,
       links: this.links.checked,
+      link_domains: lines(this.domains.value),
       blocked_terms: lines(this.blocked.value),
       allowed_terms: lines(this.allowed.value),
     });
@@ -107,6 +110,7 @@ function normalise(rules: ChatRules): ChatRules {
     emote_only: !!rules.emote_only,
     locked: !!rules.locked,
     links: !!rules.links,
+    link_domains: rules.link_domains ?? [],
     blocked_terms: rules.blocked_terms ?? [],
     allowed_terms: rules.allowed_terms ?? [],
   };

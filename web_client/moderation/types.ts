@@ -1,26 +1,19 @@
 /** The shapes of docs/moderation.md, as the panel reads them. Times are server epoch ms. */
-import type { ChatMessage, PartyInfo } from "../src/index";
+import type { ChatMessage, ChatRules, PartyInfo } from "../src/index";
+
+export type { ChatRules };
 
 export interface UserRef {
   id: string;
   name: string;
 }
 
-export interface ChatRules {
-  slow_mode_s: number;
-  members_only: boolean;
-  emote_only: boolean;
-  locked: boolean;
-  links: boolean;
-  blocked_terms: string[];
-  allowed_terms: string[];
-}
-
 /** A room in `mod.rooms`: PartyInfo with its review counts. */
 export type RoomInfo = PartyInfo & { held?: number; reports?: number };
 
-/** Every chat message of a watched room, as sent (`verdict` "allow" or "mask"). */
-export type ModMessage = ChatMessage & { verdict?: string; hidden?: boolean; reasons?: string[] };
+/** Every chat message of a watched room as delivered (`verdict` "allow", "mask" or "approved";
+ * `original`: what the author wrote when the filter masked it). */
+export type ModMessage = ChatMessage & { verdict?: string; hidden?: boolean; reasons?: string[]; original?: string };
 
 export interface Held {
   party: string;
@@ -30,7 +23,7 @@ export interface Held {
   ts: number;
   reasons?: string[];
   source?: "filter" | "reports" | string;
-  /** The chat message taken down, when reports held it (the server sends this; the spec does not name it). */
+  /** The chat message taken down, when reports held it (null for filter holds). */
   message?: number | null;
 }
 

@@ -75,6 +75,7 @@ export interface ChatRules {
   emote_only: boolean;
   locked: boolean;
   links: boolean;
+  link_domains: string[];
   blocked_terms: string[];
   allowed_terms: string[];
 }
