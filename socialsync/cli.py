@@ -1,4 +1,4 @@
-"""Command line: ``socialsync serve | tenant create | token``."""
+"""Command line: ``socialsync serve | cluster | tenant create | token``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import logs
+from . import cluster, logs
 from .adapters.store_sql import SqlStore, upgrade_database
 from .auth import issue_token, new_secret
 from .clock import SystemClock
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="Redis URL for scale-out (env SOCIALSYNC_REDIS_URL)")
     serve.add_argument("--public-url", help="URL users reach this server at (env SOCIALSYNC_PUBLIC_URL)")
     _common(serve)
+
+    cluster.add_arguments(sub.add_parser("cluster", help="run local nodes of one cluster"))
 
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
@@ -79,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutdown_timeout=5,
         )
         return 0
+    if args.command == "cluster":
+        return cluster.run(args, config)
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))
