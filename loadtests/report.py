@@ -1,0 +1,319 @@
+"""The summary of a run: a dict (written as JSON), a text table, and a PNG."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .metrics import Merged, percentiles
+
+# Series shown first in the table, in this order; the rest follow alphabetically.
+ORDER = [
+    "connect",
+    "join",
+    "fanout",
+    "sync_fanout",
+    "chat.send",
+    "playback.control",
+    "playback.control.calm",
+    "playback.control.storm",
+    "playback.status",
+    "time.sync.calm",
+    "time.sync.storm",
+    "reaction.send.storm",
+    "leave",
+    "disconnect",
+    "rejoin",
+]
+
+DESCRIBE = {
+    "connect": "WebSocket + Socket.IO connect (session received)",
+    "join": "party.join answer",
+    "fanout": "chat.message receipt - message ts (all receivers)",
+    "sync_fanout": "playback.control sent -> playback.state at each member",
+    "rejoin": "party.join with since= after churn",
+}
+
+
+def summarise(
+    *,
+    args: argparse.Namespace,
+    params: dict[str, Any],
+    duration: float,
+    run_s: float,
+    merged: Merged,
+    totals: dict[str, int],
+    reaction_examples: list[Any],
+    extra: dict[str, Any],
+    cpu_run: dict[str, float],
+    marks: dict[str, float],
+    rss_base: dict[str, Any],
+    rss_ready: dict[str, Any],
+    rss_end: dict[str, Any],
+    connections: int,
+    samples: list[dict[str, Any]],
+    ramp_stop: dict[str, Any] | None,
+    reactions_sent: int,
+    messages: int,
+    first_errors: dict[str, str],
+    server_logs: dict[str, str],
+    urls: list[str],
+) -> dict[str, Any]:
+    latency = {}
+    names = [n for n in ORDER if n in merged.samples] + sorted(n for n in merged.samples if n not in ORDER)
+    for n in names:
+        latency[n] = percentiles(merged.samples[n])
+    delivered = merged.per_s.get("delivered", [])
+    sent = merged.per_s.get("sent", [])
+    start = int(marks.get("start", 0))
+    stop = int(marks.get("stopped", len(delivered)))
+    run_delivered = sum(delivered[start:stop])
+    run_sent = sum(sent[start:stop])
+    window = max(1, stop - start)
+    errors = dict(sorted(merged.errors.items()))
+    rss = {}
+    for node, base in rss_base.items():
+        ready = rss_ready.get(node)
+        rss[node] = {"base_kb": base, "ready_kb": ready, "end_kb": rss_end.get(node)}
+    total_base = sum(v or 0 for v in rss_base.values())
+    total_ready = sum(v or 0 for v in rss_ready.values())
+    per_conn_kb = round((total_ready - total_base) / connections, 2) if connections else None
+    run_rows = [r for r in samples if r.get("phase") == "run"]
+    peak_gen = max((r.get("cpu_generator", 0) for r in run_rows), default=0)
+    peak_srv = max((r.get("cpu_server", 0) for r in run_rows), default=0)
+    failed_reasons = []
+    if totals["lost"]:
+        failed_reasons.append(f"{totals['lost']} chat messages lost")
+    if totals["duplicates"]:
+        failed_reasons.append(f"{totals['duplicates']} duplicate chat messages")
+    if totals["reaction_mismatch_viewers"]:
+        failed_reasons.append(
+            f"{totals['reaction_mismatch_viewers']} viewers whose reaction counts do not add up"
+        )
+    hard_errors = {k: v for k, v in errors.items() if k != "chat.send:held"}
+    if hard_errors:
+        failed_reasons.append(f"{sum(hard_errors.values())} request/connection errors")
+    result: dict[str, Any] = {
+        "scenario": args.scenario,
+        "server": args.server,
+        "nodes": args.nodes,
+        "broker": args.broker if args.nodes > 1 else None,
+        "client": args.client,
+        "workers": args.workers,
+        "params": params,
+        "duration_s": duration,
+        "run_s": round(run_s, 2),
+        "connections": connections,
+        "latency_ms": latency,
+        "throughput": {
+            "sent_per_s": round(run_sent / window, 1),
+            "delivered_per_s": round(run_delivered / window, 1),
+            "peak_delivered_per_s": max(delivered[start:stop], default=0),
+            "chat_messages_stored": messages,
+            "reactions_sent_ok": reactions_sent,
+            "bursts_received_per_s": round(sum(merged.per_s.get("bursts", [])[start:stop]) / window, 1),
+        },
+        "cpu_pct_during_run": cpu_run,
+        "cpu_pct_peak": {"server": peak_srv, "generator": peak_gen},
+        "rss": rss,
+        "server_rss_kb_per_connection": per_conn_kb,
+        "checks": {**totals, "reaction_mismatch_examples": reaction_examples},
+        "errors": errors,
+        "first_errors": first_errors,
+        "counters": dict(merged.counters),
+        "extra": extra,
+        "marks_s": {k: round(v, 2) for k, v in marks.items()},
+        "samples": samples,
+        "per_s": {k: v for k, v in merged.per_s.items()},
+        "failed": failed_reasons,
+        "server_logs": server_logs,
+    }
+    if args.scenario == "fanout":
+        result["steps"] = fanout_steps(params, merged, marks, args)
+        result["ramp_stop"] = ramp_stop
+        ok_steps = [s for s in result["steps"] if s["ok"]]
+        result["max_sustained"] = ok_steps[-1] if ok_steps else None
+    return result
+
+
+def fanout_steps(
+    params: dict[str, Any], merged: Merged, marks: dict[str, float], args: argparse.Namespace
+) -> list[Any]:
+    steps = params["steps"]
+    start = marks.get("start", 0.0)
+    end = marks.get("stopped", start)
+    lat = merged.samples.get("fanout")
+    times = merged.sample_times.get("fanout")
+    out = []
+    for i, (offset, rate) in enumerate(steps):
+        a = start + offset
+        b = start + (steps[i + 1][0] if i + 1 < len(steps) else end - start)
+        if a >= end:
+            break
+        b = min(b, end)
+        # Judge the step by messages delivered while it ran, leaving out its first second (rate change).
+        a_judge = a + 1.0 if b - a > 2 else a
+        chosen = (
+            [lat[j] for j in range(len(lat)) if a_judge <= times[j] < b]
+            if lat is not None and times is not None
+            else []
+        )
+        delivered_per_s = len(chosen) / (b - a_judge) if b > a_judge else 0.0
+        expected = rate * args.members
+        p = percentiles(chosen)
+        out.append(
+            {
+                "rate": rate,
+                "expected_delivered_per_s": expected,
+                "delivered_per_s": round(delivered_per_s, 1),
+                "fanout_ms": p,
+                "ok": bool(chosen)
+                and delivered_per_s >= 0.9 * expected
+                and p.get("p99", 1e9) <= args.max_latency_ms,
+            }
+        )
+    return out
+
+
+def table(s: dict[str, Any]) -> str:
+    lines = []
+    head = f"{s['scenario']} on {s['server']} x{s['nodes']}" + (
+        f" broker={s['broker']}" if s["broker"] else ""
+    )
+    lines.append(
+        f"== {head}: {s['connections']} connections, {s['workers']} generator processes, "
+        f"{s['run_s']} s of traffic =="
+    )
+    lines.append(f"{'latency (ms)':<26}{'n':>9}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>10}")
+    for name, p in s["latency_ms"].items():
+        if p.get("n"):
+            lines.append(f"{name:<26}{p['n']:>9}{p['p50']:>9}{p['p95']:>9}{p['p99']:>9}{p['max']:>10}")
+    t = s["throughput"]
+    lines.append(
+        f"chat sent {t['sent_per_s']}/s, delivered {t['delivered_per_s']}/s "
+        f"(peak {t['peak_delivered_per_s']}/s), "
+        f"stored {t['chat_messages_stored']}; reactions ok {t['reactions_sent_ok']}, "
+        f"bursts received {t['bursts_received_per_s']}/s"
+    )
+    c = s["cpu_pct_during_run"]
+    lines.append(
+        f"CPU during traffic (100% = one core; 2 cores shared): server {c.get('server')}%, "
+        f"generator {c.get('generator')}%, orchestrator {c.get('orchestrator')}% "
+        f"(peak server {s['cpu_pct_peak']['server']}%, generator {s['cpu_pct_peak']['generator']}%)"
+    )
+    for node, r in s["rss"].items():
+        lines.append(
+            f"RSS {node}: {fmt_kb(r['base_kb'])} before, {fmt_kb(r['ready_kb'])} connected, "
+            f"{fmt_kb(r['end_kb'])} at the end"
+        )
+    if s["server_rss_kb_per_connection"] is not None:
+        lines.append(f"server RSS per connection: {s['server_rss_kb_per_connection']} KiB")
+    ch = s["checks"]
+    lines.append(
+        f"checks: {ch['viewers_checked']} viewers; lost {ch['lost']} ({ch['viewers_with_loss']} viewers), "
+        f"duplicates {ch['duplicates']}; reaction totals wrong for {ch['reaction_mismatch_viewers']} "
+        f"of {ch['reaction_viewers_checked']}"
+    )
+    if s["errors"]:
+        lines.append("errors: " + ", ".join(f"{k}={v}" for k, v in s["errors"].items()))
+    if s["counters"]:
+        lines.append("counters: " + ", ".join(f"{k}={v}" for k, v in s["counters"].items()))
+    if s.get("extra"):
+        lines.append("extra: " + ", ".join(f"{k}={v}" for k, v in s["extra"].items()))
+    if "steps" in s:
+        lines.append(f"{'ramp rate/s':<14}{'want/s':>10}{'got/s':>10}{'p50':>8}{'p99':>9}  ok")
+        for st in s["steps"]:
+            f = st["fanout_ms"]
+            lines.append(
+                f"{st['rate']:<14}{st['expected_delivered_per_s']:>10}{st['delivered_per_s']:>10}"
+                f"{f.get('p50', '-'):>8}{f.get('p99', '-'):>9}  {'yes' if st['ok'] else 'NO'}"
+            )
+        m = s.get("max_sustained")
+        if m:
+            lines.append(
+                f"max sustained: {m['rate']} msgs/s sent -> {m['delivered_per_s']} delivered/s "
+                f"(p99 {m['fanout_ms'].get('p99')} ms)"
+            )
+    lines.append("RESULT: " + ("FAILED: " + "; ".join(s["failed"]) if s["failed"] else "ok"))
+    return "\n".join(lines)
+
+
+def fmt_kb(kb: Any) -> str:
+    return "?" if kb is None else f"{kb / 1024:.1f} MiB"
+
+
+def plot(s: dict[str, Any], merged: Merged, path: Any) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 12))
+    title = (
+        f"{s['scenario']} — {s['server']} ×{s['nodes']}"
+        + (f" ({s['broker']})" if s["broker"] else "")
+        + f", {s['connections']} connections"
+    )
+    fig.suptitle(title)
+    for name, samples in merged.samples.items():
+        if len(samples) < 2:
+            continue
+        ordered = sorted(samples)
+        n = len(ordered)
+        step = max(1, n // 2000)
+        xs = [max(ordered[i], 0.01) for i in range(0, n, step)]
+        ys = [i / n for i in range(0, n, step)]
+        ax1.plot(xs, ys, label=f"{name} (p99 {s['latency_ms'][name].get('p99')} ms)")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("latency, ms (log)")
+    ax1.set_ylabel("fraction ≤ x")
+    ax1.set_title("latency distributions (CDF)")
+    ax1.grid(True, which="both", alpha=0.3)
+    ax1.legend(fontsize=7, loc="lower right")
+
+    for key, label in (
+        ("delivered", "chat delivered/s"),
+        ("sent", "chat sent/s"),
+        ("reactions", "reactions sent/s"),
+        ("bursts", "bursts received/s"),
+    ):
+        series = merged.per_s.get(key)
+        if series and any(series):
+            ax2.plot(range(len(series)), series, label=label)
+    for mark, value in s["marks_s"].items():
+        ax2.axvline(value, color="grey", linestyle=":", linewidth=0.8)
+        ax2.text(value, 0, mark, fontsize=7, rotation=90, va="bottom")
+    ax2.set_xlabel("s since the generator started")
+    ax2.set_ylabel("per second")
+    ax2.set_title("throughput over time")
+    ax2.grid(True, alpha=0.3)
+    ax2.legend(fontsize=8)
+
+    rows = s["samples"]
+    if rows:
+        ts = [r["t"] for r in rows]
+        for key, label in (
+            ("cpu_server", "server(s)"),
+            ("cpu_generator", "generator workers"),
+            ("cpu_orchestrator", "orchestrator"),
+            ("cpu_machine", "whole machine"),
+        ):
+            ax3.plot(ts, [r.get(key, 0) for r in rows], label=label)
+        ax3b = ax3.twinx()
+        ax3b.plot(
+            ts,
+            [r["rss_kb_server"] / 1024 for r in rows],
+            color="black",
+            linestyle="--",
+            label="server RSS MiB",
+        )
+        ax3b.set_ylabel("server RSS, MiB")
+        ax3b.legend(fontsize=8, loc="upper right")
+    ax3.set_xlabel("s since the generator started")
+    ax3.set_ylabel("CPU % (100 = one core)")
+    ax3.set_title("CPU split (generator and servers share the machine)")
+    ax3.grid(True, alpha=0.3)
+    ax3.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
