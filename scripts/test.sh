@@ -21,6 +21,25 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1;
 fi
 bash scripts/build_web.sh
 
+# The deployment tests: docker-compose v1 validates docker-compose.yml without a
+# Docker engine; haproxy checks deploy/haproxy.cfg; redis-server for the Redis tests.
+deploy_packages=()
+command -v docker-compose >/dev/null 2>&1 || deploy_packages+=(docker-compose)
+command -v haproxy >/dev/null 2>&1 || deploy_packages+=(haproxy)
+command -v redis-server >/dev/null 2>&1 || deploy_packages+=(redis-server)
+if [ "${#deploy_packages[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${deploy_packages[*]} (Debian packages) for the deployment tests"
+    if ! (apt-get update -qq && apt-get install -y -qq --no-install-recommends "${deploy_packages[@]}" >/dev/null); then
+      echo "==> apt-get could not install ${deploy_packages[*]}: those deployment tests will be SKIPPED" \
+           "(under CI=true the docker-compose and Redis ones fail)"
+    fi
+  else
+    echo "==> ${deploy_packages[*]} missing and cannot be installed here (needs root and apt-get):" \
+         "those deployment tests will be SKIPPED (under CI=true the docker-compose and Redis ones fail)"
+  fi
+fi
+
 pg_url="${SOCIALSYNC_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 if ! .venv/bin/python - "$pg_url" <<'PY' 2>/dev/null
 import socket, sys

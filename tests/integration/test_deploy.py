@@ -1,0 +1,368 @@
+"""Deployment: the compose file and HAProxy config parse and say what we mean;
+``socialsync cluster`` starts real nodes on a real Redis and PostgreSQL and
+stops them gracefully.
+
+The tools these need (docker-compose v1, haproxy, Redis, PostgreSQL) are
+installed or found by scripts/test.sh. Outside CI a missing one skips its
+tests with the reason; under ``CI=true`` a missing docker-compose, Redis or
+PostgreSQL fails, because a silently skipped check would hide a broken setup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+import sqlalchemy as sa
+from support import VIDEO
+
+from socialsync.client import SocialSyncClient
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
+NODES = ("node1", "node2", "node3")
+# Database 15 only: the test flushes it.
+REDIS_URL = "redis://127.0.0.1:6379/15"
+POSTGRES_URL = os.environ.get("SOCIALSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def missing(reason: str) -> None:
+    """Skip, or fail under CI, where the tool is expected to be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+# --- the compose file ---------------------------------------------------------
+
+
+def compose_binary() -> str:
+    found = shutil.which("docker-compose")
+    if found is None:
+        missing("docker-compose is not installed (apt-get install -y --no-install-recommends docker-compose)")
+    return str(found)
+
+
+def compose(*args: str) -> subprocess.CompletedProcess[str]:
+    # No inherited settings: the file's own defaults are under test.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIALSYNC_", "POSTGRES_", "COMPOSE_"))}
+    return subprocess.run(
+        [compose_binary(), "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def load_yaml(text: str) -> Any:
+    """PyYAML from this venv if it has it, else from docker-compose's own interpreter
+    (compose v1 is a Python program built on PyYAML)."""
+    try:
+        import yaml
+    except ImportError:
+        pass
+    else:
+        return yaml.safe_load(text)
+    shebang = Path(compose_binary()).read_bytes()[:200].split(b"\n", 1)[0].decode(errors="replace")
+    if not shebang.startswith("#!"):
+        pytest.skip("PyYAML is not installed and docker-compose is not a Python program")
+    python = shebang[2:].strip().split()
+    dumped = subprocess.run(
+        [*python, "-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(dumped.stdout)
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    result = compose("config")
+    assert result.returncode == 0, result.stderr
+    return dict(load_yaml(result.stdout)["services"])
+
+
+def test_compose_file_validates():
+    result = compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_has_the_cluster_services(services):
+    assert set(services) == {"redis", "postgres", *NODES, "lb"}
+    for name, service in services.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_only_the_balancer_publishes_a_port(services):
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert list(published) == ["lb"]
+    (port,) = published["lb"]
+    assert port["target"] == 8080 and int(port["published"]) == 8080
+
+
+def test_nodes_are_built_alike_and_named_apart(services):
+    nodes = [services[name] for name in NODES]
+    assert len({n["environment"]["SOCIALSYNC_NODE_ID"] for n in nodes}) == 3
+    for name, node in zip(NODES, nodes, strict=True):
+        env = node["environment"]
+        assert env["SOCIALSYNC_NODE_ID"] == name
+        assert env["SOCIALSYNC_HOST"] == "0.0.0.0"
+        assert env["SOCIALSYNC_PUBLIC_URL"] == "http://localhost:8080"  # the balancer
+        assert env["SOCIALSYNC_REDIS_URL"].startswith("redis://redis:")
+        assert env["SOCIALSYNC_DATABASE_URL"].startswith("postgresql://")
+        assert "@postgres:5432/" in env["SOCIALSYNC_DATABASE_URL"]
+        assert Path(node["build"]["context"]) == ROOT
+        assert "/healthz" in " ".join(node["healthcheck"]["test"])
+        assert node["stop_signal"] == "SIGTERM" and node["stop_grace_period"]
+        assert node["depends_on"] == {
+            "redis": {"condition": "service_healthy"},
+            "postgres": {"condition": "service_healthy"},
+        }
+
+
+def test_the_balancer_waits_for_every_node_and_routes_to_each(services):
+    lb = services["lb"]
+    assert lb["depends_on"] == {name: {"condition": "service_healthy"} for name in NODES}
+    assert lb["stop_grace_period"]
+    config = HAPROXY_CFG.read_text()
+    servers = re.findall(r"^\s*server\s+(\S+)\s+(\S+):8080\b.*\bcookie\s+(\S+)", config, re.MULTILINE)
+    assert [(name, name, name) for name in NODES] == servers
+    assert re.search(r"^\s*cookie\s+\S+\s+insert\b", config, re.MULTILINE), "no sticky cookie"
+    assert re.search(r"^\s*timeout\s+tunnel\b", config, re.MULTILINE), "WebSockets need a tunnel timeout"
+    assert "/readyz" in config
+
+
+def test_haproxy_config_is_valid():
+    haproxy = shutil.which("haproxy")
+    if haproxy is None:
+        pytest.skip("haproxy is not installed (apt-get install -y haproxy)")
+    result = subprocess.run(
+        [haproxy, "-c", "-f", str(HAPROXY_CFG)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_runtime_stage():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM node:\S+ AS web$", dockerfile, re.MULTILINE)
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
+    assert "COPY --from=web /src/web_client/build" in dockerfile
+    assert "SOCIALSYNC_HOST=0.0.0.0" in dockerfile
+
+
+# --- the local launcher -------------------------------------------------------
+
+
+@pytest.fixture
+async def redis_db15() -> AsyncIterator[str]:
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        try:
+            await client.flushdb()
+        except (OSError, aioredis.ConnectionError) as exc:
+            missing(f"Redis not reachable at {REDIS_URL} ({exc})")
+        yield REDIS_URL
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+async def _admin() -> tuple[asyncpg.Connection, sa.URL]:
+    url = sa.make_url(POSTGRES_URL)
+    tried = [url, url.set(username="root")] if url.username == "postgres" else [url]
+    errors = []
+    for candidate in tried:
+        dsn = candidate.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            return await asyncpg.connect(dsn, timeout=5), candidate
+        except (OSError, asyncpg.PostgresError) as exc:
+            errors.append(f"{candidate.username}: {exc}")
+    missing(f"PostgreSQL not reachable at {POSTGRES_URL} ({'; '.join(errors)})")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A scratch database, dropped with its connections after the test."""
+    name = f"ss_deploy_{secrets.token_hex(4)}"
+    admin, url = await _admin()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    finally:
+        admin, _ = await _admin()
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 1 both free on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return int(port)
+    raise AssertionError("no two consecutive free ports")
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # Field 4 is the parent; the name (field 2) may hold spaces, hence after ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def read_urls(stdout: asyncio.StreamReader, timeout_s: float) -> list[str]:
+    async with asyncio.timeout(timeout_s):
+        while line := (await stdout.readline()).decode():
+            if line.startswith("urls "):
+                return line.split(None, 1)[1].strip().split(",")
+    raise AssertionError("the launcher ended without printing its nodes' URLs")
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_cluster_launcher_serves_and_stops_gracefully(redis_db15, postgres_url, tmp_path):
+    base = free_port_pair()
+    log_path = tmp_path / "cluster.log"
+    launcher = await start_launcher(
+        tmp_path,
+        *("--nodes", "2", "--base-port", str(base), "--grace", "5"),
+        *("--redis-url", redis_db15, "--database-url", postgres_url),
+    )
+    nodes: list[int] = []
+    try:
+        assert launcher.stdout is not None
+        urls = await read_urls(launcher.stdout, 20)
+        assert urls == [f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"]
+        nodes = children(launcher.pid)
+        assert len(nodes) == 2
+
+        async with aiohttp.ClientSession() as http:
+            for url in urls:
+                for path in ("/healthz", "/readyz"):
+                    async with http.get(url + path) as response:
+                        assert response.status == 200, (url, path)
+
+        client = SocialSyncClient(urls[0], guest="A")
+        await client.connect()
+        try:
+            party = await client.create_party("Deploy check", VIDEO)
+            await client.join(party["id"])
+            assert party["invite_url"].startswith(urls[0])
+        finally:
+            await client.close()
+
+        launcher.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(8):
+            code = await launcher.wait()
+        assert code == 0, log_path.read_text()[-3000:]
+        assert not [pid for pid in nodes if alive(pid)]
+        # Exit code 0 means every node exited 0; the log says so too.
+        assert '"clean": true' in log_path.read_text()
+    finally:
+        for pid in [*nodes, launcher.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if launcher.returncode is None:
+            await launcher.wait()
+
+
+async def start_launcher(tmp_path: Path, *args: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALSYNC_")}
+    with (tmp_path / "cluster.log").open("ab") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "socialsync",
+            "cluster",
+            *args,
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+        )
+
+
+async def test_a_node_dying_stops_the_launcher_with_an_error(tmp_path):
+    base = free_port_pair()
+    launcher = await start_launcher(
+        tmp_path, "--nodes", "1", "--base-port", str(base), "--database-url", f"sqlite:///{tmp_path}/one.db"
+    )
+    try:
+        assert launcher.stdout is not None
+        assert await read_urls(launcher.stdout, 20) == [f"http://127.0.0.1:{base}"]
+        (node,) = children(launcher.pid)
+        os.kill(node, signal.SIGKILL)
+        async with asyncio.timeout(8):
+            assert await launcher.wait() == 1
+        assert '"node died"' in (tmp_path / "cluster.log").read_text()
+    finally:
+        if launcher.returncode is None:
+            for pid in [*children(launcher.pid), launcher.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await launcher.wait()
+
+
+def test_several_nodes_refuse_a_private_database(tmp_path):
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "socialsync", "cluster", "--nodes", "2"),
+            *("--redis-url", REDIS_URL, "--database-url", "sqlite:///:memory:"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "in-memory SQLite database is private to each node" in result.stderr
