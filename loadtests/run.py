@@ -477,6 +477,7 @@ async def _run(
         "t0": t0,
         "out_dir": wdir,
         "connect_concurrency": args.connect_concurrency,
+        "slow_ms": getattr(args, "max_latency_ms", 1000.0),
     }
     for w in workers:
         w.send({**spec, "worker": w.index})
@@ -486,7 +487,7 @@ async def _run(
     rates: dict[str, float] = {}
     row: dict[str, Any] | None = None
     ramp_stop: dict[str, Any] | None = None
-    step_recv: list[int] = []
+    history: list[tuple[float, int, int]] = []
     profiler: asyncio.subprocess.Process | None = None
 
     async def ticker(phase_duration: float | None) -> None:
@@ -504,28 +505,34 @@ async def _run(
             if args.scenario == "fanout" and args.ramp and sampler.phase == "run":
                 check_ramp(el, recv)
 
+    judged = [-1]
+
     def check_ramp(el: float, recv: int) -> None:
+        """When a ramp step ends, judge it: stop the run once delivery falls behind or gets slow."""
         nonlocal ramp_stop
-        steps = params["steps"]
-        k = int(el // args.step_duration)
-        while len(step_recv) <= k:
-            step_recv.append(recv)
-        if ramp_stop is None and k >= 1 and len(step_recv) == k + 1 and k - 1 < len(steps):
-            # Step k-1 just finished: compare its deliveries with what it should have delivered.
-            if el - k * args.step_duration < 1.0:
-                got = step_recv[k] - step_recv[k - 1]
-                want = steps[k - 1][1] * args.members * args.step_duration
-                lat = max((w.progress.get("lat_max", 0) for w in workers), default=0)
-                if got < 0.8 * want or lat > args.max_latency_ms:
-                    ramp_stop = {
-                        "step": k - 1,
-                        "rate": steps[k - 1][1],
-                        "delivered": got / args.step_duration,
-                        "expected": want / args.step_duration,
-                        "lat_max": lat,
-                    }
-                    for w in workers:
-                        w.send({"t": "stop"})
+        steps, sd = params["steps"], args.step_duration
+        slow = sum(w.progress.get("slow", 0) for w in workers)
+        history.append((el, recv, slow))
+        k = int(el // sd)
+        if ramp_stop is not None or k < 1 or k - 1 <= judged[0] or k - 1 >= len(steps):
+            return
+        judged[0] = k - 1
+        first = next((h for h in history if h[0] >= (k - 1) * sd + 1.0), None)
+        if first is None or el - first[0] < 0.5:
+            return
+        rate = (recv - first[1]) / (el - first[0])
+        want = steps[k - 1][1] * args.members
+        slow_frac = (slow - first[2]) / max(1, recv - first[1])
+        if rate < 0.8 * want or slow_frac > 0.01:
+            ramp_stop = {
+                "step": k - 1,
+                "rate": steps[k - 1][1],
+                "delivered_per_s": round(rate, 1),
+                "expected_per_s": want,
+                "slow_fraction": round(slow_frac, 4),
+            }
+            for w in workers:
+                w.send({"t": "stop"})
 
     tick = asyncio.get_running_loop().create_task(ticker(None))
     try:
@@ -664,7 +671,10 @@ async def start_profiler(pid: int, seconds: float, out: Path) -> asyncio.subproc
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.server == "relay" and args.nodes > 1:
+        parser.error("the relay baseline is single-node (it has no cross-node fan-out)")
     try:
         return asyncio.run(orchestrate(args))
     except KeyboardInterrupt:

@@ -248,7 +248,7 @@ class Churn(Scenario):
             reconnect = mode == "reconnect" or (mode == "mixed" and k % 2 == 1)
             k += 1
             await self.leave(v, party, reconnect)
-            await asyncio.sleep(w.rng.uniform(0.05, self.p["away_s"]))
+            await asyncio.sleep(w.rng.uniform(0.05, self.p["away"]))
             await self.come_back(v, party, reconnect)
             t = time.perf_counter() + w.rng.expovariate(1 / self.p["churn_every"])
 

@@ -231,6 +231,8 @@ class Worker:
         self.started_at = 0.0
         self.http: Any = None
         self._fan_seen = 0
+        self._slow = 0
+        self.slow_ms: float = spec.get("slow_ms", 1000.0)
         self.scenario = SCENARIOS[spec["scenario"]](self)
 
     def url_for(self, n: int) -> str:
@@ -299,7 +301,10 @@ class Worker:
         fan = self.rec.samples.get("fanout")
         lat_max = 0.0
         if fan is not None and len(fan) > self._fan_seen:
-            lat_max = max(fan[self._fan_seen :])
+            fresh = fan[self._fan_seen :]
+            lat_max = max(fresh)
+            slow_ms = self.slow_ms
+            self._slow += sum(1 for x in fresh if x > slow_ms)
             self._fan_seen = len(fan)
         return {
             "t": "p",
@@ -309,6 +314,7 @@ class Worker:
             "err": sum(self.rec.errors.values()),
             "inflight": len(self.tasks),
             "lat_max": round(lat_max, 1),
+            "slow": self._slow,
         }
 
     async def verify(
