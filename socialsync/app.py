@@ -15,9 +15,12 @@ from .adapters.metrics import Metrics
 from .adapters.moderation_filter import FilterModerator
 from .adapters.moderation_sql import SqlModerationStore
 from .adapters.party_store_memory import MemoryPartyStore
+from .adapters.party_store_redis import RedisPartyStore
+from .adapters.redis_cluster import RedisCluster
 from .adapters.sio_handlers import SocketGateway
 from .adapters.store_sql import SqlStore, upgrade_database
 from .adapters.timers import LoopTimers
+from .adapters.timers_redis import RedisTimers
 from .auth import Authenticator, new_secret
 from .clock import SystemClock
 from .config import Config
@@ -61,11 +64,20 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     if config.demo_tenant:
         await ensure_demo_tenant(store, clock)
 
-    parties = MemoryPartyStore()
+    cluster = RedisCluster(config, clock) if config.redis_url else None
+    parties: MemoryPartyStore | RedisPartyStore = cluster.parties if cluster else MemoryPartyStore()
     service = PartyService(
         parties=parties,
         messages=store,
-        broker=MemoryBroker(lambda envelope: service.on_envelope(envelope)),
+        broker=(
+            cluster.broker(
+                lambda envelope: service.on_envelope(envelope),
+                lambda: service.resume(),
+                lambda envelope: gateway.deliver(envelope),
+            )
+            if cluster
+            else MemoryBroker(lambda envelope: service.on_envelope(envelope))
+        ),
         clock=clock,
         machine=PartyMachine(config.rules),
         limits=Limits(
@@ -77,8 +89,12 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         public_url=config.base_url,
     )
     service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
-    timers = LoopTimers(clock, service.tick)
+    timers: LoopTimers | RedisTimers = (
+        cluster.timers(service.tick) if cluster else LoopTimers(clock, service.tick)
+    )
     service.timers = timers
+    if cluster:
+        service.presence = cluster.presence(service.evict)
     metrics = Metrics(
         sockets=lambda: service.session_count,
         parties=lambda: len(parties),
@@ -89,6 +105,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
+        client_manager=cluster.socketio_manager() if cluster else None,
         cors_allowed_origins="*",
         max_http_buffer_size=config.max_packet_bytes,
         logger=False,
@@ -103,14 +120,27 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app[CONFIG] = config
     app[SIO] = sio
     sio.attach(app)
-    app.router.add_routes(HttpApi(service, store, auth, metrics).routes())
+    checks = [("database", store.ping)] + ([("redis", cluster.ping)] if cluster else [])
+    app.router.add_routes(HttpApi(service, store, auth, metrics, checks).routes())
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        log.info("serving", extra={"url": config.base_url, "database": _redacted(config.database_url)})
+        if cluster:
+            await cluster.start()
+        log.info(
+            "serving",
+            extra={
+                "url": config.base_url,
+                "database": _redacted(config.database_url),
+                "redis": _redacted(config.redis_url or "none"),
+                "node": cluster.node_id if cluster else "embedded",
+            },
+        )
         yield
         await service.close()
         await timers.close()
+        if cluster:
+            await cluster.close()
         await service.broker.close()
         await store.close()
 

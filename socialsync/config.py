@@ -15,8 +15,18 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     database_url: str = "sqlite:///socialsync.db"
-    # Unused until the Redis broker lands; accepted now so deployments can set it.
+    # Scale-out: nodes sharing this Redis share parties (state, fan-out, timers,
+    # presence). None: the embedded default, everything in this process.
     redis_url: str | None = None
+    # This node's name in the cluster; default: host name and a random suffix.
+    node_id: str | None = None
+    # Prefix of every Redis key and channel (deployments or test runs sharing a Redis).
+    redis_prefix: str = "ss"
+    # A node's members leave this long after it stops heartbeating (it died).
+    presence_ttl_ms: int = 10_000
+    # "ours" (per-party channels, msgpack) or "stock" (python-socketio's
+    # AsyncRedisManager: a baseline for the load tests, not for production).
+    broker: str = "ours"
     log_level: str = "info"
     # Where users reach this server (invite links); defaults to http://host:port.
     public_url: str | None = None

@@ -47,14 +47,19 @@ class MessageStore(Protocol):
 
     ``append`` gives each party's messages ids 1, 2, 3 ... with no gaps, and is
     idempotent per (party, user, nonce): a retry returns the stored message and
-    ``created=False``.
+    ``created=False``. ``on_stored`` runs with the new message before the append
+    commits, while the party's next id is still locked (on every node, the store
+    being shared): what it publishes goes out in id order; if it raises, nothing is
+    stored.
     """
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...
 
-    async def append(self, draft: MessageDraft) -> tuple[Message, bool]: ...
+    async def append(
+        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None = None
+    ) -> tuple[Message, bool]: ...
 
     async def after(
         self, party_id: str, after_id: int, limit: int, viewer: str | None = None

@@ -2,8 +2,9 @@
 
 Per party, state commands run one at a time on this node (a keyed lock) and are
 committed with compare-and-set, so several nodes sharing one PartyStore converge
-too. Chat has its own per-party lock: message ids are allocated and published in
-the same order, and a slow database write never delays a playback command.
+too. Chat goes through the message store instead: a message is published while
+the store holds its party's next id, so messages go out in id order from every
+node, and a slow database write never delays a playback command.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,7 +54,18 @@ class LocalDelivery(Protocol):
 
 
 class Timers(Protocol):
-    def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
+    async def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
+
+
+class Presence(Protocol):
+    """Where the cluster learns which node holds which party sessions (see
+    adapters/presence_redis.py); a single node needs none."""
+
+    async def add(self, party_id: str, session: str) -> None: ...
+
+    async def remove(self, party_id: str, session: str) -> None: ...
+
+    async def restore(self, pairs: Iterable[tuple[str, str]]) -> None: ...
 
 
 class Observer(Protocol):
@@ -133,17 +145,21 @@ class PartyService:
         self.recorder = PartyRecorder(messages)
         self.local: LocalDelivery | None = None
         self.timers: Timers | None = None
+        self.presence: Presence | None = None
         self.observer: Observer | None = None
         # Set by the composition root (it needs this service to be built first).
         self.moderation: ModerationService = None  # type: ignore[assignment]
         self._sessions: dict[str, Session] = {}
         self._state_locks = KeyedLocks()
-        self._chat_locks = KeyedLocks()
+        self._room_locks = KeyedLocks()
         # Local sessions per party: a node subscribes to a party while it has any.
         self._local_members: dict[str, set[str]] = defaultdict(set)
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._reactions: dict[str, ReactionWindow] = {}
         self._flushes: set[asyncio.Task[None]] = set()
+        # The newest chat id this node handed to its sockets, per party: where a
+        # catch-up starts after the node was cut off from the broker.
+        self._delivered_chat: dict[str, int] = {}
 
     # ------------------------------------------------------------------ sessions
     def connect(self, session: str, user: User) -> None:
@@ -221,6 +237,8 @@ class PartyService:
             has_more = len(messages) > RESUME_LIMIT
             messages = messages[:RESUME_LIMIT]
         party = transition.party
+        newest = messages[-1].id if messages else (since or 0)
+        self._delivered_chat[party_id] = max(self._delivered_chat.get(party_id, 0), newest)
         return Joined(party, party.members[user.id], messages, has_more, self.clock.now_ms())
 
     async def leave(self, session: str, party_id: str) -> None:
@@ -286,12 +304,7 @@ class PartyService:
             await moderation.hold(user, draft, screened.verdict.reasons)
             moderation.posted(party, user, now)
             return None
-        async with self._chat_locks.hold(party_id):
-            message, created = await self.messages.append(draft)
-            if created:
-                # A shadow-muted author sees its message as sent; nobody else does.
-                to_user = user.id if message.hidden else None
-                await self.publish(Envelope(party_id, "chat.message", wire.message_out(message), to_user))
+        message, created = await self.messages.append(draft, self._publish_message)
         if created:
             moderation.posted(party, user, now)
             await moderation.observed(message, screened.verdict, text)
@@ -319,10 +332,7 @@ class PartyService:
             held.media_time_s,
             held.reply_to,
         )
-        async with self._chat_locks.hold(held.party_id):
-            message, created = await self.messages.append(draft)
-            if created:
-                await self.publish(Envelope(held.party_id, "chat.message", wire.message_out(message)))
+        message, created = await self.messages.append(draft, self._publish_message)
         if created:
             await self.moderation.observed(message, Verdict("approved", message.text, held.reasons))
 
@@ -381,6 +391,9 @@ class PartyService:
         """An envelope for a party this node has members in: hand it to the sockets."""
         if self.local is not None:
             await self.local.deliver(envelope)
+        if envelope.event == "chat.message" and envelope.to_user is None:
+            newest = self._delivered_chat.get(envelope.party_id, 0)
+            self._delivered_chat[envelope.party_id] = max(newest, int(envelope.payload.get("id", 0)))
         if envelope.event == "party.kicked" and envelope.to_user is not None:
             await self._remove_local(envelope.party_id, envelope.to_user)
         if envelope.event == "party.ended":
@@ -392,6 +405,58 @@ class PartyService:
 
     async def publish(self, envelope: Envelope) -> None:
         await self.broker.publish(envelope)
+
+    async def evict(self, party_id: str, sessions: frozenset[str]) -> None:
+        """Sessions that died with their node leave the party (presence calls this)."""
+        try:
+            await self._run(party_id, c.Evict(sessions))
+        except SyncError as exc:
+            if exc.code is not Code.NOT_FOUND:
+                raise
+
+    async def resume(self) -> None:
+        """The broker is back after an outage. Redis may have lost everything (it
+        keeps nothing on disk by default): put this node's sessions back into its
+        parties, then catch its sockets up on the state and chat they may have missed."""
+        local = {
+            party_id: [s for s in sessions if not s.startswith("moderators:")]
+            for party_id, sessions in self._local_members.items()
+        }
+        if self.presence is not None:
+            await self.presence.restore((p, s) for p, sessions in local.items() for s in sessions)
+        for party_id, sessions in local.items():
+            try:
+                await self._resume_party(party_id, sessions)
+            except SyncError as exc:
+                log.warning("party %s not resumed: %s", party_id, exc.message)
+
+    async def _resume_party(self, party_id: str, sessions: list[str]) -> None:
+        party = await self.parties.get(party_id)
+        if party is None:
+            recorded = await self.messages.load_party(party_id)
+            if recorded is None or recorded.ended is not None:
+                return
+            try:
+                await self.parties.create(_revived(recorded, self.clock.now_ms(), keep_playback=True))
+            except SyncError as exc:
+                if exc.code is not Code.CONFLICT:  # another node revived it first
+                    raise
+            party = await self.parties.get(party_id)
+            if party is None:
+                return
+        present = {s for m in party.members.values() for s in m.sessions}
+        for session in sessions:
+            found = self._sessions.get(session)
+            if found is not None and session not in present:
+                party = (await self._run(party_id, c.Join(found.user, session))).party
+        if self.local is None:
+            return
+        await self.local.deliver(
+            Envelope(party_id, "playback.state", wire.playback_out(party_id, party.playback))
+        )
+        missed = await self.messages.after(party_id, self._delivered_chat.get(party_id, 0), RESUME_LIMIT)
+        for message in missed:
+            await self.on_envelope(Envelope(party_id, "chat.message", wire.message_out(message)))
 
     async def run_command(self, party_id: str, command: c.Command) -> Party:
         """A state command on behalf of someone the caller has authorised."""
@@ -494,7 +559,7 @@ class PartyService:
                     await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
                 case e.TimerRequested(key=key, due_ms=due_ms):
                     if self.timers is not None:
-                        self.timers.schedule(party.id, key, due_ms)
+                        await self.timers.schedule(party.id, key, due_ms)
                 case e.DriftMeasured(drift_s=drift):
                     if self.observer is not None:
                         self.observer.drift(drift)
@@ -504,6 +569,13 @@ class PartyService:
             self.recorder.record(party)
         if party.ended is not None:
             await self.parties.delete(party.id)
+
+    async def _publish_message(self, message: Message) -> None:
+        """Published while its id is locked, so messages go out in id order on every
+        node; a failed publish undoes the append (the sender retries with its nonce).
+        A shadow-muted author sees its message as sent; nobody else does."""
+        to_user = message.user_id if message.hidden else None
+        await self.publish(Envelope(message.party_id, "chat.message", wire.message_out(message), to_user))
 
     async def _publish(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
         await self.broker.publish(Envelope(party_id, event, payload))
@@ -526,7 +598,9 @@ class PartyService:
             else:
                 self.recorder.record(party)  # the revived state, so a second restart agrees
                 if self.timers is not None:
-                    self.timers.schedule(party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms)
+                    await self.timers.schedule(
+                        party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms
+                    )
         if party.tenant_id != user.tenant_id:
             raise not_found("no such party")
         return party
@@ -562,29 +636,48 @@ class PartyService:
             del self._buckets[key]
 
     async def _attach(self, session: str, party_id: str, audience: str = "members") -> None:
-        local = self._local_members[party_id]
-        if not local:
-            await self.broker.subscribe(party_id)
-        local.add(session if audience == "members" else f"{audience}:{session}")
+        # Per party, one at a time: the first socket in subscribes, the last one out
+        # unsubscribes, and none may pass a subscription that is still under way.
+        async with self._room_locks.hold(party_id):
+            local = self._local_members[party_id]
+            if not local:
+                try:
+                    await self.broker.subscribe(party_id)
+                except BaseException:
+                    del self._local_members[party_id]
+                    raise
+            local.add(session if audience == "members" else f"{audience}:{session}")
+        if audience == "members" and self.presence is not None:
+            await self.presence.add(party_id, session)
         if self.local is not None:
             await self.local.attach(session, party_id, audience)
 
     async def _detach(self, session: str, party_id: str, audience: str = "members") -> None:
         if self.local is not None:
             await self.local.detach(session, party_id, audience)
-        local = self._local_members.get(party_id)
-        if local is None:
-            return
-        local.discard(session if audience == "members" else f"{audience}:{session}")
-        if not local:
-            del self._local_members[party_id]
-            await self.broker.unsubscribe(party_id)
+        if audience == "members" and self.presence is not None:
+            await self.presence.remove(party_id, session)
+        async with self._room_locks.hold(party_id):
+            local = self._local_members.get(party_id)
+            if local is None:
+                return
+            local.discard(session if audience == "members" else f"{audience}:{session}")
+            if not local:
+                del self._local_members[party_id]
+                self._delivered_chat.pop(party_id, None)
+                await self.broker.unsubscribe(party_id)
 
 
-def _revived(recorded: Party, now_ms: int) -> Party:
-    """A party brought back after a restart: nobody in it yet, paused where it was."""
+def _revived(recorded: Party, now_ms: int, *, keep_playback: bool = False) -> Party:
+    """A party brought back after a restart: nobody in it yet, paused where it was.
+
+    ``keep_playback``: its members are still watching (the shared state was lost,
+    not the nodes), so it goes on as recorded.
+    """
     playback = recorded.playback
-    if playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
+    if keep_playback:
+        playback = replace(playback, seq=playback.seq + 1)
+    elif playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
         # A new state, so members who remember the old one take this one.
         playback = replace(
             playback,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import secrets
 import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from services import drop_keys, redis_or_skip, scratch_postgres_database
 
 from socialsync.app import create_app
 from socialsync.config import Config
@@ -55,6 +57,19 @@ async def running_server(tmp_path, **overrides) -> AsyncIterator[Server]:
         yield Server(f"http://127.0.0.1:{port}", app, config)
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def cluster_backend() -> AsyncIterator[dict[str, str]]:
+    """Overrides for nodes of one fresh cluster: the test Redis under a key prefix of
+    its own, and a scratch PostgreSQL database. Give the same to several servers."""
+    redis_url = await redis_or_skip()
+    prefix = f"t{secrets.token_hex(5)}"
+    async with scratch_postgres_database() as database_url:
+        try:
+            yield {"redis_url": redis_url, "redis_prefix": prefix, "database_url": database_url}
+        finally:
+            await drop_keys(redis_url, prefix)
 
 
 VIDEO = {"url": "https://media.example/film.mp4", "kind": "vod", "duration": 600.0}

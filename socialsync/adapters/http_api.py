@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -60,12 +60,19 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
 
 class HttpApi:
     def __init__(
-        self, service: PartyService, store: MessageStore, auth: Authenticator, metrics: Metrics
+        self,
+        service: PartyService,
+        store: MessageStore,
+        auth: Authenticator,
+        metrics: Metrics,
+        ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
     ) -> None:
         self.service = service
         self.store = store
         self.auth = auth
         self.metrics = metrics
+        # What /readyz tries, by name; default: the database.
+        self.ready_checks = list(ready_checks) or [("database", store.ping)]
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -81,11 +88,12 @@ class HttpApi:
         return web.json_response({"ok": True})
 
     async def readyz(self, request: web.Request) -> web.Response:
-        try:
-            await self.store.ping()
-        except Exception as exc:
-            log.warning("not ready: %s", exc)
-            return error_response(SyncError(Code.UNAVAILABLE, "database unreachable"))
+        for name, check in self.ready_checks:
+            try:
+                await check()
+            except Exception as exc:
+                log.warning("not ready: %s: %s", name, exc)
+                return error_response(SyncError(Code.UNAVAILABLE, f"{name} unreachable"))
         return web.json_response({"ok": True})
 
     async def metrics_page(self, request: web.Request) -> web.Response:

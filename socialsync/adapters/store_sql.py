@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -268,11 +268,13 @@ class SqlStore:
 
     # --- messages ---------------------------------------------------------------
 
-    async def append(self, draft: MessageDraft) -> tuple[Message, bool]:
+    async def append(
+        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None = None
+    ) -> tuple[Message, bool]:
         with _translate_errors():
             async with self._write_gate:
                 try:
-                    return await self._append_once(draft)
+                    return await self._append_once(draft, on_stored)
                 except sa_exc.IntegrityError:
                     # A concurrent append with the same nonce committed between our
                     # lookup and our insert. Our transaction, and the id it took, were
@@ -282,7 +284,9 @@ class SqlStore:
                         raise
                     return existing, False
 
-    async def _append_once(self, draft: MessageDraft) -> tuple[Message, bool]:
+    async def _append_once(
+        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None
+    ) -> tuple[Message, bool]:
         async with self._writer.begin() as conn:
             existing = await _select_by_nonce(conn, draft)
             if existing is not None:
@@ -290,6 +294,10 @@ class SqlStore:
             message_id = await _take_next_id(conn, draft.party_id)
             message = Message(id=message_id, **dataclasses.asdict(draft))
             await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
+            if on_stored is not None:
+                # Inside the transaction: the party's counter row stays locked, so
+                # the next id waits until this one is out.
+                await on_stored(message)
             return message, True
 
     async def _find_by_nonce(self, draft: MessageDraft) -> Message | None:

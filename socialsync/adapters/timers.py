@@ -23,7 +23,7 @@ class LoopTimers:
         self._handles: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._running: set[asyncio.Task[None]] = set()
 
-    def schedule(self, party_id: str, key: str, due_ms: int) -> None:
+    async def schedule(self, party_id: str, key: str, due_ms: int) -> None:
         slot = (party_id, key)
         if slot in self._handles:
             return

@@ -149,6 +149,35 @@ async def test_appends_from_two_nodes_share_one_gapless_sequence(store: SqlStore
     assert sorted(message.id for message, _ in results) == list(range(1, 41))
 
 
+async def test_on_stored_sees_ids_in_order_across_two_nodes(store: SqlStore, database_url: str) -> None:
+    other_node = await SqlStore.open(database_url)
+    seen: list[int] = []
+
+    async def publish(message: Message) -> None:
+        await asyncio.sleep(0)  # a real publish awaits: the order must hold anyway
+        seen.append(message.id)
+
+    try:
+        drafts = [make_draft(f"n{i}") for i in range(30)]
+        await asyncio.gather(
+            *((store if i % 2 else other_node).append(d, publish) for i, d in enumerate(drafts))
+        )
+    finally:
+        await other_node.close()
+    assert seen == list(range(1, 31))
+
+
+async def test_a_failed_on_stored_stores_nothing(store: SqlStore) -> None:
+    async def broken(message: Message) -> None:
+        raise SyncError(Code.UNAVAILABLE, "broker down")
+
+    with pytest.raises(SyncError):
+        await store.append(make_draft("n1"), broken)
+    assert await store.after("p1", 0, 10) == []
+    message, created = await store.append(make_draft("n1"))
+    assert created and message.id == 1, "the retry is a new append, with the id the failed one took"
+
+
 async def test_each_party_counts_its_own_ids(store: SqlStore) -> None:
     await store.record_party(make_party("p2"))
 

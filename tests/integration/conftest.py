@@ -1,18 +1,33 @@
-"""Fixtures: a real server per test, and real Socket.IO clients for it."""
+"""Fixtures: a real server per test, and real Socket.IO clients for it.
+
+Every test that uses ``server`` runs twice: on the embedded default (memory
+state and broker, SQLite) and as a cluster node (Redis state, broker, timers
+and presence; PostgreSQL).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from support import VIDEO, Server, running_server
+from support import VIDEO, Server, cluster_backend, running_server
 
 from socialsync.client import SocialSyncClient
 
 
+@pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.postgres])])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Config overrides for the backend under test: {} or Redis and PostgreSQL URLs."""
+    if request.param == "embedded":
+        yield {}
+        return
+    async with cluster_backend() as overrides:
+        yield overrides
+
+
 @pytest.fixture
-async def server(tmp_path) -> AsyncIterator[Server]:
-    async with running_server(tmp_path) as s:
+async def server(tmp_path, backend: dict[str, str]) -> AsyncIterator[Server]:
+    async with running_server(tmp_path, **backend) as s:
         yield s
 
 

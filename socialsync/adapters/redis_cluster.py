@@ -1,0 +1,82 @@
+"""The Redis side of a cluster node, built in one place for the composition root:
+shared party state, per-party fan-out, shared timers and presence."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from ..config import Config
+from ..ports import Broker, Clock, Handler
+from .broker_redis import RedisBroker
+from .broker_stock import StockManagerBroker
+from .party_store_redis import RedisPartyStore
+from .presence_redis import Evict, RedisPresence
+from .redis_support import Keys, connect, redis_errors
+from .timers import Fire
+from .timers_redis import RedisTimers
+
+
+class RedisCluster:
+    def __init__(self, config: Config, clock: Clock) -> None:
+        assert config.redis_url is not None
+        if config.broker not in ("ours", "stock"):
+            raise SystemExit(f"SOCIALSYNC_BROKER: 'ours' or 'stock', not {config.broker!r}")
+        self.config = config
+        self.url = config.redis_url
+        self.clock = clock
+        self.node_id = config.node_id or f"{socket.gethostname()}-{secrets.token_hex(3)}"
+        self.redis = connect(self.url)
+        self.keys = Keys(config.redis_prefix)
+        self.parties = RedisPartyStore(self.redis, self.keys)
+        self._broker: RedisBroker | None = None
+        self._timers: RedisTimers | None = None
+        self._presence: RedisPresence | None = None
+
+    @property
+    def stock(self) -> bool:
+        return self.config.broker == "stock"
+
+    def broker(self, handler: Handler, on_resumed: Callable[[], Awaitable[None]], emit: Handler) -> Broker:
+        if self.stock:
+            return StockManagerBroker(emit)
+        self._broker = RedisBroker(self.url, self.redis, self.keys, handler, on_resumed)
+        return self._broker
+
+    def socketio_manager(self) -> Any:
+        if not self.stock:
+            return None
+        return socketio.AsyncRedisManager(self.url, channel=f"{self.keys.prefix}:socketio")
+
+    def timers(self, fire: Fire) -> RedisTimers:
+        self._timers = RedisTimers(self.redis, self.keys, self.clock, fire)
+        return self._timers
+
+    def presence(self, evict: Evict) -> RedisPresence:
+        self._presence = RedisPresence(
+            self.redis, self.keys, self.node_id, evict, ttl_ms=self.config.presence_ttl_ms
+        )
+        return self._presence
+
+    async def start(self) -> None:
+        if self._broker is not None:
+            await self._broker.start()
+        if self._timers is not None:
+            self._timers.start()
+        if self._presence is not None:
+            await self._presence.start()
+
+    async def ping(self) -> None:
+        with redis_errors():
+            await self.redis.ping()
+        if self._broker is not None and not self._broker.connected:
+            raise ConnectionError("redis pub/sub is reconnecting")
+
+    async def close(self) -> None:
+        if self._presence is not None:
+            await self._presence.close()
+        await self.redis.aclose()

@@ -1,0 +1,95 @@
+"""What every Redis adapter shares: the client, key names, packing, and error translation.
+
+Everything nodes send each other or keep in Redis is msgpack of plain data (see
+socialsync.codec): anyone who can write to Redis can make a node read garbage,
+never run code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgpack
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from ..domain.errors import Code, SyncError
+
+# A command that gets no answer within this is a Redis outage, not a slow reply:
+# callers get `unavailable` rather than a hang.
+SOCKET_TIMEOUT_S = 2.0
+CONNECT_TIMEOUT_S = 1.0
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A pooled client that fails fast: one retry on a dropped connection (a stale
+    pooled socket after a Redis restart), then the error."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 1),
+        health_check_interval=10,
+    )
+
+
+@contextmanager
+def redis_errors(what: str = "redis") -> Iterator[None]:
+    """Turn the driver's exceptions into SyncError(unavailable) at the boundary."""
+    try:
+        yield
+    except RedisError as exc:
+        raise SyncError(Code.UNAVAILABLE, f"{what} unavailable") from exc
+    except (OSError, TimeoutError) as exc:
+        raise SyncError(Code.UNAVAILABLE, f"{what} unavailable") from exc
+
+
+class Keys:
+    """Every key and channel name, under one prefix (several deployments, or test
+    runs, can share one Redis)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def party(self, party_id: str) -> str:
+        return f"{self.prefix}:party:{party_id}"
+
+    def tenant_parties(self, tenant_id: str) -> str:
+        return f"{self.prefix}:tenant:{tenant_id}:parties"
+
+    def channel(self, party_id: str) -> str:
+        return f"{self.prefix}:ch:{party_id}"
+
+    def node_alive(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:alive"
+
+    def node_sessions(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:sessions"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.prefix}:nodes"
+
+    def reaping(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:reaping"
+
+    @property
+    def timers(self) -> str:
+        return f"{self.prefix}:timers"
+
+    def timer_claim(self, member: str) -> str:
+        return f"{self.prefix}:fired:{member}"
+
+
+def pack(data: Any) -> bytes:
+    return msgpack.packb(data, use_bin_type=True)
+
+
+def unpack(raw: bytes) -> Any:
+    # strict_map_key=False: payload maps are keyed by str, but tolerate others
+    # rather than dropping a message; sizes are bounded by what nodes publish.
+    return msgpack.unpackb(raw, raw=False, strict_map_key=False)

@@ -1,0 +1,114 @@
+"""The PartyStore contract, run against memory and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from services import drop_keys, redis_or_skip
+
+from socialsync.adapters.party_store_memory import MemoryPartyStore
+from socialsync.adapters.party_store_redis import RedisPartyStore
+from socialsync.adapters.redis_support import Keys, connect
+from socialsync.domain import commands as c
+from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.model import Media, Settings, User
+from socialsync.domain.party import PartyMachine, create_party
+
+MACHINE = PartyMachine()
+ADA = User("ada", "Ada", "t1")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def stores(request: pytest.FixtureRequest) -> AsyncIterator[list]:
+    """Two handles on one store, as two nodes would have (memory: the same one)."""
+    if request.param == "memory":
+        store = MemoryPartyStore()
+        yield [store, store]
+        return
+    url = await redis_or_skip()
+    keys = Keys(f"t{id(request)}")
+    clients = [connect(url), connect(url)]
+    try:
+        yield [RedisPartyStore(client, keys) for client in clients]
+    finally:
+        for client in clients:
+            await client.aclose()
+        await drop_keys(url, keys.prefix)
+
+
+def new_party(party_id: str = "p1", tenant: str = "t1"):
+    return create_party(party_id, ADA, "Film", Media("https://m/x.mp4"), Settings(), 1_000).party
+
+
+def joined(party, user_id: str, session: str, now_ms: int = 2_000):
+    return MACHINE.handle(
+        party, c.Join(User(user_id, user_id.title(), party.tenant_id), session), now_ms
+    ).party
+
+
+async def test_create_then_get_returns_an_equal_party(stores):
+    a, b = stores
+    party = joined(new_party(), "ada", "s1")
+    await a.create(party)
+    assert await b.get("p1") == party
+    assert await b.get("nope") is None
+
+
+async def test_create_twice_is_a_conflict(stores):
+    a, b = stores
+    await a.create(new_party())
+    with pytest.raises(SyncError) as raised:
+        await b.create(new_party())
+    assert raised.value.code is Code.CONFLICT
+
+
+async def test_save_is_compare_and_set_on_the_version(stores):
+    a, b = stores
+    party = new_party()
+    await a.create(party)
+    first = joined(party, "bob", "s2")
+    second = joined(party, "cy", "s3")
+    assert await a.save(first, party.version)
+    assert not await b.save(second, party.version), "a stale version must lose"
+    assert await b.get("p1") == first
+    again = joined(await b.get("p1"), "cy", "s3")
+    assert await b.save(again, first.version)
+    assert set((await a.get("p1")).members) == {"ada", "bob", "cy"}
+
+
+async def test_members_removed_and_changed_are_stored(stores):
+    a, b = stores
+    party = joined(joined(new_party(), "ada", "s1"), "bob", "s2")
+    await a.create(party)
+    left = MACHINE.handle(party, c.Leave("bob", "s2"), 3_000).party
+    assert await a.save(left, party.version)
+    assert await b.get("p1") == left
+    # b saves on top of a state it did not read itself: the whole member list goes.
+    back = joined(left, "cy", "s9")
+    assert await b.save(back, left.version)
+    assert await a.get("p1") == back
+
+
+async def test_concurrent_saves_have_exactly_one_winner(stores):
+    a, b = stores
+    party = new_party()
+    await a.create(party)
+    results = await asyncio.gather(
+        *(store.save(joined(party, f"u{i}", f"s{i}"), party.version) for i, store in enumerate(stores * 4))
+    )
+    assert results.count(True) == 1
+
+
+async def test_delete_and_list_by_tenant(stores):
+    a, b = stores
+    await a.create(new_party("p1"))
+    await a.create(new_party("p2"))
+    other = create_party("p3", User("z", "Z", "t2"), "F", Media("https://m/y.mp4"), Settings(), 1).party
+    await b.create(other)
+    assert sorted(p.id for p in await b.list("t1")) == ["p1", "p2"]
+    await b.delete("p1")
+    assert await a.get("p1") is None
+    assert [p.id for p in await a.list("t1")] == ["p2"]
+    assert [p.id for p in await a.list("t2")] == ["p3"]
