@@ -79,6 +79,7 @@ def summarise(
     total_ready = sum(v or 0 for v in rss_ready.values())
     per_conn_kb = round((total_ready - total_base) / connections, 2) if connections else None
     run_rows = [r for r in samples if r.get("phase") == "run"]
+    gen_rss = max((r.get("rss_kb_generator", 0) for r in run_rows), default=0)
     peak_gen = max((r.get("cpu_generator", 0) for r in run_rows), default=0)
     peak_srv = max((r.get("cpu_server", 0) for r in run_rows), default=0)
     failed_reasons = []
@@ -117,6 +118,8 @@ def summarise(
         "cpu_pct_peak": {"server": peak_srv, "generator": peak_gen},
         "rss": rss,
         "server_rss_kb_per_connection": per_conn_kb,
+        "generator_rss_kb_per_connection": round(gen_rss / connections, 2) if connections else None,
+        "setup_s": round(marks.get("ready", 0.0), 2),
         "checks": {**totals, "reaction_mismatch_examples": reaction_examples},
         "errors": errors,
         "first_errors": first_errors,
@@ -175,7 +178,7 @@ def fanout_steps(
     return out
 
 
-def table(s: dict[str, Any]) -> str:
+def table(s: dict[str, Any], prof_rows: int = 25) -> str:
     lines = []
     head = f"{s['scenario']} on {s['server']} x{s['nodes']}" + (
         f" broker={s['broker']}" if s["broker"] else ""
@@ -207,7 +210,11 @@ def table(s: dict[str, Any]) -> str:
             f"{fmt_kb(r['end_kb'])} at the end"
         )
     if s["server_rss_kb_per_connection"] is not None:
-        lines.append(f"server RSS per connection: {s['server_rss_kb_per_connection']} KiB")
+        lines.append(
+            f"server RSS per connection: {s['server_rss_kb_per_connection']} KiB "
+            f"(generator: {s['generator_rss_kb_per_connection']} KiB per simulated viewer, all workers)"
+        )
+    lines.append(f"set-up (connect + create + join everyone): {s['setup_s']} s")
     ch = s["checks"]
     lines.append(
         f"checks: {ch['viewers_checked']} viewers; lost {ch['lost']} ({ch['viewers_with_loss']} viewers), "
@@ -234,6 +241,16 @@ def table(s: dict[str, Any]) -> str:
                 f"max sustained: {m['rate']} msgs/s sent -> {m['delivered_per_s']} delivered/s "
                 f"(p99 {m['fanout_ms'].get('p99')} ms)"
             )
+    prof = s.get("profile")
+    if prof:
+        lines.append(
+            f"server profile ({prof['samples']} samples): hottest functions, % of samples including callees"
+        )
+        for row in prof["inclusive"][:prof_rows]:
+            lines.append(f"  {row['pct']:5.1f}%  {row['frame']}")
+        lines.append("  self time:")
+        for row in prof["self"][:10]:
+            lines.append(f"  {row['pct']:5.1f}%  {row['frame']}")
     lines.append("RESULT: " + ("FAILED: " + "; ".join(s["failed"]) if s["failed"] else "ok"))
     return "\n".join(lines)
 
@@ -287,7 +304,8 @@ def plot(s: dict[str, Any], merged: Merged, path: Any) -> None:
     ax2.set_ylabel("per second")
     ax2.set_title("throughput over time")
     ax2.grid(True, alpha=0.3)
-    ax2.legend(fontsize=8)
+    if ax2.get_legend_handles_labels()[0]:
+        ax2.legend(fontsize=8)
 
     rows = s["samples"]
     if rows:
@@ -317,3 +335,62 @@ def plot(s: dict[str, Any], merged: Merged, path: Any) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def profile_summary(path: Any, top: int = 40) -> dict[str, Any] | None:
+    """Collapsed py-spy stacks -> the functions with the most samples, inclusive and self."""
+    from collections import Counter
+
+    try:
+        lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
+    except OSError:
+        return None
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [_short(f) for f in stack.split(";")]
+        for f in set(frames):
+            if f.split(" (", 1)[0] not in _ROOTS:
+                inclusive[f] += n
+        own[frames[-1]] += n
+    if not total:
+        return None
+
+    def rows(c: Counter[str]) -> list[dict[str, Any]]:
+        return [{"frame": f, "pct": round(100 * n / total, 1)} for f, n in c.most_common(top)]
+
+    return {"samples": total, "inclusive": rows(inclusive), "self": rows(own), "file": str(path)}
+
+
+# Frames every stack passes through: they say nothing about where the time goes.
+_ROOTS = {
+    "<module>",
+    "_run_module_as_main",
+    "_run_code",
+    "main",
+    "run_app",
+    "BaseEventLoop.run_until_complete",
+    "BaseEventLoop.run_forever",
+    "BaseEventLoop._run_once",
+    "Thread._bootstrap",
+    "Thread._bootstrap_inner",
+    "Thread.run",
+    "run",
+}
+
+
+def _short(frame: str) -> str:
+    # "func (/abs/path/site-packages/pkg/mod.py:123)" -> "func (pkg/mod.py)"
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+            break
+    return f"{name} ({where.rsplit(':', 1)[0]})"

@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-DEFAULT_DURATION = {"parties": 30.0, "live": 30.0, "churn": 30.0, "idle": 20.0, "fanout": 20.0}
+DEFAULT_DURATION = {"parties": 30.0, "live": 30.0, "churn": 30.0, "idle": 30.0, "fanout": 20.0}
 
 
 def scenario_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -552,7 +552,7 @@ async def _run(
             w.send({"t": "start"})
         if args.profile > 0:
             profiler = await start_profiler(
-                server_pids[0], args.profile, Path(args.out_dir) / f"{name}-profile.svg"
+                server_pids[0], args.profile, Path(args.out_dir) / f"{name}-profile.txt"
             )
         stopped = [await w.expect("stopped") for w in workers]
         run_s = time.time() - run_start
@@ -634,6 +634,8 @@ async def _run(
         server_logs=servers.log_tails(),
         urls=servers.urls,
     )
+    if profiler is not None:
+        summary["profile"] = report.profile_summary(Path(args.out_dir) / f"{name}-profile.txt")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     json_path = args.out_dir / f"{name}.json"
     json_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -662,9 +664,12 @@ async def start_profiler(pid: int, seconds: float, out: Path) -> asyncio.subproc
         str(int(seconds)),
         "--rate",
         "200",
+        "--format",
+        "raw",
         "--output",
         str(out),
         "--nonblocking",
+        "--gil",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
