@@ -118,7 +118,7 @@ def summarise(
         "cpu_pct_peak": {"server": peak_srv, "generator": peak_gen},
         "rss": rss,
         "server_rss_kb_per_connection": per_conn_kb,
-        "generator_rss_kb_per_connection": round(gen_rss / connections, 2) if connections else None,
+        "generator_rss_kb": gen_rss,
         "setup_s": round(marks.get("ready", 0.0), 2),
         "checks": {**totals, "reaction_mismatch_examples": reaction_examples},
         "errors": errors,
@@ -162,7 +162,7 @@ def fanout_steps(
             else []
         )
         delivered_per_s = len(chosen) / (b - a_judge) if b > a_judge else 0.0
-        expected = rate * args.members
+        expected = round(rate * args.members, 1)
         p = percentiles(chosen)
         out.append(
             {
@@ -212,7 +212,7 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
     if s["server_rss_kb_per_connection"] is not None:
         lines.append(
             f"server RSS per connection: {s['server_rss_kb_per_connection']} KiB "
-            f"(generator: {s['generator_rss_kb_per_connection']} KiB per simulated viewer, all workers)"
+            f"(generator workers: {fmt_kb(s['generator_rss_kb'])} in all, interpreters included)"
         )
     lines.append(f"set-up (connect + create + join everyone): {s['setup_s']} s")
     ch = s["checks"]
@@ -382,6 +382,8 @@ _ROOTS = {
     "Thread._bootstrap_inner",
     "Thread.run",
     "run",
+    "Runner.run",
+    "Handle._run",
 }
 
 

@@ -113,7 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0,
         metavar="SECONDS",
-        help="py-spy record the first server node for this many seconds of the traffic (needs py-spy)",
+        help="py-spy record (--gil) the first server node for this many seconds (needs py-spy); collapsed "
+        "stacks go to <result>-profile.txt, the hottest functions into the table and JSON",
+    )
+    g.add_argument(
+        "--profile-phase",
+        choices=["setup", "run"],
+        default="run",
+        help="profile while the viewers connect and join (setup) or during the traffic (default run)",
     )
 
     parser = argparse.ArgumentParser(
@@ -459,7 +466,7 @@ async def _run(
             stderr=asyncio.subprocess.PIPE,
             env=env,
             limit=1 << 24,
-            cwd=str(Path(__file__).resolve().parent.parent),
+            cwd=str(Path(__file__).resolve().parent.parent),  # noqa: ASYNC240 - once, at start
         )
         workers.append(WorkerProc(i, proc))
     sampler = Sampler(
@@ -535,6 +542,10 @@ async def _run(
                 w.send({"t": "stop"})
 
     tick = asyncio.get_running_loop().create_task(ticker(None))
+    if args.profile > 0 and args.profile_phase == "setup":
+        profiler = await start_profiler(
+            server_pids[0], args.profile, Path(args.out_dir) / f"{name}-profile.txt"
+        )
     try:
         for w in workers:
             await w.expect("ready")
@@ -550,7 +561,7 @@ async def _run(
         tick = asyncio.get_running_loop().create_task(ticker(duration))
         for w in workers:
             w.send({"t": "start"})
-        if args.profile > 0:
+        if args.profile > 0 and args.profile_phase == "run":
             profiler = await start_profiler(
                 server_pids[0], args.profile, Path(args.out_dir) / f"{name}-profile.txt"
             )

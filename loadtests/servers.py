@@ -99,6 +99,7 @@ class ServerSet:
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _pg_db: str | None = None
     _logs: list[Path] = field(default_factory=list)
+    _node_flag: bool | None = None
 
     async def __aenter__(self) -> ServerSet:
         try:
@@ -142,12 +143,16 @@ class ServerSet:
         if self.kind == "socialsync":
             argv = [sys.executable, "-m", "socialsync", "serve", "--host", "127.0.0.1", "--port", str(port)]
             if self.nodes > 1:
-                argv += ["--redis-url", f"{self.redis_url}/{self.redis_db}", "--node-id", f"node{i + 1}"]
+                # The node id also goes in the environment, for a CLI that has no --node-id flag yet.
+                argv += ["--redis-url", f"{self.redis_url}/{self.redis_db}"]
+                if self._cli_has_node_id():
+                    argv += ["--node-id", f"node{i + 1}"]
+                env = env | {"SOCIALSYNC_NODE_ID": f"node{i + 1}"}
         else:
             argv = [sys.executable, "-m", "loadtests.relay_server", "--port", str(port)]
         log_path = tmp / f"node{i + 1}.log"
         self._logs.append(log_path)
-        with open(log_path, "wb") as log:
+        with open(log_path, "wb") as log:  # noqa: ASYNC230 - once per node, at start
             proc = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL
             )
@@ -161,7 +166,7 @@ class ServerSet:
             while True:
                 if node.proc.returncode is not None:
                     raise SystemExit(
-                        f"{node.name} exited ({node.proc.returncode}):\n{log_path.read_text()[-3000:]}"
+                        f"{node.name} exited ({node.proc.returncode}):\n{log_path.read_text()[-3000:]}"  # noqa: ASYNC240 - on failure
                     )
                 try:
                     async with http.get(f"{node.url}/readyz") as r:
@@ -171,9 +176,22 @@ class ServerSet:
                     pass
                 if time.monotonic() > deadline:
                     raise SystemExit(
-                        f"{node.name} not ready after {timeout_s} s:\n{log_path.read_text()[-3000:]}"
+                        f"{node.name} not ready after {timeout_s} s:\n{log_path.read_text()[-3000:]}"  # noqa: ASYNC240 - on failure
                     )
                 await asyncio.sleep(0.1)
+
+    def _cli_has_node_id(self) -> bool:
+        if self._node_flag is None:
+            import subprocess
+
+            out = subprocess.run(
+                [sys.executable, "-m", "socialsync", "serve", "--help"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            self._node_flag = "--node-id" in out
+        return self._node_flag
 
     def log_tails(self, chars: int = 2000) -> dict[str, str]:
         out = {}
@@ -198,6 +216,7 @@ class ServerSet:
                 await node.proc.wait()
         if self._pg_db is not None:
             await self._drop_pg_database()
+            await self._flush_redis()  # leave db --redis-db as empty as we found it
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

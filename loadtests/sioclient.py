@@ -58,7 +58,7 @@ class LeanClient:
         self.session_info: dict[str, Any] | None = None
 
     async def connect(
-        self, http: aiohttp.ClientSession, url: str, auth: dict[str, Any], timeout: float
+        self, http: aiohttp.ClientSession, url: str, auth: dict[str, Any], timeout_s: float
     ) -> None:
         ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
         ws = await http.ws_connect(
@@ -66,7 +66,7 @@ class LeanClient:
         )
         self._ws = ws
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout_s):
                 first = await ws.receive()
                 if first.type != aiohttp.WSMsgType.TEXT or not first.data.startswith("0"):
                     raise ConnectRefused(f"no Engine.IO OPEN packet: {first.data!r}")
@@ -131,7 +131,7 @@ class LeanClient:
     def _closing(self) -> bool:
         return self._ws is None
 
-    async def call(self, name: str, payload: Any, timeout: float = 10.0) -> Any:
+    async def call(self, name: str, payload: Any, timeout_s: float = 10.0) -> Any:
         """Emit with an acknowledgement and wait for the answer."""
         ws = self._ws
         if ws is None or not self.connected:
@@ -142,7 +142,7 @@ class LeanClient:
         self._acks[ack_id] = fut
         await ws.send_str(f"42{ack_id}" + _dumps([name, payload]))
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout_s):
                 return await fut
         except TimeoutError:
             self._acks.pop(ack_id, None)
@@ -195,7 +195,7 @@ class StockClient:
         return bool(self._sio.connected)
 
     async def connect(
-        self, http: aiohttp.ClientSession, url: str, auth: dict[str, Any], timeout: float
+        self, http: aiohttp.ClientSession, url: str, auth: dict[str, Any], timeout_s: float
     ) -> None:
         import socketio
 
@@ -203,15 +203,15 @@ class StockClient:
         self._sio.eio.external_http = True
         self._sio.eio.websocket_extra_options = {"compress": 0}
         try:
-            await self._sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=timeout)
+            await self._sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=timeout_s)
         except socketio.exceptions.ConnectionError as exc:
             raise ConnectRefused(str(exc)) from exc
 
-    async def call(self, name: str, payload: Any, timeout: float = 10.0) -> Any:
+    async def call(self, name: str, payload: Any, timeout_s: float = 10.0) -> Any:
         import socketio
 
         try:
-            return await self._sio.call(name, payload, timeout=timeout)
+            return await self._sio.call(name, payload, timeout=timeout_s)
         except socketio.exceptions.TimeoutError:
             raise AckTimeout(name) from None
         except socketio.exceptions.BadNamespaceError as exc:

@@ -332,7 +332,7 @@ class Worker:
                 if v.lost(maxima.get(v.party.id, 0)) or v.rx_reactions < reactions.get(v.party.id, 0)
             ]
 
-        while incomplete() and time.perf_counter() < deadline:
+        while incomplete() and time.perf_counter() < deadline:  # noqa: ASYNC110 - polls state that no event signals
             await asyncio.sleep(0.2)
         lost = [v.lost(maxima.get(v.party.id, 0)) for v in watched]
         dups = [v.dups for v in watched]
@@ -413,7 +413,7 @@ async def amain() -> None:
         await runner
         # Let answers in flight come back (bounded) before counting.
         deadline = time.perf_counter() + w.timeout
-        while w.tasks and time.perf_counter() < deadline:
+        while w.tasks and time.perf_counter() < deadline:  # noqa: ASYNC110 - polls the task set
             await asyncio.sleep(0.1)
         for t in list(w.tasks):
             t.cancel()
