@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -38,11 +40,14 @@ SERVICE = web.AppKey("service", PartyService)
 STORE = web.AppKey("store", SqlStore)
 CONFIG = web.AppKey("config", Config)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+DRAIN = web.AppKey("drain", Callable[[], Awaitable[None]])
 
 # Built by scripts/build_web.sh; a deployment can point SOCIALSYNC_WEB_DIR elsewhere.
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web_client" / "build"
 WEB_SECTIONS = ("sdk", "widget", "demo", "media", "moderation")
 DEMO_TENANT = "demo"
+# How long a stopping node waits for its clients to move before closing their sockets.
+DRAIN_MS = 1_000
 
 
 async def ensure_demo_tenant(store: SqlStore, clock: Clock) -> None:
@@ -144,12 +149,31 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         await service.broker.close()
         await store.close()
 
-    async def close_sockets(app: web.Application) -> None:
-        # Open WebSockets would hold the shutdown for its whole timeout: close them
-        # first (clients see a server disconnect and reconnect, to another node if any).
+    async def drain() -> None:
+        """Tell every client to reconnect, to another node if it knows one, then
+        close its socket. Each disconnect starts the member's reconnect grace, so
+        nobody is shown as gone; the lifetime's cleanup then flushes the parties.
+
+        `socialsync serve` calls this on SIGTERM once it has stopped listening, while
+        the sockets still work normally; aiohttp's own shutdown (on_shutdown) would
+        come after it has begun closing connections, when a WebSocket's close can
+        take the whole shutdown timeout."""
+        sessions = service.session_ids()
+        if not sessions:
+            return
+        log.info("draining", extra={"sockets": len(sessions)})
+        notice = {"reason": "shutdown", "reconnect": True}
+        await asyncio.gather(*(sio.emit("server.draining", notice, to=s) for s in sessions))
+        # SDKs move on their own when told; give them a moment, then close the rest.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.all_disconnected.wait(), DRAIN_MS / 1000)
         for session in service.session_ids():
             await sio.disconnect(session)
 
+    async def close_sockets(app: web.Application) -> None:
+        await drain()
+
+    app[DRAIN] = drain
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifetime)
     return app

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +20,8 @@ from .auth import issue_token, new_secret
 from .clock import SystemClock
 from .config import Config
 from .domain.chat import Tenant
+
+log = logging.getLogger("socialsync.cli")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -70,22 +74,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _config(args)
     logs.setup(config.log_level)
     if args.command == "serve":
-        from .app import create_app
-
-        web.run_app(
-            create_app(config),
-            host=config.host,
-            port=config.port,
-            print=None,
-            access_log=None,
-            shutdown_timeout=5,
-        )
+        asyncio.run(_serve(config))
         return 0
     if args.command == "cluster":
         return cluster.run(args, config)
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))
+
+
+async def _serve(config: Config) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully: stop accepting, ask the
+    clients to move (drain), close their sockets, flush, and exit."""
+    from .app import DRAIN, create_app
+
+    app = await create_app(config)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping")
+        await site.stop()
+        await app[DRAIN]()
+    finally:
+        await runner.cleanup()
 
 
 async def _open(config: Config) -> SqlStore:

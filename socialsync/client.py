@@ -315,7 +315,10 @@ class SocialSyncClient:
 
     async def _on_event(self, event: str, *args: Any) -> None:
         data = args[0] if args else {}
-        if event == "session":
+        if event == "server.draining":
+            # The node is stopping: move to the next one now (a reconnect follows).
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.sio.disconnect()))
+        elif event == "session":
             self.user = data["user"]
             if data.get("token"):
                 # Come back as the same guest after a reconnect.

@@ -150,6 +150,9 @@ class PartyService:
         # Set by the composition root (it needs this service to be built first).
         self.moderation: ModerationService = None  # type: ignore[assignment]
         self._sessions: dict[str, Session] = {}
+        self.all_disconnected = asyncio.Event()  # set while no socket is connected
+        self.all_disconnected.set()
+        self._disconnecting = 0
         self._state_locks = KeyedLocks()
         self._room_locks = KeyedLocks()
         # Local sessions per party: a node subscribes to a party while it has any.
@@ -164,6 +167,7 @@ class PartyService:
     # ------------------------------------------------------------------ sessions
     def connect(self, session: str, user: User) -> None:
         self._sessions[session] = Session(user)
+        self.all_disconnected.clear()
 
     def user_of(self, session: str) -> User:
         found = self._sessions.get(session)
@@ -182,15 +186,21 @@ class PartyService:
         found = self._sessions.pop(session, None)
         if found is None:
             return
-        for party_id in list(found.watching):
-            await self._detach(session, party_id, "moderators")
-        for party_id in list(found.parties):
-            await self._detach(session, party_id)
-            try:
-                await self._run(party_id, c.Disconnect(found.user.id, session))
-            except SyncError as exc:
-                if exc.code is not Code.NOT_FOUND:
-                    log.warning("disconnect from %s failed: %s", party_id, exc.message)
+        self._disconnecting += 1
+        try:
+            for party_id in list(found.watching):
+                await self._detach(session, party_id, "moderators")
+            for party_id in list(found.parties):
+                await self._detach(session, party_id)
+                try:
+                    await self._run(party_id, c.Disconnect(found.user.id, session))
+                except SyncError as exc:
+                    if exc.code is not Code.NOT_FOUND:
+                        log.warning("disconnect from %s failed: %s", party_id, exc.message)
+        finally:
+            self._disconnecting -= 1
+            if not self._sessions and not self._disconnecting:
+                self.all_disconnected.set()
 
     # ------------------------------------------------------------------ parties
     async def create(

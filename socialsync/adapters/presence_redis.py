@@ -67,6 +67,7 @@ class RedisPresence:
             await asyncio.gather(self._task, return_exceptions=True)
         with contextlib.suppress(RedisError, OSError):
             await self._reap(self.node_id)
+            await self._redis.srem(self._keys.nodes, self.node_id)
             await self._redis.delete(self._keys.node_alive(self.node_id))
 
     # ------------------------------------------------------------------ internals

@@ -78,6 +78,11 @@ export class Transport {
           reject(error);
         }
       });
+      socket.on("server.draining", () => {
+        // The node is stopping: move to the next one now rather than when it closes us.
+        socket.disconnect(); // reports "io client disconnect", which does not reconnect by itself
+        this.scheduleReconnect(RECONNECT_MIN_MS);
+      });
       socket.on("disconnect", (reason: string) => {
         this.handlers.disconnected(reason);
         if (!this.closed && reason !== "io client disconnect") this.scheduleReconnect(RECONNECT_MIN_MS);
