@@ -99,6 +99,7 @@ def summarise(
         "server": args.server,
         "nodes": args.nodes,
         "broker": args.broker if args.nodes > 1 else None,
+        "placement": args.placement if args.nodes > 1 else None,
         "client": args.client,
         "workers": args.workers,
         "params": params,
@@ -183,6 +184,8 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
     head = f"{s['scenario']} on {s['server']} x{s['nodes']}" + (
         f" broker={s['broker']}" if s["broker"] else ""
     )
+    if s.get("placement"):
+        head += f" placement={s['placement']}"
     lines.append(
         f"== {head}: {s['connections']} connections, {s['workers']} generator processes, "
         f"{s['run_s']} s of traffic =="

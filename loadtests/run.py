@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --nodes 2: our per-party broker, or python-socketio's AsyncRedisManager "
         "(SOCIALSYNC_BROKER=stock)",
     )
+    g.add_argument(
+        "--placement",
+        choices=["members", "parties"],
+        default="members",
+        help="with --nodes 2: alternate each party's members between the nodes (default; every message "
+        "crosses nodes), or put each whole party on one node (a per-party broker need not cross)",
+    )
     g.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="Redis server for --nodes 2")
     g.add_argument(
         "--redis-db", type=int, default=9, help="Redis db number, FLUSHDB'd before the run (default 9)"
@@ -148,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("live", parents=[common], help="one big live room with a reaction storm")
     p.add_argument("--viewers", type=int, default=3000, help="viewers in the room (default 3000)")
-    p.add_argument("--chat-rate", type=float, default=5.0, help="chat messages/s into the room (default 5)")
+    p.add_argument("--chat-rate", type=float, default=2.0, help="chat messages/s into the room (default 2)")
     p.add_argument(
-        "--reactors-pct", type=int, default=30, help="percent of viewers who react in the storm (default 30)"
+        "--reactors-pct", type=int, default=20, help="percent of viewers who react in the storm (default 20)"
     )
     p.add_argument(
         "--reaction-rate", type=float, default=1.0, help="reactions/s per reacting viewer (default 1)"
@@ -484,6 +491,7 @@ async def _run(
         "t0": t0,
         "out_dir": wdir,
         "connect_concurrency": args.connect_concurrency,
+        "placement": args.placement,
         "slow_ms": getattr(args, "max_latency_ms", 1000.0),
     }
     for w in workers:
@@ -530,7 +538,7 @@ async def _run(
         rate = (recv - first[1]) / (el - first[0])
         want = steps[k - 1][1] * args.members
         slow_frac = (slow - first[2]) / max(1, recv - first[1])
-        if rate < 0.8 * want or slow_frac > 0.01:
+        if rate < 0.9 * want or slow_frac > 0.01:
             ramp_stop = {
                 "step": k - 1,
                 "rate": steps[k - 1][1],

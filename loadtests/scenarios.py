@@ -52,7 +52,9 @@ class Scenario:
             group = []
             for j in range(members):
                 n = pi * members + j
-                v = Viewer(w, f"Viewer {n}", w.url_for(n), None)
+                # "members": a party's members alternate between the nodes; "parties": each party on one node.
+                node = pi if w.spec.get("placement") == "parties" else n
+                v = Viewer(w, f"Viewer {n}", w.url_for(node), None)
                 w.viewers.append(v)
                 group.append(v)
             await w.setup_party(f"g{pi}", group, settings)

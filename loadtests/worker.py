@@ -27,6 +27,8 @@ from .scenarios import SCENARIOS
 from .sioclient import CLIENTS, AckTimeout, ConnectRefused, make_session
 from .texts import TextSource
 
+ATTEMPTS = 5
+RETRYABLE = frozenset({"unavailable"})
 MEDIA = {"url": "https://media.example/load.mp4", "duration": 7200.0}
 
 
@@ -52,6 +54,7 @@ class Viewer:
         "client",
         "dups",
         "ids",
+        "joined",
         "name",
         "party",
         "rx_reactions",
@@ -71,6 +74,7 @@ class Viewer:
         self.ids = bytearray(64)
         self.dups = 0
         self.rx_reactions = 0
+        self.joined = False
         self.absent = False  # left (or disconnected) on purpose, in the churn scenario
 
     # ---------------------------------------------------------------- events (hot path)
@@ -142,9 +146,16 @@ class Viewer:
         return True
 
     async def req(
-        self, name: str, payload: dict[str, Any], series: str | None = None
+        self,
+        name: str,
+        payload: dict[str, Any],
+        series: str | None = None,
+        retry_codes: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | None:
-        """A request with an answer; its latency goes to ``series`` (default: the event name)."""
+        """A request with an answer; its latency goes to ``series`` (default: the event name).
+
+        An error answer counts as an error and gives None, unless its code is in
+        ``retry_codes``: then the answer itself is returned for the caller to retry."""
         w = self.w
         t = time.perf_counter()
         try:
@@ -158,19 +169,37 @@ class Viewer:
         w.rec.add(series or name, (time.perf_counter() - t) * 1000.0)
         if not isinstance(answer, dict) or not answer.get("ok"):
             code = answer.get("error", {}).get("code", "?") if isinstance(answer, dict) else "no-answer"
+            if code in retry_codes:
+                return answer
             w.rec.error(f"{name}:{code}")
             if w.first_errors.get(name) is None:
                 w.first_errors[name] = answer
             return None
         return answer
 
+    async def req_retrying(
+        self, name: str, payload: dict[str, Any], series: str | None = None
+    ) -> dict[str, Any] | None:
+        """``req``, retried with backoff on "unavailable", which is safe to retry (protocol 1.5): a client
+        would, so we do; the retries are counted, and only giving up is an error."""
+        answer = None
+        for attempt in range(ATTEMPTS):
+            answer = await self.req(name, payload, series, retry_codes=RETRYABLE)
+            if answer is None or answer.get("ok"):
+                return answer
+            self.w.rec.counters[f"{name}:retried:{answer['error']['code']}"] += 1
+            await asyncio.sleep(0.2 * 2**attempt)
+        self.w.rec.error(f"{name}:gave-up")
+        return None
+
     async def join(self, party: Party, series: str = "join", since: int | None = None) -> bool:
         payload: dict[str, Any] = {"party": party.id}
         if since is not None:
             payload["since"] = since
-        answer = await self.req("party.join", payload, series)
-        if answer is None:
+        answer = await self.req_retrying("party.join", payload, series)
+        if answer is None or not answer.get("ok"):
             return False
+        self.joined = True
         self.note_history(answer.get("messages", []))
         after = since
         while answer.get("has_more") and after is not None:
@@ -268,14 +297,14 @@ class Worker:
         payload: dict[str, Any] = {"title": f"Load {key}", "media": MEDIA}
         if settings:
             payload["settings"] = settings
-        answer = await members[0].req("party.create", payload)
+        answer = await members[0].req_retrying("party.create", payload)
         if answer is None:
             return party
         party.id = answer["party"]["id"]
         party.host = members[0]
         await members[0].join(party)
         await asyncio.gather(*(v.join(party) for v in members[1:]))
-        party.members = members
+        party.members = [v for v in members if v.joined]
         return party
 
     # ---------------------------------------------------------------- the run
@@ -321,7 +350,9 @@ class Worker:
         self, maxima: dict[str, int], reactions: dict[str, int], drain_s: float
     ) -> dict[str, Any]:
         watched = [
-            v for v in self.viewers if v.party is not None and v.party.id and not v.absent and v.client
+            v
+            for v in self.viewers
+            if v.party is not None and v.party.id and v.joined and not v.absent and v.client
         ]
         deadline = time.perf_counter() + drain_s
 
