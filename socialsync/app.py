@@ -20,6 +20,7 @@ from .adapters.party_store_memory import MemoryPartyStore
 from .adapters.party_store_redis import RedisPartyStore
 from .adapters.redis_cluster import RedisCluster
 from .adapters.sio_handlers import SocketGateway
+from .adapters.sio_tuning import FanoutManager, check_internals, without_compression
 from .adapters.store_sql import SqlStore, upgrade_database
 from .adapters.timers import LoopTimers
 from .adapters.timers_redis import RedisTimers
@@ -63,6 +64,7 @@ async def ensure_demo_tenant(store: SqlStore, clock: Clock) -> None:
 async def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     """The whole server as an aiohttp application. The database is migrated and
     opened here; everything is closed by the application's cleanup."""
+    check_internals()
     clock = clock or SystemClock()
     await upgrade_database(config.database_url)
     store = await SqlStore.open(config.database_url, clock=clock)
@@ -100,6 +102,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     service.timers = timers
     if cluster:
         service.presence = cluster.presence(service.evict)
+        service.recent = cluster.recent
     metrics = Metrics(
         sockets=lambda: service.session_count,
         parties=lambda: len(parties),
@@ -110,12 +113,14 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=cluster.socketio_manager() if cluster else None,
+        client_manager=(cluster.socketio_manager() if cluster else None) or FanoutManager(),
         cors_allowed_origins="*",
         max_http_buffer_size=config.max_packet_bytes,
         logger=False,
         engineio_logger=False,
     )
+    if not config.websocket_compression:
+        without_compression(sio)
     gateway = SocketGateway(sio, service, auth, clock, metrics, Limit(config.event_burst, config.event_per_s))
     service.local = gateway
 

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (env SOCIALSYNC_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env SOCIALSYNC_PORT, default 8080)")
     serve.add_argument("--redis-url", help="Redis URL for scale-out (env SOCIALSYNC_REDIS_URL)")
+    serve.add_argument("--node-id", help="this node's name in the cluster (env SOCIALSYNC_NODE_ID)")
     serve.add_argument("--public-url", help="URL users reach this server at (env SOCIALSYNC_PUBLIC_URL)")
     _common(serve)
 
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    names = ("host", "port", "database_url", "redis_url", "public_url", "log_level")
+    names = ("host", "port", "database_url", "redis_url", "node_id", "public_url", "log_level")
     return Config.load({n: getattr(args, n, None) for n in names})
 
 

@@ -47,6 +47,8 @@ class Config:
     event_burst: float = 100
     event_per_s: float = 50
     reaction_window_ms: int = 250
+    # permessage-deflate on WebSockets: off, it costs most of the fan-out's CPU.
+    websocket_compression: bool = False
     # Largest Engine.IO packet accepted; a bigger one closes the connection.
     max_packet_bytes: int = 64 * 1024
     # The built web client (demo page, SDK, widget, sample media); default: web_client/build.

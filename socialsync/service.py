@@ -57,6 +57,18 @@ class Timers(Protocol):
     async def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
 
 
+class RecentMessages(Protocol):
+    """A bounded cache of each party's newest messages (adapters/recent_redis.py)."""
+
+    async def add(self, message: Message) -> None: ...
+
+    async def remove(self, party_id: str, message_id: int) -> None: ...
+
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None
+    ) -> list[Message] | None: ...
+
+
 class Presence(Protocol):
     """Where the cluster learns which node holds which party sessions (see
     adapters/presence_redis.py); a single node needs none."""
@@ -146,6 +158,7 @@ class PartyService:
         self.local: LocalDelivery | None = None
         self.timers: Timers | None = None
         self.presence: Presence | None = None
+        self.recent: RecentMessages | None = None
         self.observer: Observer | None = None
         # Set by the composition root (it needs this service to be built first).
         self.moderation: ModerationService = None  # type: ignore[assignment]
@@ -243,7 +256,7 @@ class PartyService:
             has_more = len(newest) > JOIN_HISTORY
             messages = list(reversed(newest[:JOIN_HISTORY]))
         else:
-            messages = await self.messages.after(party_id, since, RESUME_LIMIT + 1, viewer=user.id)
+            messages = await self._after(party_id, since, RESUME_LIMIT + 1, user.id)
             has_more = len(messages) > RESUME_LIMIT
             messages = messages[:RESUME_LIMIT]
         party = transition.party
@@ -328,6 +341,8 @@ class PartyService:
             # Taken down by reports: the same message comes back, in its place.
             restored = await self.moderation.store.restore_message(held.party_id, held.message_id)
             if restored is not None:
+                if self.recent is not None:
+                    await self.recent.add(restored)
                 payload = wire.message_out(restored)
                 await self.publish(Envelope(held.party_id, "chat.restored", payload))
                 await self.publish(Envelope(held.party_id, "chat.restored", payload, audience="moderators"))
@@ -354,7 +369,7 @@ class PartyService:
         if after is not None:
             if before is not None:
                 raise bad_request("give before or after, not both")
-            return await self.messages.after(party_id, after, limit, viewer=viewer)
+            return await self._after(party_id, after, limit, viewer)
         return await self.messages.before(party_id, before, limit, viewer=viewer)
 
     async def react(self, session: str, party_id: str, emoji: str) -> None:
@@ -414,6 +429,8 @@ class PartyService:
                 await self._detach(session, envelope.party_id)
 
     async def publish(self, envelope: Envelope) -> None:
+        if self.recent is not None and envelope.event == "chat.deleted" and envelope.audience == "members":
+            await self.recent.remove(envelope.party_id, int(envelope.payload["id"]))
         await self.broker.publish(envelope)
 
     async def evict(self, party_id: str, sessions: frozenset[str]) -> None:
@@ -584,8 +601,22 @@ class PartyService:
         """Published while its id is locked, so messages go out in id order on every
         node; a failed publish undoes the append (the sender retries with its nonce).
         A shadow-muted author sees its message as sent; nobody else does."""
+        if self.recent is not None:
+            await self.recent.add(message)
         to_user = message.user_id if message.hidden else None
         await self.publish(Envelope(message.party_id, "chat.message", wire.message_out(message), to_user))
+
+    async def _after(self, party_id: str, after_id: int, limit: int, viewer: str) -> list[Message]:
+        """Messages after ``after_id``: from the recent cache when it covers them
+        (a resume right after a reconnect), else from the database."""
+        if self.recent is not None:
+            try:
+                cached = await self.recent.after(party_id, after_id, limit, viewer)
+            except SyncError:
+                cached = None  # the database has them all
+            if cached is not None:
+                return cached
+        return await self.messages.after(party_id, after_id, limit, viewer=viewer)
 
     async def _publish(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
         await self.broker.publish(Envelope(party_id, event, payload))

@@ -16,6 +16,7 @@ from .broker_redis import RedisBroker
 from .broker_stock import StockManagerBroker
 from .party_store_redis import RedisPartyStore
 from .presence_redis import Evict, RedisPresence
+from .recent_redis import RedisRecentMessages
 from .redis_support import Keys, connect, redis_errors
 from .timers import Fire
 from .timers_redis import RedisTimers
@@ -33,6 +34,7 @@ class RedisCluster:
         self.redis = connect(self.url)
         self.keys = Keys(config.redis_prefix)
         self.parties = RedisPartyStore(self.redis, self.keys)
+        self.recent = RedisRecentMessages(self.redis, self.keys)
         self._broker: RedisBroker | None = None
         self._timers: RedisTimers | None = None
         self._presence: RedisPresence | None = None

@@ -77,6 +77,9 @@ class Keys:
     def reaping(self, node_id: str) -> str:
         return f"{self.prefix}:node:{node_id}:reaping"
 
+    def recent(self, party_id: str) -> str:
+        return f"{self.prefix}:recent:{party_id}"
+
     @property
     def timers(self) -> str:
         return f"{self.prefix}:timers"

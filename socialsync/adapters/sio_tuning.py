@@ -1,0 +1,119 @@
+"""The two cheap wins on python-socketio 5 / python-engineio 4 over aiohttp, in one
+place because both reach into their internals (``check_internals`` fails loudly
+at start-up if an upgrade moved them):
+
+1. No per-message deflate. aiohttp's WebSocketResponse compresses every frame for
+   every recipient, in the event loop, when the client offers it (browsers always
+   do); our frames are small JSON, where deflate saves little and costs most of
+   the fan-out's CPU.
+2. Room emits without a task per recipient. The stock manager encodes a packet
+   once, then creates one asyncio task per recipient to put it on that socket's
+   queue, which never blocks (the queue is unbounded). We put it on the queues
+   in a plain loop, and bound them: a socket that has fallen ``MAX_QUEUED``
+   packets behind is closed rather than left to grow the server's memory. Its
+   client reconnects and resumes (``since``), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import engineio
+import socketio
+from aiohttp.web import WebSocketResponse
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
+from socketio import packet as sio_packet
+
+log = logging.getLogger("socialsync.sio")
+
+MAX_QUEUED = 2_000
+
+
+def check_internals() -> None:
+    """What this module relies on, checked once at start-up."""
+    missing = [
+        name
+        for name, ok in [
+            ("engineio aiohttp WebSocket", hasattr(eio_aiohttp, "WebSocket")),
+            ("engineio AsyncServer._async", hasattr(engineio.AsyncServer(async_mode="aiohttp"), "_async")),
+            ("socketio AsyncManager.get_participants", hasattr(socketio.AsyncManager, "get_participants")),
+            ("engineio AsyncServer.sockets", "sockets" in vars(engineio.AsyncServer(async_mode="aiohttp"))),
+        ]
+        if not ok
+    ]
+    if missing:
+        raise RuntimeError(f"python-socketio/engineio changed under socialsync: {', '.join(missing)}")
+
+
+class UncompressedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+def without_compression(sio: socketio.AsyncServer) -> None:
+    """This server's Engine.IO serves WebSockets uncompressed (a copy of the driver
+    table: other servers in the process keep theirs)."""
+    sio.eio._async = dict(sio.eio._async, websocket=UncompressedWebSocket)
+
+
+class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(event, data, namespace, room, skip_sid, callback, **kwargs)
+            return
+        args = list(data) if isinstance(data, tuple) else ([] if data is None else [data])
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event, *args]
+        ).encode()
+        packets = [
+            eio_packet.Packet(eio_packet.MESSAGE, p)
+            for p in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        sockets = self.server.eio.sockets
+        for sid, eio_sid in list(self.get_participants(namespace, room)):
+            if sid in skip:
+                continue
+            socket = sockets.get(eio_sid)
+            if socket is None or socket.closed:
+                continue
+            if socket.queue.qsize() > MAX_QUEUED:
+                self._drop(socket)
+                continue
+            for p in packets:
+                socket.queue.put_nowait(p)
+
+    def _drop(self, socket: Any) -> None:
+        """Free the socket's backlog at once and have its writer close the WebSocket;
+        then run its disconnect (it leaves its rooms) outside this emit."""
+        log.warning("closing a socket %d packets behind", socket.queue.qsize())
+        while not socket.queue.empty():
+            socket.queue.get_nowait()
+            socket.queue.task_done()
+        socket.queue.put_nowait(None)  # the writer's signal to close the WebSocket
+        task = asyncio.create_task(socket.close(wait=False, abort=True))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
