@@ -11,6 +11,7 @@ from .metrics import Merged, percentiles
 ORDER = [
     "connect",
     "join",
+    "connect+join",
     "fanout",
     "sync_fanout",
     "chat.send",
@@ -24,6 +25,7 @@ ORDER = [
     "leave",
     "disconnect",
     "rejoin",
+    "reconnect+rejoin",
 ]
 
 DESCRIBE = {
@@ -89,7 +91,8 @@ def summarise(
         failed_reasons.append(f"{totals['duplicates']} duplicate chat messages")
     if totals["reaction_mismatch_viewers"]:
         failed_reasons.append(
-            f"{totals['reaction_mismatch_viewers']} viewers whose reaction counts do not add up"
+            f"{totals['reaction_mismatch_viewers']} viewers whose reaction counts do not add up "
+            f"({totals['reaction_out_of_bounds_viewers']} even allowing for unanswered ones)"
         )
     hard_errors = {k: v for k, v in errors.items() if k != "chat.send:held"}
     if hard_errors:
@@ -222,7 +225,8 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
     lines.append(
         f"checks: {ch['viewers_checked']} viewers; lost {ch['lost']} ({ch['viewers_with_loss']} viewers), "
         f"duplicates {ch['duplicates']}; reaction totals wrong for {ch['reaction_mismatch_viewers']} "
-        f"of {ch['reaction_viewers_checked']}"
+        f"of {ch['reaction_viewers_checked']} ({ch['reaction_out_of_bounds_viewers']} outside "
+        f"[answered ok, answered ok + unanswered])"
     )
     if s["errors"]:
         lines.append("errors: " + ", ".join(f"{k}={v}" for k, v in s["errors"].items()))

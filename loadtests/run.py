@@ -581,12 +581,22 @@ async def _run(
         sampler.phase = "drain"
         maxima: dict[str, int] = {}
         reactions: dict[str, int] = {}
+        unknown: dict[str, int] = {}
         for s in stopped:
             for pid, info in s["parties"].items():
                 maxima[pid] = max(maxima.get(pid, 0), info["max_acked"], info["max_seen"])
                 reactions[pid] = reactions.get(pid, 0) + info["reactions_ok"]
+                unknown[pid] = unknown.get(pid, 0) + info["reactions_unknown"]
         for w in workers:
-            w.send({"t": "verify", "maxima": maxima, "reactions": reactions, "drain_s": args.drain})
+            w.send(
+                {
+                    "t": "verify",
+                    "maxima": maxima,
+                    "reactions": reactions,
+                    "unknown": unknown,
+                    "drain_s": args.drain,
+                }
+            )
         results = [await w.expect("result") for w in workers]
         marks["done"] = time.time() - t0
     finally:
@@ -617,6 +627,7 @@ async def _run(
             "viewers_with_duplicates",
             "reaction_viewers_checked",
             "reaction_mismatch_viewers",
+            "reaction_out_of_bounds_viewers",
         )
     }
     examples = [e for r in results for e in r["check"]["reaction_mismatch_examples"]][:5]

@@ -153,6 +153,7 @@ class Live(Scenario):
             if await v.connect():
                 if await v.join(room):
                     room.members.append(v)
+                    w.rec.add("connect+join", (time.perf_counter() - v.t_connect) * 1000.0)
 
         await asyncio.gather(*(enter(v) for v in mine))
         if w.index == 0 and self.p["probe_members"]:
@@ -197,11 +198,16 @@ class Live(Scenario):
         w = self.w
         w.rec.tick("reactions", time.time())
         emoji = EMOJI[w.rng.randrange(len(EMOJI))]
+        # Until its answer arrives a reaction is "unknown": the server may or may not count it. One
+        # that times out (or is cancelled at the end) stays unknown.
+        room.reactions_unknown += 1
         answer = await v.req(
             "reaction.send", {"party": room.id, "emoji": emoji}, f"reaction.send.{self.phase()}"
         )
         if answer is not None:
             room.reactions_ok += 1
+        if answer is not None or v.last_failure == "answer":
+            room.reactions_unknown -= 1
 
     async def time_sync_loop(self, v: Viewer) -> None:
         w = self.w
@@ -272,6 +278,8 @@ class Churn(Scenario):
                 return
         if await v.join(party, "rejoin", since=v.max_seen()):
             v.absent = False
+            if reconnect:
+                self.w.rec.add("reconnect+rejoin", (time.perf_counter() - v.t_connect) * 1000.0)
 
     async def after_stop(self) -> None:
         # Viewers caught away by the stop come back, so every one of them can be checked.

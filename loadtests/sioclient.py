@@ -62,7 +62,7 @@ class LeanClient:
     ) -> None:
         ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
         ws = await http.ws_connect(
-            ws_url, compress=0, autoping=False, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2)
+            ws_url, compress=0, autoping=True, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2)
         )
         self._ws = ws
         try:

@@ -33,7 +33,17 @@ MEDIA = {"url": "https://media.example/load.mp4", "duration": 7200.0}
 
 
 class Party:
-    __slots__ = ("ctl_t", "host", "id", "key", "max_acked", "members", "reactions_ok", "state_seq")
+    __slots__ = (
+        "ctl_t",
+        "host",
+        "id",
+        "key",
+        "max_acked",
+        "members",
+        "reactions_ok",
+        "reactions_unknown",
+        "state_seq",
+    )
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -42,6 +52,7 @@ class Party:
         self.host: Viewer | None = None
         self.max_acked = 0
         self.reactions_ok = 0
+        self.reactions_unknown = 0
         self.ctl_t = 0.0  # perf_counter when the latest playback.control was sent
         self.state_seq = 0
 
@@ -55,9 +66,11 @@ class Viewer:
         "dups",
         "ids",
         "joined",
+        "last_failure",
         "name",
         "party",
         "rx_reactions",
+        "t_connect",
         "url",
         "user_id",
         "w",
@@ -75,6 +88,8 @@ class Viewer:
         self.dups = 0
         self.rx_reactions = 0
         self.joined = False
+        self.t_connect = 0.0
+        self.last_failure = ""
         self.absent = False  # left (or disconnected) on purpose, in the churn scenario
 
     # ---------------------------------------------------------------- events (hot path)
@@ -131,7 +146,7 @@ class Viewer:
         t = time.perf_counter()
         try:
             async with w.connect_sem:
-                t = time.perf_counter()
+                t = self.t_connect = time.perf_counter()
                 await self.client.connect(w.http, self.url, {"guest": self.name}, w.timeout)
         except (ConnectRefused, OSError, TimeoutError, ConnectionError) as exc:
             w.rec.error(f"connect:{type(exc).__name__}")
@@ -162,10 +177,13 @@ class Viewer:
             answer = await self.client.call(name, payload, w.timeout)
         except AckTimeout:
             w.rec.error(f"{name}:timeout")
+            self.last_failure = "timeout"
             return None
         except ConnectionError:
             w.rec.error(f"{name}:disconnected")
+            self.last_failure = "disconnected"
             return None
+        self.last_failure = "answer"
         w.rec.add(series or name, (time.perf_counter() - t) * 1000.0)
         if not isinstance(answer, dict) or not answer.get("ok"):
             code = answer.get("error", {}).get("code", "?") if isinstance(answer, dict) else "no-answer"
@@ -261,6 +279,7 @@ class Worker:
         self.http: Any = None
         self._fan_seen = 0
         self._slow = 0
+        self._lat_prev = 0.0
         self.slow_ms: float = spec.get("slow_ms", 1000.0)
         self.scenario = SCENARIOS[spec["scenario"]](self)
 
@@ -335,6 +354,8 @@ class Worker:
             slow_ms = self.slow_ms
             self._slow += sum(1 for x in fresh if x > slow_ms)
             self._fan_seen = len(fan)
+        # Worst over the last two reports (about a second), so a status line read once a second sees it.
+        lat_max, self._lat_prev = max(lat_max, self._lat_prev), lat_max
         return {
             "t": "p",
             "conn": self.connected,
@@ -347,7 +368,7 @@ class Worker:
         }
 
     async def verify(
-        self, maxima: dict[str, int], reactions: dict[str, int], drain_s: float
+        self, maxima: dict[str, int], reactions: dict[str, int], drain_s: float, unknown: dict[str, int]
     ) -> dict[str, Any]:
         watched = [
             v
@@ -367,8 +388,14 @@ class Worker:
             await asyncio.sleep(0.2)
         lost = [v.lost(maxima.get(v.party.id, 0)) for v in watched]
         dups = [v.dups for v in watched]
-        want_r = {pid: n for pid, n in reactions.items() if n}
+        want_r = {pid: n for pid, n in reactions.items() if n or unknown.get(pid)}
         r_bad = [v for v in watched if v.party.id in want_r and v.rx_reactions != want_r[v.party.id]]
+        # Outside [answered ok, answered ok + unanswered]: wrong whatever the unanswered ones did.
+        r_out = [
+            v
+            for v in r_bad
+            if not want_r[v.party.id] <= v.rx_reactions <= want_r[v.party.id] + unknown.get(v.party.id, 0)
+        ]
         return {
             "viewers_checked": len(watched),
             "lost": sum(lost),
@@ -377,8 +404,10 @@ class Worker:
             "viewers_with_duplicates": sum(1 for n in dups if n),
             "reaction_viewers_checked": sum(1 for v in watched if v.party.id in want_r),
             "reaction_mismatch_viewers": len(r_bad),
+            "reaction_out_of_bounds_viewers": len(r_out),
             "reaction_mismatch_examples": [
-                {"got": v.rx_reactions, "want": want_r[v.party.id]} for v in r_bad[:5]
+                {"got": v.rx_reactions, "want": want_r[v.party.id], "unanswered": unknown.get(v.party.id, 0)}
+                for v in r_bad[:5]
             ],
         }
 
@@ -454,13 +483,14 @@ async def amain() -> None:
                 "max_acked": p.max_acked,
                 "max_seen": max((v.max_seen() for v in p.members), default=0),
                 "reactions_ok": p.reactions_ok,
+                "reactions_unknown": p.reactions_unknown,
             }
             for p in w.parties.values()
             if p.id
         }
         ctl.send({"t": "stopped", "parties": parties})
         msg = await ctl.read()
-        check = await w.verify(msg["maxima"], msg["reactions"], msg["drain_s"])
+        check = await w.verify(msg["maxima"], msg["reactions"], msg["drain_s"], msg.get("unknown", {}))
         reporter.cancel()
         out = Path(spec["out_dir"])
         ctl.send(
