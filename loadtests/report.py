@@ -120,6 +120,15 @@ def summarise(
         },
         "cpu_pct_during_run": cpu_run,
         "cpu_pct_peak": {"server": peak_srv, "generator": peak_gen},
+        # Whatever else ran on the machine meanwhile (other people's tests...): it skews the numbers.
+        "cpu_pct_other_processes": round(
+            sum(
+                max(0.0, r["cpu_machine"] - r["cpu_server"] - r["cpu_generator"] - r["cpu_orchestrator"])
+                for r in run_rows
+            )
+            / max(1, len(run_rows)),
+            1,
+        ),
         "rss": rss,
         "server_rss_kb_per_connection": per_conn_kb,
         "generator_rss_kb": gen_rss,
@@ -208,7 +217,8 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
     lines.append(
         f"CPU during traffic (100% = one core; 2 cores shared): server {c.get('server')}%, "
         f"generator {c.get('generator')}%, orchestrator {c.get('orchestrator')}% "
-        f"(peak server {s['cpu_pct_peak']['server']}%, generator {s['cpu_pct_peak']['generator']}%)"
+        f"(peak server {s['cpu_pct_peak']['server']}%, generator {s['cpu_pct_peak']['generator']}%); "
+        f"other processes on the machine {s['cpu_pct_other_processes']}%"
     )
     for node, r in s["rss"].items():
         lines.append(
@@ -258,6 +268,11 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
         lines.append("  self time:")
         for row in prof["self"][:10]:
             lines.append(f"  {row['pct']:5.1f}%  {row['frame']}")
+    if s.get("cpu_pct_other_processes", 0) > 20:
+        lines.append(
+            f"WARNING: other processes used {s['cpu_pct_other_processes']}% CPU during the traffic "
+            "(of 2 cores): these numbers are skewed; run again on a quiet machine"
+        )
     lines.append("RESULT: " + ("FAILED: " + "; ".join(s["failed"]) if s["failed"] else "ok"))
     return "\n".join(lines)
 
