@@ -68,7 +68,7 @@ def summarise(
     delivered = merged.per_s.get("delivered", [])
     sent = merged.per_s.get("sent", [])
     start = int(marks.get("start", 0))
-    stop = int(marks.get("stopped", len(delivered)))
+    stop = int(marks.get("traffic_end", marks.get("stopped", len(delivered))))
     run_delivered = sum(delivered[start:stop])
     run_sent = sum(sent[start:stop])
     window = max(1, stop - start)
@@ -157,7 +157,7 @@ def fanout_steps(
 ) -> list[Any]:
     steps = params["steps"]
     start = marks.get("start", 0.0)
-    end = marks.get("stopped", start)
+    end = marks.get("traffic_end", marks.get("stopped", start))
     lat = merged.samples.get("fanout")
     times = merged.sample_times.get("fanout")
     out = []

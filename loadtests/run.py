@@ -519,8 +519,18 @@ async def _run(
             say(status_line(args.scenario, el, phase_duration or 0, sampler.phase, workers, row, rates))
             if args.scenario == "fanout" and args.ramp and sampler.phase == "run":
                 check_ramp(el, recv)
+            if sampler.phase == "run" and phase_duration and (el >= phase_duration or ramp_stop is not None):
+                # The traffic is over; answers in flight and the drain are not part of the rates.
+                end_traffic()
 
     judged = [-1]
+    cpu_at_end: dict[str, float] = {}
+
+    def end_traffic() -> None:
+        if "traffic_end" not in marks:
+            marks["traffic_end"] = time.time() - t0
+            cpu_at_end.update(sampler.cpu_seconds())
+            sampler.phase = "finish"
 
     def check_ramp(el: float, recv: int) -> None:
         """When a ramp step ends, judge it: stop the run once delivery falls behind or gets slow."""
@@ -574,8 +584,9 @@ async def _run(
                 server_pids[0], args.profile, Path(args.out_dir) / f"{name}-profile.txt"
             )
         stopped = [await w.expect("stopped") for w in workers]
-        run_s = time.time() - run_start
-        cpu_after = sampler.cpu_seconds()
+        end_traffic()
+        run_s = marks["traffic_end"] - marks["start"]
+        cpu_after = cpu_at_end
         rss_end = {n.name: proc_rss_kb(n.pid) for n in servers.started}
         marks["stopped"] = time.time() - t0
         sampler.phase = "drain"
