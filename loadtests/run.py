@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="connections being opened at once, per worker (default 50)",
     )
+    g.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long for the machine to be nearly idle (under 25%% of one core busy), "
+        "since other processes skew the numbers",
+    )
     g = common.add_argument_group("output")
     g.add_argument(
         "--out-dir", type=Path, default=DEFAULT_OUT, help="where JSON and PNG go (default loadtests/results)"
@@ -430,6 +438,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
+    if args.wait_quiet > 0:
+        await wait_quiet(args.wait_quiet, say)
     servers = ServerSet(
         kind=args.server,
         nodes=args.nodes,
@@ -688,6 +698,21 @@ async def _run(
     else:
         print(f"wrote {json_path}")
     return 1 if summary["failed"] else 0
+
+
+async def wait_quiet(limit_s: float, say: Any) -> None:
+    deadline = time.monotonic() + limit_s
+    while True:
+        busy0, total0 = machine_cpu_s()
+        await asyncio.sleep(2.0)
+        busy1, total1 = machine_cpu_s()
+        pct = 100 * (os.cpu_count() or 1) * (busy1 - busy0) / max(1e-9, total1 - total0)
+        if pct < 25:
+            return
+        if time.monotonic() > deadline:
+            say(f"machine still {pct:.0f}% busy after {limit_s:.0f} s; going ahead", final=True)
+            return
+        say(f"waiting for a quiet machine: {pct:.0f}% of a core busy")
 
 
 async def start_profiler(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Process | None:
