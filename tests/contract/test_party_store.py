@@ -112,3 +112,26 @@ async def test_delete_and_list_by_tenant(stores):
     assert await a.get("p1") is None
     assert [p.id for p in await a.list("t1")] == ["p2"]
     assert [p.id for p in await a.list("t2")] == ["p3"]
+
+
+@pytest.mark.parametrize("commits", [3, 70])
+async def test_a_node_that_fell_behind_reads_the_current_party(stores, commits):
+    a, b = stores
+    party = joined(joined(joined(new_party(), "ada", "s1"), "pre", "sp"), "ed", "se")
+    await a.create(party)
+    assert await a.get("p1") == party  # a's copy, about to go stale
+    current = await b.get("p1")
+    for i in range(commits):
+        if i == 0:
+            step = MACHINE.handle(current, c.Leave("pre", "sp"), 3_000)  # one that a knew of leaves
+        elif i == 1:
+            step = MACHINE.handle(current, c.ReportStatus("ed", 1.0, False, True), 3_000)  # one changes
+        elif i % 2:
+            step = MACHINE.handle(current, c.Leave(f"u{i - 1}", f"s{i - 1}"), 3_000 + i)
+        else:
+            step = MACHINE.handle(current, c.Join(User(f"u{i}", "U", "t1"), f"s{i}"), 3_000 + i)
+        step = step.party
+        assert await b.save(step, current.version)
+        current = step
+    assert await a.get("p1") == current
+    assert "pre" not in current.members and current.members["ed"].buffering
