@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -26,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
-import sqlalchemy as sa
+from services import redis_or_skip, scratch_postgres_database, unavailable
 from support import VIDEO
 
 from socialsync.client import SocialSyncClient
@@ -38,16 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 NODES = ("node1", "node2", "node3")
-# Database 15 only: the test flushes it.
-REDIS_URL = "redis://127.0.0.1:6379/15"
-POSTGRES_URL = os.environ.get("SOCIALSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def missing(reason: str) -> None:
-    """Skip, or fail under CI, where the tool is expected to be there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+missing = unavailable  # skip, or fail under CI, where the tool is expected to be there
 
 
 # --- the compose file ---------------------------------------------------------
@@ -160,7 +151,7 @@ def test_the_balancer_waits_for_every_node_and_routes_to_each(services):
 def test_haproxy_config_is_valid():
     haproxy = shutil.which("haproxy")
     if haproxy is None:
-        pytest.skip("haproxy is not installed (apt-get install -y haproxy)")
+        missing("haproxy is not installed (apt-get install -y haproxy)")
     result = subprocess.run(
         [haproxy, "-c", "-f", str(HAPROXY_CFG)], capture_output=True, text=True, timeout=30, check=False
     )
@@ -180,49 +171,21 @@ def test_dockerfile_runtime_stage():
 
 @pytest.fixture
 async def redis_db15() -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    """Database 15 of the test Redis, flushed before and after (only this test uses it)."""
+    url = (await redis_or_skip()).rsplit("/", 1)[0] + "/15"
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=2)
     try:
-        try:
-            await client.flushdb()
-        except (OSError, aioredis.ConnectionError) as exc:
-            missing(f"Redis not reachable at {REDIS_URL} ({exc})")
-        yield REDIS_URL
+        await client.flushdb()
+        yield url
         await client.flushdb()
     finally:
         await client.aclose()
 
 
-async def _admin() -> tuple[asyncpg.Connection, sa.URL]:
-    url = sa.make_url(POSTGRES_URL)
-    tried = [url, url.set(username="root")] if url.username == "postgres" else [url]
-    errors = []
-    for candidate in tried:
-        dsn = candidate.set(drivername="postgresql").render_as_string(hide_password=False)
-        try:
-            return await asyncpg.connect(dsn, timeout=5), candidate
-        except (OSError, asyncpg.PostgresError) as exc:
-            errors.append(f"{candidate.username}: {exc}")
-    missing(f"PostgreSQL not reachable at {POSTGRES_URL} ({'; '.join(errors)})")
-    raise AssertionError("unreachable")
-
-
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    """A scratch database, dropped with its connections after the test."""
-    name = f"ss_deploy_{secrets.token_hex(4)}"
-    admin, url = await _admin()
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    finally:
-        admin, _ = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with scratch_postgres_database() as url:
+        yield url
 
 
 def free_port_pair() -> int:
@@ -357,7 +320,7 @@ def test_several_nodes_refuse_a_private_database(tmp_path):
     result = subprocess.run(
         [
             *(sys.executable, "-m", "socialsync", "cluster", "--nodes", "2"),
-            *("--redis-url", REDIS_URL, "--database-url", "sqlite:///:memory:"),
+            *("--redis-url", "redis://127.0.0.1:1/0", "--database-url", "sqlite:///:memory:"),
         ],
         capture_output=True,
         text=True,
