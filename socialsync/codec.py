@@ -10,6 +10,7 @@ from typing import Any
 
 from .domain.chat import Message
 from .domain.model import (
+    Camera,
     ChatRules,
     ControlMode,
     Media,
@@ -65,6 +66,7 @@ def settings_to_data(s: Settings) -> dict[str, Any]:
         "wait_for_buffering": s.wait_for_buffering,
         "max_members": s.max_members,
         "chat": rules_to_data(s.chat),
+        "cameras": s.cameras,
     }
 
 
@@ -76,6 +78,7 @@ def settings_from_data(d: dict[str, Any]) -> Settings:
         max_members=int(d["max_members"]),
         # Rows recorded before chat rules existed have none: the defaults.
         chat=rules_from_data(d.get("chat", {})),
+        cameras=bool(d.get("cameras", True)),
     )
 
 
@@ -116,7 +119,29 @@ def member_to_data(m: Member) -> dict[str, Any]:
         "in_sync": m.in_sync,
         "drift_ms": m.drift_ms,
         "excused": m.excused,
+        "on_stage": m.on_stage,
+        "camera": None if m.camera is None else camera_to_data(m.camera),
     }
+
+
+def camera_to_data(c: Camera) -> dict[str, Any]:
+    return {
+        "session": c.session,
+        "audio": c.audio,
+        "video": c.video,
+        "audio_muted": c.audio_muted,
+        "video_muted": c.video_muted,
+    }
+
+
+def camera_from_data(d: dict[str, Any]) -> Camera:
+    return Camera(
+        session=d["session"],
+        audio=bool(d["audio"]),
+        video=bool(d["video"]),
+        audio_muted=bool(d["audio_muted"]),
+        video_muted=bool(d["video_muted"]),
+    )
 
 
 def member_from_data(d: dict[str, Any]) -> Member:
@@ -132,6 +157,8 @@ def member_from_data(d: dict[str, Any]) -> Member:
         in_sync=bool(d["in_sync"]),
         drift_ms=d.get("drift_ms"),
         excused=bool(d["excused"]),
+        on_stage=bool(d.get("on_stage", False)),
+        camera=camera_from_data(d["camera"]) if d.get("camera") else None,
     )
 
 

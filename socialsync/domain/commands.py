@@ -82,6 +82,7 @@ class UpdateSettings:
     control: ControlMode | None = None
     wait_for_buffering: bool | None = None
     max_members: int | None = None
+    cameras: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,39 @@ class SetChatRules:
 @dataclass(frozen=True, slots=True)
 class End:
     user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Turn the member's camera and/or microphone on, from ``session``. ``consent``:
+    the member itself chose to (the SDK asks only after the user's action)."""
+
+    user_id: str
+    session: str
+    audio: bool
+    video: bool
+    consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unpublish:
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    user_id: str
+    audio: bool | None = None
+    video: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetStage:
+    """Live rooms: who may publish besides the hosts and staff."""
+
+    user_id: str
+    target_id: str
+    on: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,5 +152,9 @@ Command = (
     | UpdateSettings
     | SetChatRules
     | End
+    | Publish
+    | Unpublish
+    | Mute
+    | SetStage
     | Tick
 )

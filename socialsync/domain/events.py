@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import ChatRules, Member, Party, Playback
+from .model import Camera, ChatRules, Member, Party, Playback
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,15 @@ class PartyEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraChanged:
+    """A member's camera went on, off (``camera`` None) or changed its mute state.
+    Off: the service stops relaying its media."""
+
+    user_id: str
+    camera: Camera | None
+
+
+@dataclass(frozen=True, slots=True)
 class TimerRequested:
     """Deliver ``Tick(key)`` at server time ``due_ms`` (or later; never earlier)."""
 
@@ -66,6 +75,7 @@ Event = (
     | PartyUpdated
     | RulesChanged
     | PartyEnded
+    | CameraChanged
     | TimerRequested
     | DriftMeasured
 )

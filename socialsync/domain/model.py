@@ -77,6 +77,8 @@ class Settings:
     wait_for_buffering: bool = True
     max_members: int = 50
     chat: ChatRules = ChatRules()
+    # Members may turn their cameras on (the host can switch it off for the party).
+    cameras: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,18 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Camera:
+    """What a member publishes to the party: its camera and/or microphone, from one
+    of its sessions (the one whose connection carries the media)."""
+
+    session: str
+    audio: bool
+    video: bool
+    audio_muted: bool = False
+    video_muted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     user_id: str
     name: str
@@ -128,6 +142,9 @@ class Member:
     # Left behind by a buffering timeout: its buffering no longer stops the party
     # until it reports ready again.
     excused: bool = False
+    # Live rooms: put on stage by the host or a moderator, so it may publish.
+    on_stage: bool = False
+    camera: Camera | None = None
 
     @property
     def connected(self) -> bool:

@@ -15,6 +15,7 @@ from . import events as e
 from .errors import ConflictError, SyncError, bad_request, forbidden, not_found
 from .model import (
     MAX_MEMBERS,
+    Camera,
     ControlMode,
     Media,
     MediaKind,
@@ -46,6 +47,8 @@ class Rules:
     # Reports made this soon after a playback change may predate it; they do not
     # move a member's in-sync flag.
     settle_ms: int = 1_000
+    # Cameras on at once in one party: each is relayed to every other member.
+    max_cameras: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,10 @@ class PartyMachine:
             c.UpdateSettings: self._update_settings,  # type: ignore[dict-item]
             c.SetChatRules: self._set_chat_rules,  # type: ignore[dict-item]
             c.End: self._end,  # type: ignore[dict-item]
+            c.Publish: self._publish,  # type: ignore[dict-item]
+            c.Unpublish: self._unpublish,  # type: ignore[dict-item]
+            c.Mute: self._mute,  # type: ignore[dict-item]
+            c.SetStage: self._set_stage,  # type: ignore[dict-item]
             c.Tick: self._tick,  # type: ignore[dict-item]
         }
 
@@ -231,7 +238,7 @@ class PartyMachine:
             return
         sessions = member.sessions - {cmd.session}
         if sessions:
-            ch.put_member(replace(member, sessions=sessions), announce=False)
+            ch.put_member(_without_gone_camera(ch, replace(member, sessions=sessions)), announce=False)
         else:
             self._remove_member(ch, member)
 
@@ -241,9 +248,9 @@ class PartyMachine:
             return
         sessions = member.sessions - {cmd.session}
         if sessions:
-            ch.put_member(replace(member, sessions=sessions), announce=False)
+            ch.put_member(_without_gone_camera(ch, replace(member, sessions=sessions)), announce=False)
             return
-        member = replace(member, sessions=sessions, disconnected_at_ms=ch.now_ms)
+        member = _without_gone_camera(ch, replace(member, sessions=sessions, disconnected_at_ms=ch.now_ms))
         ch.put_member(member)  # members see it as connected: false
         ch.emit(e.TimerRequested(_grace_key(member), ch.now_ms + self.rules.leave_grace_ms))
         # Someone who is gone cannot hold the party back.
@@ -257,12 +264,14 @@ class PartyMachine:
                 continue
             sessions = member.sessions - cmd.sessions
             if sessions:
-                ch.put_member(replace(member, sessions=sessions), announce=False)
+                ch.put_member(_without_gone_camera(ch, replace(member, sessions=sessions)), announce=False)
             else:
                 self._remove_member(ch, member)
 
     def _remove_member(self, ch: _Change, member: Member) -> None:
         del ch.members[member.user_id]
+        if member.camera is not None:
+            ch.emit(e.CameraChanged(member.user_id, None))
         if not ch.party.is_live_room:
             ch.emit(e.MemberLeft(member.user_id))
         if member.role is Role.HOST and ch.members:
@@ -428,6 +437,7 @@ class PartyMachine:
                 ("control", cmd.control),
                 ("wait_for_buffering", cmd.wait_for_buffering),
                 ("max_members", cmd.max_members),
+                ("cameras", cmd.cameras),
             )
             if value is not None and getattr(settings, name) != value
         }
@@ -444,6 +454,9 @@ class PartyMachine:
         ch.emit(e.PartyUpdated(ch.preview()))
         if changes.get("wait_for_buffering") is False:
             self._resume_if_ready(ch)
+        if changes.get("cameras") is False:
+            for member in list(ch.members.values()):
+                self._camera_off(ch, member)
 
     def _set_chat_rules(self, ch: _Change, cmd: c.SetChatRules) -> None:
         if not cmd.staff:
@@ -462,6 +475,66 @@ class PartyMachine:
     def _finish(self, ch: _Change, reason: str) -> None:
         ch.set(ended=reason)
         ch.emit(e.PartyEnded(reason))
+
+    # ------------------------------------------------------------------ cameras
+    def _publish(self, ch: _Change, cmd: c.Publish) -> None:
+        member = self._connected_member(ch, cmd.user_id)
+        if cmd.session not in member.sessions:
+            raise forbidden("publish from a session that has joined the party")
+        if not cmd.consent:
+            raise forbidden("a camera goes on only when its member chooses to (consent: true)")
+        if not (cmd.audio or cmd.video):
+            raise bad_request("publish audio, video or both")
+        if not ch.settings.cameras:
+            raise forbidden("the host has turned cameras off in this party")
+        if ch.party.is_live_room and not (member.may_control or member.on_stage):
+            raise forbidden("in a live room only hosts and members on stage turn their cameras on")
+        others = sum(1 for m in ch.members.values() if m.camera is not None and m.user_id != member.user_id)
+        if others >= self.rules.max_cameras:
+            raise forbidden(f"at most {self.rules.max_cameras} cameras are on at once in a party")
+        camera = Camera(cmd.session, cmd.audio, cmd.video)
+        if member.camera == camera:
+            return
+        ch.put_member(replace(member, camera=camera))
+        ch.emit(e.CameraChanged(member.user_id, camera))
+
+    def _unpublish(self, ch: _Change, cmd: c.Unpublish) -> None:
+        member = ch.members.get(cmd.user_id)
+        if member is not None:
+            self._camera_off(ch, member)
+
+    def _mute(self, ch: _Change, cmd: c.Mute) -> None:
+        member = self._connected_member(ch, cmd.user_id)
+        if member.camera is None:
+            raise bad_request("nothing to mute: the camera is off")
+        camera = replace(
+            member.camera,
+            audio_muted=member.camera.audio_muted if cmd.audio is None else cmd.audio,
+            video_muted=member.camera.video_muted if cmd.video is None else cmd.video,
+        )
+        if camera != member.camera:
+            ch.put_member(replace(member, camera=camera))
+            ch.emit(e.CameraChanged(member.user_id, camera))
+
+    def _set_stage(self, ch: _Change, cmd: c.SetStage) -> None:
+        actor = self._connected_member(ch, cmd.user_id)
+        if not actor.may_control:
+            raise forbidden("only hosts and moderators put members on stage")
+        target = ch.members.get(cmd.target_id)
+        if target is None:
+            raise not_found(f"user {cmd.target_id!r} is not in the party")
+        if target.on_stage == cmd.on:
+            return
+        target = replace(target, on_stage=cmd.on)
+        ch.put_member(target)
+        if not cmd.on and ch.party.is_live_room and not target.may_control:
+            self._camera_off(ch, target)
+
+    @staticmethod
+    def _camera_off(ch: _Change, member: Member) -> None:
+        if member.camera is not None:
+            ch.put_member(replace(member, camera=None))
+            ch.emit(e.CameraChanged(member.user_id, None))
 
     # ------------------------------------------------------------------ timers
     def _tick(self, ch: _Change, cmd: c.Tick) -> None:
@@ -492,6 +565,14 @@ class PartyMachine:
         if member.role is not Role.HOST and not member.staff:
             raise forbidden("only the host may do this")
         return member
+
+
+def _without_gone_camera(ch: _Change, member: Member) -> Member:
+    """The member, its camera off if the session carrying it has gone."""
+    if member.camera is not None and member.camera.session not in member.sessions:
+        ch.emit(e.CameraChanged(member.user_id, None))
+        return replace(member, camera=None)
+    return member
 
 
 def _grace_key(member: Member) -> str:

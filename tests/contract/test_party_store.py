@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +14,7 @@ from socialsync.adapters.party_store_redis import RedisPartyStore
 from socialsync.adapters.redis_support import Keys, connect
 from socialsync.domain import commands as c
 from socialsync.domain.errors import Code, SyncError
-from socialsync.domain.model import Media, Settings, User
+from socialsync.domain.model import ChatRules, Media, Settings, User
 from socialsync.domain.party import PartyMachine, create_party
 
 MACHINE = PartyMachine()
@@ -135,3 +136,16 @@ async def test_a_node_that_fell_behind_reads_the_current_party(stores, commits):
         current = step
     assert await a.get("p1") == current
     assert "pre" not in current.members and current.members["ed"].buffering
+
+
+async def test_cameras_and_the_stage_are_stored(stores):
+    a, b = stores
+    party = joined(new_party(), "ada", "s1")
+    party = MACHINE.handle(party, c.Publish("ada", "s1", True, False, True), 2_100).party
+    party = MACHINE.handle(party, c.SetStage("ada", "ada", True), 2_200).party
+    party = dataclasses.replace(
+        party, settings=dataclasses.replace(party.settings, chat=ChatRules(locked=True))
+    )
+    assert party.members["ada"].camera is not None
+    await a.create(party)
+    assert await b.get("p1") == party
