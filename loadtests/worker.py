@@ -490,6 +490,8 @@ async def amain() -> None:
         }
         ctl.send({"t": "stopped", "parties": parties})
         msg = await ctl.read()
+        while msg.get("t") == "stop":  # a ramp's stop that crossed the end of the schedule
+            msg = await ctl.read()
         check = await w.verify(msg["maxima"], msg["reactions"], msg["drain_s"], msg.get("unknown", {}))
         reporter.cancel()
         out = Path(spec["out_dir"])
