@@ -157,12 +157,16 @@ def _capabilities(kind: str, mime_types: Iterable[str]) -> list[RTCRtpCodecCapab
 
 @dataclass
 class ForwardStats:
-    """Counters of one source (its forwarded and transcoded subscribers included)."""
+    """Counters of one source (its forwarded and transcoded subscribers included).
+
+    frames_dropped: thrown away because a subscriber's queue was full (or it fell behind and a
+    keyframe let it catch up); frames_skipped: not sent while a subscriber waited for a keyframe."""
 
     frames_in: int = 0
     keyframes_in: int = 0
     frames_forwarded: int = 0
     frames_dropped: int = 0
+    frames_skipped: int = 0
     keyframe_waits: int = 0
     keyframe_requests_sent: int = 0
     keyframe_requests_coalesced: int = 0
@@ -409,6 +413,7 @@ class _ForwardedTrack(MediaStreamTrack):
         self.max_frames = max_frames or (VIDEO_QUEUE_FRAMES if source.kind == "video" else AUDIO_QUEUE_FRAMES)
         self.frames_forwarded = 0
         self.frames_dropped = 0
+        self.frames_skipped = 0
         self.max_queued = 0
         self._queue: collections.deque[_Frame | None] = collections.deque()
         self._ready = asyncio.Event()
@@ -457,9 +462,13 @@ class _ForwardedTrack(MediaStreamTrack):
         """Queue a frame; return whether this subscriber still waits for a keyframe."""
         if self._waiting_key:
             if not frame.keyframe:
-                self._drop(1)
+                self.frames_skipped += 1
+                self.source.stats.frames_skipped += 1
                 return True
             self._waiting_key = False
+        if frame.keyframe and self.kind == "video" and len(self._queue) > self.max_frames // 4:
+            self._drop(len(self._queue))  # a keyframe: a reader this far behind can skip ahead
+            self._queue.clear()
         if len(self._queue) >= self.max_frames:
             if self.kind == "video":  # too slow: flush, then restart on the next keyframe
                 self._drop(len(self._queue) + 1)

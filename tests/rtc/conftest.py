@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, VideoStreamTrack
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, VideoStreamTrack
 from aiortc import rtcrtpreceiver as aiortc_receiver
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
 
 from socialsync.adapters import rtc_forward
 from socialsync.adapters.rtc_forward import MediaSource, SubscriberLink
@@ -104,6 +105,18 @@ async def negotiate(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> 
     await offerer.setRemoteDescription(answerer.localDescription)
 
 
+def ignore_bitrate_feedback(sender: RTCRtpSender) -> None:
+    """Make an aiortc publisher behave like Chromium, which sends keyframes only when asked: aiortc's
+    VP8 encoder restarts (with a keyframe) whenever REMB moves its bitrate by over 10 %."""
+    stock = sender._handle_rtcp_packet
+
+    async def without_remb(packet: object) -> None:
+        if not (isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP):
+            await stock(packet)
+
+    sender._handle_rtcp_packet = without_remb  # type: ignore[method-assign]
+
+
 class RtcParty:
     """One publisher (synthetic camera + silence, VP8/Opus encoded by aiortc) and its subscribers."""
 
@@ -121,7 +134,8 @@ class RtcParty:
 
     async def start_publisher(self, *, loss: float = 0.0) -> dict[str, MediaSource]:
         self.publisher, self.server_pub = self._pc(), self._pc()
-        self.publisher.addTrack(MovingTestVideo())
+        video_sender = self.publisher.addTrack(MovingTestVideo())
+        ignore_bitrate_feedback(video_sender)
         self.publisher.addTrack(AudioStreamTrack())
         self.sources = rtc_forward.add_publisher_tracks(self.server_pub)
         if loss:

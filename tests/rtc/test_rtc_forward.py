@@ -67,8 +67,10 @@ async def test_late_subscriber_sees_its_first_frame_within_a_second(rtc):
     await asyncio.sleep(1.5)  # the publisher's last keyframe is long gone (aiortc sends none unasked)
     requests_before = sources["video"].stats.keyframe_requests_sent
 
+    keyframes_before = sources["video"].stats.keyframes_in
     late = await rtc.add_subscriber()
     await late.wait_frames("video", 1, within_s=5)
+    assert sources["video"].stats.keyframes_in > keyframes_before  # the one the late subscriber asked for
     assert late.connected_at is not None
     first_frame_s = late.received["video"].times[0] - late.connected_at
     assert first_frame_s < 1.0, f"first frame {first_frame_s:.3f} s after connecting"
@@ -120,6 +122,7 @@ async def test_slow_subscriber_is_bounded_drops_frames_and_recovers_on_a_keyfram
         await slow.wait_frames("video", before + 15, within_s=5)
     assert slow.received["video"].times[before + 1] - resumed_at < 3.0
     assert track.queued < 60
+    assert track.frames_skipped > 0  # between the overflow and the next keyframe
     assert steady.received["video"].count > 100  # the other subscriber never stalled
     assert sources["video"].stats.frames_dropped >= track.frames_dropped
 
