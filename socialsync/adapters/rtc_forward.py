@@ -547,10 +547,11 @@ class SubscriberLink:
             self.track = self.source.transcoded()
             self.source.stats.transcoded_streams += 1
             log.warning(
-                "rtc: transcoding %s (%s → %s) for a subscriber: decode+encode costs ~10x forwarding",
+                "rtc: transcoding %s (%s → %s%s) for a subscriber: decode+encode costs ~10x forwarding",
                 self.source.name,
                 source_mime,
                 self.codec_mime_type,
+                ", forced" if self._force_transcode else "",
             )
         self.sender.replaceTrack(self.track)
 

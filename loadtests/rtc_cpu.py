@@ -1,0 +1,352 @@
+"""Server CPU of relaying camera video: forwarding encoded frames vs decoding and re-encoding.
+
+    .venv/bin/python -m loadtests.rtc_cpu --subscribers 1,4,8 --mode both --seconds 10 [--loss 0.03]
+
+One publisher (aiortc: a synthetic 640x480 30 fps picture in VP8 and Opus, which like Chromium
+sends keyframes only when asked) and N subscribers (aiortc, decoding what they get) run in this
+process; the server side (socialsync.adapters.rtc_forward behind a two-route aiohttp app) runs
+in a subprocess so its CPU can be read alone from /proc/PID/stat. Per run: a fresh server, the
+publisher, N subscribers, a second to settle, then `--seconds` measured. A run with no subscriber
+gives the publisher leg's own cost; CPU per subscriber is the rest divided by N.
+
+`forward` relays encoded frames; `transcode` makes the server decode the publisher once and
+encode once per subscriber (what stock aiortc does). `--loss F` drops that fraction of the RTP
+packets arriving from the publisher (a test-only hook) so NACK/RTX, keyframe requests and
+freezes show. Freezes: gaps over 500 ms between decoded frames at a subscriber.
+
+Prints a table; writes loadtests/results/rtc_cpu.json (one entry per --loss value, merged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+from aiohttp import ClientSession, web
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
+
+from socialsync.adapters import rtc_forward
+
+RESULTS = Path(__file__).parent / "results" / "rtc_cpu.json"
+FREEZE_S = 0.5
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------- the server (subprocess)
+
+
+class RelayServer:
+    def __init__(self, mode: str, loss: float) -> None:
+        self.mode, self.loss = mode, loss
+        self.pcs: list[RTCPeerConnection] = []
+        self.sources: dict[str, rtc_forward.MediaSource] = {}
+        self.links: list[rtc_forward.SubscriberLink] = []
+        self.loss_counters: list[Any] = []
+
+    async def _answer(self, pc: RTCPeerConnection, request: web.Request) -> web.Response:
+        offer = await request.json()
+        await pc.setRemoteDescription(RTCSessionDescription(**offer))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return web.json_response({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type})
+
+    async def publish(self, request: web.Request) -> web.Response:
+        pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+        self.pcs.append(pc)
+        self.sources = rtc_forward.add_publisher_tracks(pc)
+        if self.loss:
+            self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["video"], self.loss))
+            self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["audio"], self.loss))
+        return await self._answer(pc, request)
+
+    async def subscribe(self, request: web.Request) -> web.Response:
+        pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+        self.pcs.append(pc)
+        for kind in ("video", "audio"):
+            link = rtc_forward.add_subscriber_track(
+                pc, self.sources[kind], force_transcode=self.mode == "transcode" and kind == "video"
+            )
+            self.links.append(link)
+        return await self._answer(pc, request)
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "sources": {kind: s.stats.as_dict() for kind, s in self.sources.items()},
+                "modes": [link.mode for link in self.links],
+                "rtp_dropped_by_loss_hook": sum(count() for count in self.loss_counters),
+            }
+        )
+
+    async def close(self, app: web.Application) -> None:
+        for pc in self.pcs:
+            await pc.close()
+
+
+async def serve(mode: str, loss: float) -> None:
+    server = RelayServer(mode, loss)
+    app = web.Application()
+    app.router.add_post("/publish", server.publish)
+    app.router.add_post("/subscribe", server.subscribe)
+    app.router.add_get("/stats", server.stats)
+    app.on_shutdown.append(server.close)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"READY {port}", flush=True)
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes it
+    await runner.cleanup()
+
+
+# --------------------------------------------------------------------------- the members (this process)
+
+
+class TestPicture(VideoStreamTrack):
+    """640x480 at 30 fps, a diagonal pattern sliding sideways (every frame differs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._luma = bytes((2 * x + y) % 200 + 28 for y in range(481) for x in range(640))
+        self._chroma = bytes([128]) * (320 * 240)
+        self._n = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        shift = (self._n * 6) % 640
+        self._n += 1
+        frame = av.VideoFrame(width=640, height=480, format="yuv420p")
+        frame.planes[0].update(self._luma[shift : shift + 640 * 480])
+        frame.planes[1].update(self._chroma)
+        frame.planes[2].update(self._chroma)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+def chromium_like(sender: Any) -> None:
+    # aiortc's VP8 encoder restarts with a keyframe when REMB moves its bitrate; Chromium does not.
+    stock = sender._handle_rtcp_packet
+
+    async def handle(packet: Any) -> None:
+        if not (isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP):
+            await stock(packet)
+
+    sender._handle_rtcp_packet = handle
+
+
+@dataclass
+class Member:
+    pc: RTCPeerConnection
+    connected_at: float | None = None
+    video_times: list[float] = field(default_factory=list)
+    audio_frames: int = 0
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    first_frame: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def consume(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                if track.kind == "video":
+                    self.video_times.append(time.monotonic())
+                    self.first_frame.set()
+                else:
+                    self.audio_frames += 1
+
+
+async def signal(http: ClientSession, url: str, pc: RTCPeerConnection) -> None:
+    await pc.setLocalDescription(await pc.createOffer())
+    async with http.post(url, json={"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}) as r:
+        answer = await r.json()
+    await pc.setRemoteDescription(RTCSessionDescription(**answer))
+
+
+async def add_member(http: ClientSession, base: str) -> Member:
+    member = Member(RTCPeerConnection(rtc_forward.loopback_rtc_configuration()))
+    for kind in ("video", "audio"):
+        member.pc.addTransceiver(kind, direction="recvonly")
+
+    @member.pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        member.tasks.append(asyncio.ensure_future(member.consume(track)))
+
+    @member.pc.on("connectionstatechange")
+    def on_state() -> None:
+        if member.pc.connectionState == "connected" and member.connected_at is None:
+            member.connected_at = time.monotonic()
+
+    await signal(http, f"{base}/subscribe", member.pc)
+    return member
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def window_stats(member: Member, start: float, end: float) -> dict[str, Any]:
+    times = [t for t in member.video_times if start <= t <= end]
+    edges = [start, *times, end]
+    gaps = [b - a for a, b in itertools.pairwise(edges)]
+    first = (
+        member.video_times[0] - member.connected_at if member.video_times and member.connected_at else None
+    )
+    return {
+        "fps": len(times) / (end - start),
+        "freezes": sum(1 for g in gaps if g > FREEZE_S),
+        "max_gap_ms": round(max(gaps) * 1000),
+        "first_frame_ms": round(first * 1000) if first is not None else None,
+    }
+
+
+async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "loadtests.rtc_cpu", "--serve", "--mode", mode, "--loss", str(loss)],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    publisher = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+    members: list[Member] = []
+    try:
+        line = await proc.stdout.readline()  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{int(line.split()[1])}"
+        async with ClientSession() as http:
+            chromium_like(publisher.addTrack(TestPicture()))
+            publisher.addTrack(AudioStreamTrack())
+            await signal(http, f"{base}/publish", publisher)
+            for _ in range(subscribers):
+                members.append(await add_member(http, base))
+            with contextlib.suppress(TimeoutError):  # a member that never gets a frame shows as 0 fps
+                await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for m in members)), 10)
+            await asyncio.sleep(1.0 if subscribers else 2.0)
+            t0, c0, g0 = time.monotonic(), cpu_ticks(proc.pid), time.process_time()
+            await asyncio.sleep(seconds)
+            t1, c1, g1 = time.monotonic(), cpu_ticks(proc.pid), time.process_time()
+            async with http.get(f"{base}/stats") as r:
+                server_stats = await r.json()
+            rss = rss_mb(proc.pid)
+    finally:
+        for member in members:
+            await member.pc.close()
+        await publisher.close()
+        proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    per_member = [window_stats(m, t0, t1) for m in members]
+    video = server_stats["sources"].get("video", {})
+    return {
+        "mode": mode,
+        "subscribers": subscribers,
+        "loss": loss,
+        "seconds": round(t1 - t0, 2),
+        "server_cpu_pct": round(100 * (c1 - c0) / CLK_TCK / (t1 - t0), 1),
+        "generator_cpu_pct": round(100 * (g1 - g0) / (t1 - t0), 1),
+        "server_rss_mb": round(rss, 1),
+        "fps_min": round(min((p["fps"] for p in per_member), default=0), 1),
+        "fps_avg": round(sum(p["fps"] for p in per_member) / len(per_member), 1) if per_member else 0,
+        "freezes": sum(p["freezes"] for p in per_member),
+        "max_gap_ms": max((p["max_gap_ms"] for p in per_member), default=0),
+        "first_frame_ms_max": max((p["first_frame_ms"] or 0 for p in per_member), default=0),
+        "server_video": video,
+        "server_audio": server_stats["sources"].get("audio", {}),
+        "modes": server_stats["modes"],
+        "rtp_dropped_by_loss_hook": server_stats["rtp_dropped_by_loss_hook"],
+        "members": per_member,
+    }
+
+
+def table(rows: list[dict[str, Any]], baseline: float) -> str:
+    head = (
+        f"{'mode':<9} {'subs':>4} {'srv cpu%':>8} {'/sub%':>6} {'fps min/avg':>11} {'freezes':>7} "
+        f"{'max gap':>7} {'1st frame':>9} {'dropped':>7} {'skipped':>7} {'decoded':>7} {'PLI':>4} "
+        f"{'rss MB':>6} {'gen cpu%':>8}"
+    )
+    out = [head, "-" * len(head)]
+    for r in rows:
+        v = r["server_video"]
+        per_sub = (r["server_cpu_pct"] - baseline) / r["subscribers"] if r["subscribers"] else 0.0
+        out.append(
+            f"{r['mode']:<9} {r['subscribers']:>4} {r['server_cpu_pct']:>8.1f} {per_sub:>6.1f} "
+            f"{r['fps_min']:>5.1f}/{r['fps_avg']:<5.1f} {r['freezes']:>7} {r['max_gap_ms']:>5}ms "
+            f"{r['first_frame_ms_max']:>7}ms {v.get('frames_dropped', 0):>7} {v.get('frames_skipped', 0):>7} "
+            f"{v.get('frames_decoded', 0):>7} {v.get('keyframe_requests_sent', 0):>4} "
+            f"{r['server_rss_mb']:>6.0f} {r['generator_cpu_pct']:>8.1f}"
+        )
+    return "\n".join(out)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    counts = [int(n) for n in args.subscribers.split(",")]
+    modes = ["forward", "transcode"] if args.mode == "both" else [args.mode]
+    with rtc_forward.loopback_ice():
+        base = await run_once("forward", 0, args.seconds, args.loss)
+        rows = []
+        for mode in modes:
+            for n in counts:
+                rows.append(await run_once(mode, n, args.seconds, args.loss))
+                print(f"  {mode} x{n}: server {rows[-1]['server_cpu_pct']} %", flush=True)
+    baseline = base["server_cpu_pct"]
+    for r in rows:
+        n = r["subscribers"]
+        r["server_cpu_pct_per_subscriber"] = round((r["server_cpu_pct"] - baseline) / n, 2) if n else None
+    print(
+        f"\nloss {args.loss:.0%}, {args.seconds:.0f} s per run; publisher only (no subscriber): {baseline} %"
+    )
+    print(
+        "CPU % of one core; /sub% = (server cpu - publisher-only) / subscribers (one video + one audio each)"
+    )
+    print(table(rows, baseline))
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[f"loss={args.loss}"] = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+        "publisher_only": base,
+        "runs": rows,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {RESULTS}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", default="1,4,8", help="comma-separated subscriber counts")
+    parser.add_argument("--mode", choices=["forward", "transcode", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--loss", type=float, default=0.0, help="fraction of publisher RTP packets dropped")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        with rtc_forward.loopback_ice():
+            asyncio.run(serve(args.mode, args.loss))
+    else:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
