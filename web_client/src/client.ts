@@ -1,3 +1,4 @@
+import { PartyCameras, type CameraOptions } from "./cameras";
 import { ClockSync, localNow } from "./clock";
 import { Emitter } from "./emitter";
 import { SocialSyncError } from "./errors";
@@ -19,6 +20,11 @@ export interface ConnectOptions {
   url: string | string[];
   auth: Auth;
   timeoutMs?: number;
+}
+
+export interface JoinOptions {
+  /** The party's camera API (`party.cameras`), e.g. `{autoSubscribe: false}`. */
+  cameras?: CameraOptions;
 }
 
 type ClientEvents = {
@@ -84,10 +90,10 @@ export class SocialSync extends Emitter<ClientEvents> {
   }
 
   /** Join a party: its state, members and the last 50 messages come with the session. */
-  async join(partyId: string): Promise<PartySession> {
+  async join(partyId: string, options: JoinOptions = {}): Promise<PartySession> {
     const existing = this.parties.get(partyId);
     if (existing) return existing;
-    const session = new PartySession(this, partyId);
+    const session = new PartySession(this, partyId, options);
     this.parties.set(partyId, session);
     try {
       await session.join();
@@ -175,11 +181,14 @@ export class PartySession extends Emitter<PartyEvents> {
   engine: SyncEngine | null = null;
   /** The room's chat rules (slow mode, modes, terms), when the server has said. */
   rules: ChatRules | null = null;
+  /** Cameras and microphones of the party's members (protocol 15). */
+  readonly cameras: PartyCameras;
   private joining: ChatMessage[] | null = null;
   private hasJoined = false;
 
-  constructor(readonly client: SocialSync, readonly id: string) {
+  constructor(readonly client: SocialSync, readonly id: string, options: JoinOptions = {}) {
     super();
+    this.cameras = new PartyCameras(this, options.cameras);
   }
 
   /** @internal (re)join; after a reconnect it resumes from the last message seen. */
@@ -218,6 +227,7 @@ export class PartySession extends Emitter<PartyEvents> {
     for (const m of [...messages, ...pending].sort((a, b) => a.id - b.id)) this.takeMessage(m);
     this.applyPlayback(answer.playback, true);
     this.emit("members", this.memberList());
+    this.cameras.joined(answer.members, payload.since !== undefined);
     this.emit("joined", answer);
     return answer;
   }
@@ -335,6 +345,7 @@ export class PartySession extends Emitter<PartyEvents> {
 
   async leave(): Promise<void> {
     this.detach();
+    this.cameras.close();
     this.client.forget(this.id);
     await this.client.request("party.leave", { party: this.id });
   }
@@ -369,11 +380,24 @@ export class PartySession extends Emitter<PartyEvents> {
         this.members.set(data.member.id, data.member);
         if (data.member.id === this.you?.id) this.you = data.member;
         this.emit("members", this.memberList());
+        this.cameras.memberChanged(data.member);
         break;
       case "member.left":
         this.members.delete(data.user);
         this.emit("members", this.memberList());
+        this.cameras.memberLeft(data.user);
         break;
+      case "rtc.camera": {
+        const member = this.members.get(data.user);
+        if (member) {
+          const updated = { ...member, camera: data.camera ?? null };
+          this.members.set(member.id, updated);
+          if (member.id === this.you?.id) this.you = updated;
+          this.emit("members", this.memberList());
+        }
+        this.cameras.cameraEvent(data.user, data.camera ?? null);
+        break;
+      }
       case "reaction.burst":
         this.emit("reaction", data);
         break;
@@ -384,6 +408,7 @@ export class PartySession extends Emitter<PartyEvents> {
       case "party.ended":
       case "party.kicked":
         this.detach();
+        this.cameras.close();
         this.client.forget(this.id);
         this.emit("ended", data.reason);
         break;

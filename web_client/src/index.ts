@@ -1,5 +1,7 @@
 export { SocialSync, PartySession } from "./client";
-export type { ConnectOptions } from "./client";
+export type { ConnectOptions, JoinOptions } from "./client";
+export { PartyCameras, iceGathered } from "./cameras";
+export type { CameraEvents, CameraOptions, PublishOptions, UnpublishReason } from "./cameras";
 export { SyncEngine } from "./sync";
 export type { SyncOptions, SyncStats } from "./sync";
 export { MediaElementPlayer } from "./player";

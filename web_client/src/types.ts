@@ -16,6 +16,8 @@ export interface PartySettings {
   control: "everyone" | "hosts";
   wait_for_buffering: boolean;
   max_members: number;
+  /** `false`: the host has turned cameras off (none may be on, none may start). */
+  cameras?: boolean;
 }
 
 export interface PartyInfo {
@@ -48,6 +50,24 @@ export interface Member {
   buffering: boolean;
   in_sync: boolean;
   connected: boolean;
+  /** What the member publishes while its camera or microphone is on (protocol 15), else null. */
+  camera?: CameraState | null;
+  /** Live rooms: put on stage, so it may publish. */
+  on_stage?: boolean;
+}
+
+/** A member's camera and microphone: what it sends, and what it has muted. */
+export interface CameraState {
+  audio: boolean;
+  video: boolean;
+  audio_muted: boolean;
+  video_muted: boolean;
+}
+
+/** `rtc.config`: the ICE servers for every peer connection of the party. */
+export interface RtcConfig {
+  ice_servers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  max_cameras: number;
 }
 
 export interface ChatMessage {
