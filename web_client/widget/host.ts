@@ -7,20 +7,22 @@ type Changes = Partial<Omit<PartySettings, "type">>;
 
 /** Settings only the host (or staff) may change; roles are changed in the member list. */
 export function hostSection(ctx: WidgetContext): HTMLElement {
-  const ids = { heading: uid("host"), everyone: uid("ctl-everyone"), hosts: uid("ctl-hosts"), wait: uid("wait") };
+  const ids = { heading: uid("host"), everyone: uid("ctl-everyone"), hosts: uid("ctl-hosts"), wait: uid("wait"), cameras: uid("cameras") };
   const radioName = uid("control");
   const alert = h("p", { class: "ssw-error", role: "alert" });
   const everyone = h("input", { id: ids.everyone, type: "radio", name: radioName, value: "everyone" });
   const hosts = h("input", { id: ids.hosts, type: "radio", name: radioName, value: "hosts" });
   const wait = h("input", { id: ids.wait, type: "checkbox", class: "ssw-checkbox" });
+  const cameras = h("input", { id: ids.cameras, type: "checkbox", class: "ssw-checkbox ssw-allow-cameras" });
 
   const render = () => {
     const settings = ctx.party.info.settings;
     everyone.checked = settings.control === "everyone";
     hosts.checked = settings.control === "hosts";
     wait.checked = settings.wait_for_buffering;
+    cameras.checked = settings.cameras !== false;
     section.hidden = !ctx.isHost();
-    for (const input of [everyone, hosts, wait]) input.disabled = ctx.ended;
+    for (const input of [everyone, hosts, wait, cameras]) input.disabled = ctx.ended;
   };
 
   const change = (settings: Changes) => {
@@ -35,6 +37,7 @@ export function hostSection(ctx: WidgetContext): HTMLElement {
   everyone.addEventListener("change", () => change({ control: "everyone" }));
   hosts.addEventListener("change", () => change({ control: "hosts" }));
   wait.addEventListener("change", () => change({ wait_for_buffering: wait.checked }));
+  cameras.addEventListener("change", () => change({ cameras: cameras.checked }));
 
   const section = h("section", { class: "ssw-section ssw-host", "aria-labelledby": ids.heading },
     h("h3", { id: ids.heading, class: "ssw-heading" }, "Host controls"),
@@ -43,6 +46,8 @@ export function hostSection(ctx: WidgetContext): HTMLElement {
       h("span", { class: "ssw-toggle" }, everyone, h("label", { for: ids.everyone }, "Everyone")),
       h("span", { class: "ssw-toggle" }, hosts, h("label", { for: ids.hosts }, "Hosts and cohosts only"))),
     h("span", { class: "ssw-toggle" }, wait, h("label", { for: ids.wait }, "Wait for members who are buffering")),
+    h("span", { class: "ssw-toggle" }, cameras,
+      h("label", { for: ids.cameras }, "Allow cameras (turning this off turns every camera off)")),
     h("p", { class: "ssw-hint" }, "Make someone a cohost or the host from the People list."),
     alert);
 

@@ -12,6 +12,7 @@
  */
 import type { PartySession } from "../src/client";
 import type { PlayerAdapter } from "../src/player";
+import { camerasSection } from "./cameras";
 import { chatSection } from "./chat";
 import { WidgetContext } from "./context";
 import { h, setText } from "./dom";
@@ -24,12 +25,15 @@ import { statusLine } from "./status";
 export * from "../src/index";
 export { inviteUrl, copyText } from "./invite";
 export { REACTIONS } from "./reactions";
+export { describeCameraError, SPEAKING_LEVEL } from "./cameras";
 
 export interface WidgetOptions {
   /** The element the floating reactions rise over, e.g. the video's container (default: the widget). */
   overlay?: HTMLElement;
   /** A player to keep in sync: attached to the party if it has no engine yet, and detached again on destroy. */
   player?: PlayerAdapter;
+  /** Where the camera tiles go, e.g. an element over or beside the video (default: in the widget). */
+  cameraGrid?: HTMLElement;
 }
 
 export interface Widget {
@@ -58,6 +62,7 @@ export function mountWidget(root: HTMLElement, party: PartySession, options: Wid
     h("header", { class: "ssw-header" }, title, statusLine(ctx)),
     ended,
     reactionsSection(ctx, options.overlay ?? root),
+    camerasSection(ctx, options.cameraGrid),
     membersSection(ctx),
     chatSection(ctx),
     inviteSection(ctx),
