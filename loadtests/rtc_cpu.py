@@ -152,7 +152,7 @@ class Member:
     pc: RTCPeerConnection
     connected_at: float | None = None
     video_times: list[float] = field(default_factory=list)
-    audio_frames: int = 0
+    audio_times: list[float] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     first_frame: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -164,7 +164,7 @@ class Member:
                     self.video_times.append(time.monotonic())
                     self.first_frame.set()
                 else:
-                    self.audio_frames += 1
+                    self.audio_times.append(time.monotonic())
 
 
 async def signal(http: ClientSession, url: str, pc: RTCPeerConnection) -> None:
@@ -197,6 +197,12 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
 
 
+def busy_ticks() -> int:
+    """CPU ticks of the whole machine that were not idle (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -204,10 +210,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def gaps_in(times: list[float], start: float, end: float) -> list[float]:
+    edges = [start, *(t for t in times if start <= t <= end), end]
+    return [b - a for a, b in itertools.pairwise(edges)]
+
+
 def window_stats(member: Member, start: float, end: float) -> dict[str, Any]:
     times = [t for t in member.video_times if start <= t <= end]
-    edges = [start, *times, end]
-    gaps = [b - a for a, b in itertools.pairwise(edges)]
+    gaps = gaps_in(member.video_times, start, end)
+    audio_gaps = gaps_in(member.audio_times, start, end)
     first = (
         member.video_times[0] - member.connected_at if member.video_times and member.connected_at else None
     )
@@ -215,6 +226,8 @@ def window_stats(member: Member, start: float, end: float) -> dict[str, Any]:
         "fps": len(times) / (end - start),
         "freezes": sum(1 for g in gaps if g > FREEZE_S),
         "max_gap_ms": round(max(gaps) * 1000),
+        "audio_fps": sum(1 for t in member.audio_times if start <= t <= end) / (end - start),
+        "audio_max_gap_ms": round(max(audio_gaps) * 1000),
         "first_frame_ms": round(first * 1000) if first is not None else None,
     }
 
@@ -239,9 +252,9 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
             with contextlib.suppress(TimeoutError):  # a member that never gets a frame shows as 0 fps
                 await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for m in members)), 10)
             await asyncio.sleep(1.0 if subscribers else 2.0)
-            t0, c0, g0 = time.monotonic(), cpu_ticks(proc.pid), time.process_time()
+            t0, c0, g0, b0 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
             await asyncio.sleep(seconds)
-            t1, c1, g1 = time.monotonic(), cpu_ticks(proc.pid), time.process_time()
+            t1, c1, g1, b1 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
             async with http.get(f"{base}/stats") as r:
                 server_stats = await r.json()
             rss = rss_mb(proc.pid)
@@ -263,12 +276,15 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         "loss": loss,
         "seconds": round(t1 - t0, 2),
         "server_cpu_pct": round(100 * (c1 - c0) / CLK_TCK / (t1 - t0), 1),
-        "generator_cpu_pct": round(100 * (g1 - g0) / (t1 - t0), 1),
+        "generator_cpu_pct": round(100 * (g1 - g0) / CLK_TCK / (t1 - t0), 1),
+        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / CLK_TCK / (t1 - t0), 1),
         "server_rss_mb": round(rss, 1),
         "fps_min": round(min((p["fps"] for p in per_member), default=0), 1),
         "fps_avg": round(sum(p["fps"] for p in per_member) / len(per_member), 1) if per_member else 0,
         "freezes": sum(p["freezes"] for p in per_member),
         "max_gap_ms": max((p["max_gap_ms"] for p in per_member), default=0),
+        "audio_fps_min": round(min((p["audio_fps"] for p in per_member), default=0), 1),
+        "audio_max_gap_ms": max((p["audio_max_gap_ms"] for p in per_member), default=0),
         "first_frame_ms_max": max((p["first_frame_ms"] or 0 for p in per_member), default=0),
         "server_video": video,
         "server_audio": server_stats["sources"].get("audio", {}),
@@ -282,7 +298,7 @@ def table(rows: list[dict[str, Any]], baseline: float) -> str:
     head = (
         f"{'mode':<9} {'subs':>4} {'srv cpu%':>8} {'/sub%':>6} {'fps min/avg':>11} {'freezes':>7} "
         f"{'max gap':>7} {'1st frame':>9} {'dropped':>7} {'skipped':>7} {'decoded':>7} {'PLI':>4} "
-        f"{'rss MB':>6} {'gen cpu%':>8}"
+        f"{'rss MB':>6} {'gen cpu%':>8} {'others%':>7} {'audio fps/max gap':>17}"
     )
     out = [head, "-" * len(head)]
     for r in rows:
@@ -293,7 +309,8 @@ def table(rows: list[dict[str, Any]], baseline: float) -> str:
             f"{r['fps_min']:>5.1f}/{r['fps_avg']:<5.1f} {r['freezes']:>7} {r['max_gap_ms']:>5}ms "
             f"{r['first_frame_ms_max']:>7}ms {v.get('frames_dropped', 0):>7} {v.get('frames_skipped', 0):>7} "
             f"{v.get('frames_decoded', 0):>7} {v.get('keyframe_requests_sent', 0):>4} "
-            f"{r['server_rss_mb']:>6.0f} {r['generator_cpu_pct']:>8.1f}"
+            f"{r['server_rss_mb']:>6.0f} {r['generator_cpu_pct']:>8.1f} {r['other_processes_cpu_pct']:>7.1f} "
+            f"{r['audio_fps_min']:>9.1f}/{r['audio_max_gap_ms']:>5}ms"
         )
     return "\n".join(out)
 
@@ -319,6 +336,9 @@ async def main_async(args: argparse.Namespace) -> None:
         "CPU % of one core; /sub% = (server cpu - publisher-only) / subscribers (one video + one audio each)"
     )
     print(table(rows, baseline))
+    busy = [r for r in [base, *rows] if r["other_processes_cpu_pct"] > 20]
+    if busy:
+        print(f"warning: other processes used over 20 % of a core in {len(busy)} run(s): numbers are skewed")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results[f"loss={args.loss}"] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -70,6 +70,7 @@ _RX_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RX_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RX_STARTED = "_RTCRtpReceiver__started"
 _RX_RTX = "_RTCRtpReceiver__rtx_ssrc"
+_RX_JITTER = "_RTCRtpReceiver__jitter_buffer"
 
 
 # --------------------------------------------------------------------------- self-check
@@ -90,9 +91,13 @@ def check_aiortc() -> None:
     rx, tx = rtcrtpreceiver.RTCRtpReceiver, RTCRtpSender
     problems = []
     expectations: list[tuple[str, Any, set[str]]] = [
-        ("RTCRtpReceiver.__init__", rx.__init__, {_RX_QUEUE, _RX_THREAD, _RX_STARTED, _RX_RTX}),
+        ("RTCRtpReceiver.__init__", rx.__init__, {_RX_QUEUE, _RX_THREAD, _RX_STARTED, _RX_RTX, _RX_JITTER}),
         ("RTCRtpReceiver.receive", rx.receive, {_RX_QUEUE, _RX_THREAD, _RX_STARTED}),
-        ("RTCRtpReceiver._handle_rtp_packet", rx._handle_rtp_packet, {_RX_QUEUE, "put", "_send_rtcp_pli"}),
+        (
+            "RTCRtpReceiver._handle_rtp_packet",
+            rx._handle_rtp_packet,
+            {_RX_QUEUE, _RX_JITTER, "add", "put", "_send_rtcp_pli"},
+        ),
         ("RTCRtpReceiver._send_rtcp_pli", rx._send_rtcp_pli, {"_send_rtcp"}),
         ("rtcrtpreceiver.decoder_worker", getattr(rtcrtpreceiver, "decoder_worker", None), {"get"}),
         ("RTCRtpSender._handle_rtcp_packet", tx._handle_rtcp_packet, {"_send_keyframe"}),
@@ -218,6 +223,22 @@ class _EncodedTap:
         return None
 
 
+class _AudioPassThrough:
+    """Replaces the jitter buffer of a forwarded audio receiver: every Opus packet is a frame, so
+    it goes on at once (the subscriber's jitter buffer conceals losses). aiortc's own audio buffer
+    stalls on a lost packet (there is no NACK for audio) and then sheds several good frames."""
+
+    def __init__(self) -> None:
+        self._last_timestamp: int | None = None
+
+    def add(self, packet: Any) -> tuple[bool, JitterFrame | None]:
+        last = self._last_timestamp
+        if last is not None and 0 <= (last - packet.timestamp) % (1 << 32) < (1 << 31):
+            return False, None  # a duplicate or late packet: its moment has passed
+        self._last_timestamp = packet.timestamp
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
+
+
 class MediaSource:
     """One publisher's incoming track on the server, forwarded without decoding.
 
@@ -244,7 +265,6 @@ class MediaSource:
         self._pli_interval_s = pli_interval_s
         self._last_pli = -1e9
         self._pli_timer: asyncio.TimerHandle | None = None
-        self._own_pli = False
         self._transcoder: _Transcoder | None = None
         self._ended_event = asyncio.Event()
         self._wrap_receiver()
@@ -253,27 +273,31 @@ class MediaSource:
 
     def _wrap_receiver(self) -> None:
         receiver = self._receiver
-        stock_receive, stock_pli = receiver.receive, receiver._send_rtcp_pli
+        stock_receive = receiver.receive
+        self._stock_pli = receiver._send_rtcp_pli
 
         async def receive(parameters: Any) -> None:
             if not getattr(receiver, _RX_STARTED):
                 setattr(receiver, _RX_QUEUE, _EncodedTap(self, asyncio.get_running_loop()))
+                if self.kind == "audio":
+                    setattr(receiver, _RX_JITTER, _AudioPassThrough())
                 self._media_ssrcs = [e.ssrc for e in parameters.encodings if e.ssrc]
             await stock_receive(parameters)
             thread = getattr(receiver, _RX_THREAD)
             if thread is not None:
                 thread.name = f"{self.kind}-forward-tap"  # idle: waits for the stop sentinel only
 
-        async def send_pli(media_ssrc: int) -> None:
-            if not self._own_pli:  # the jitter buffer lost data: subscribers must resync
-                self._last_pli = time.monotonic()
-                self.stats.keyframe_requests_sent += 1
-                for track in self._tracks:
-                    track._resync()
-            await stock_pli(media_ssrc)
+        async def receiver_pli(media_ssrc: int) -> None:
+            # Only the receiver itself calls this: its jitter buffer lost data, so the frames
+            # that follow may not decode: subscribers wait for the keyframe it asks for.
+            self._last_pli = time.monotonic()
+            self.stats.keyframe_requests_sent += 1
+            for track in self._tracks:
+                track._resync(request=False)
+            await self._stock_pli(media_ssrc)
 
         receiver.receive = receive
-        receiver._send_rtcp_pli = send_pli
+        receiver._send_rtcp_pli = receiver_pli
 
     @property
     def receiver(self) -> Any:
@@ -354,14 +378,7 @@ class MediaSource:
         self._last_pli = time.monotonic()
         self.stats.keyframe_requests_sent += 1
         for ssrc in ssrcs:
-            _spawn(self._pli(ssrc))
-
-    async def _pli(self, ssrc: int) -> None:
-        self._own_pli = True
-        try:
-            await self._receiver._send_rtcp_pli(ssrc)
-        finally:
-            self._own_pli = False
+            _spawn(self._stock_pli(ssrc))
 
     def _ssrcs(self) -> list[int]:
         if self._media_ssrcs:
@@ -482,11 +499,12 @@ class _ForwardedTrack(MediaStreamTrack):
         self._ready.set()
         return False
 
-    def _resync(self) -> None:
+    def _resync(self, *, request: bool = True) -> None:
         if self.kind == "video" and not self._waiting_key:
             self._waiting_key = True
             self.source.stats.keyframe_waits += 1
-            self.source.request_keyframe()
+            if request:
+                self.source.request_keyframe()
 
     def _finish(self) -> None:
         self._queue.append(None)
@@ -664,15 +682,18 @@ class _Transcoder:
                     decoder = get_decoder(RTCRtpCodecParameters(mimeType=mime, clockRate=0, payloadType=0))
                     decoder_mime = mime
                 encoded = JitterFrame(data=bytes(packet), timestamp=int(packet.pts))
-                frames = await loop.run_in_executor(None, decoder.decode, encoded)
+                try:
+                    frames = await loop.run_in_executor(None, decoder.decode, encoded)
+                except av.FFmpegError as exc:  # a damaged frame: start again from a keyframe
+                    log.info("rtc: transcoder for %s could not decode a frame: %s", self.source.name, exc)
+                    self._input._resync()
+                    continue
                 for frame in frames:
                     self.source.stats.frames_decoded += 1
                     for output in list(self._outputs):
                         output._put(frame)
         except MediaStreamError:
             pass
-        except av.FFmpegError as exc:
-            log.warning("rtc: transcoder for %s stopped: %s", self.source.name, exc)
         finally:
             for output in list(self._outputs):
                 output._put(None)

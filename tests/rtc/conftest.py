@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -139,7 +138,8 @@ class RtcParty:
         self.publisher.addTrack(AudioStreamTrack())
         self.sources = rtc_forward.add_publisher_tracks(self.server_pub)
         if loss:
-            rtc_forward.simulate_receive_loss(self.sources["video"], loss)
+            for source in self.sources.values():
+                rtc_forward.simulate_receive_loss(source, loss)
         await negotiate(self.publisher, self.server_pub)
         return self.sources
 
@@ -238,6 +238,3 @@ def gate_track(track: MediaStreamTrack, gate: asyncio.Event) -> Iterator[None]:
 @pytest.fixture
 def gate() -> object:
     return gate_track
-
-
-VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
