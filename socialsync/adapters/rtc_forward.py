@@ -267,6 +267,7 @@ class MediaSource:
         self._pli_timer: asyncio.TimerHandle | None = None
         self._transcoder: _Transcoder | None = None
         self._ended_event = asyncio.Event()
+        self._tasks = _Tasks()
         self._wrap_receiver()
 
     # -- hooks on the receiver instance (not the class: other receivers stay stock)
@@ -378,7 +379,7 @@ class MediaSource:
         self._last_pli = time.monotonic()
         self.stats.keyframe_requests_sent += 1
         for ssrc in ssrcs:
-            _spawn(self._stock_pli(ssrc))
+            self._tasks.spawn(self._stock_pli(ssrc))
 
     def _ssrcs(self) -> list[int]:
         if self._media_ssrcs:
@@ -405,14 +406,16 @@ class MediaSource:
         return self._transcoder.subscribe()
 
 
-_tasks: set[asyncio.Task[Any]] = set()
+class _Tasks:
+    """Short sends started from synchronous code (PLI, a sender's stop), referenced until done."""
 
+    def __init__(self) -> None:
+        self._running: set[asyncio.Future[Any]] = set()
 
-def _spawn(coro: Any) -> None:
-    # Short fire-and-forget sends (PLI, sender stop); referenced until done so none is collected.
-    task = asyncio.ensure_future(coro)
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
 
 # --------------------------------------------------------------------------- the subscriber side
@@ -536,6 +539,7 @@ class SubscriberLink:
         self.track: MediaStreamTrack | None = None
         self.codec_mime_type: str | None = None
         self._force_transcode = force_transcode
+        self._tasks = _Tasks()
         self.transceiver = pc.addTransceiver(source.kind, direction="sendonly")
         preferred = [source.codec_mime_type] if source.codec_mime_type else []
         others = DEFAULT_VIDEO_CODECS if source.kind == "video" else ("audio/opus",)
@@ -574,7 +578,7 @@ class SubscriberLink:
         self.sender.replaceTrack(self.track)
 
     def _source_ended(self) -> None:
-        _spawn(self.sender.stop())  # BYE: the subscriber's track ends too
+        self._tasks.spawn(self.sender.stop())  # BYE: the subscriber's track ends too
 
     async def close(self) -> None:
         if self.track is not None:
@@ -623,8 +627,8 @@ class _DecodedTrack(MediaStreamTrack):
         self._ready = asyncio.Event()
 
     def _put(self, frame: av.AudioFrame | av.VideoFrame | None) -> None:
-        if frame is None and len(self._frames) == self._frames.maxlen:
-            self._frames.popleft()
+        if len(self._frames) == self._frames.maxlen:  # the encoder lags: latest frames win
+            self._transcoder.source.stats.frames_dropped += 1
         self._frames.append(frame)
         self._ready.set()
 
