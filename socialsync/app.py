@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -19,12 +21,14 @@ from .adapters.moderation_sql import SqlModerationStore
 from .adapters.party_store_memory import MemoryPartyStore
 from .adapters.party_store_redis import RedisPartyStore
 from .adapters.redis_cluster import RedisCluster
+from .adapters.rtc_sfu import MediaRelay, loopback_scope
 from .adapters.sio_handlers import SocketGateway
 from .adapters.sio_tuning import FanoutManager, check_internals, without_compression
 from .adapters.store_sql import SqlStore, upgrade_database
 from .adapters.timers import LoopTimers
 from .adapters.timers_redis import RedisTimers
 from .auth import Authenticator, new_secret
+from .cameras import CameraService
 from .clock import SystemClock
 from .config import Config
 from .domain.chat import Tenant
@@ -96,6 +100,9 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         public_url=config.base_url,
     )
     service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
+    relay = MediaRelay(ice_servers(config))
+    service.relay = relay
+    service.cameras = CameraService(service, relay, config.max_cameras)
     timers: LoopTimers | RedisTimers = (
         cluster.timers(service.tick) if cluster else LoopTimers(clock, service.tick)
     )
@@ -135,18 +142,20 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        if cluster:
-            await cluster.start()
-        log.info(
-            "serving",
-            extra={
-                "url": config.base_url,
-                "database": _redacted(config.database_url),
-                "redis": _redacted(config.redis_url or "none"),
-                "node": cluster.node_id if cluster else "embedded",
-            },
-        )
-        yield
+        with loopback_scope(config.rtc_loopback):
+            if cluster:
+                await cluster.start()
+            log.info(
+                "serving",
+                extra={
+                    "url": config.base_url,
+                    "database": _redacted(config.database_url),
+                    "redis": _redacted(config.redis_url or "none"),
+                    "node": cluster.node_id if cluster else "embedded",
+                },
+            )
+            yield
+            await relay.close()
         await service.close()
         await timers.close()
         if cluster:
@@ -182,6 +191,19 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifetime)
     return app
+
+
+def ice_servers(config: Config) -> list[dict[str, Any]]:
+    """SOCIALSYNC_RTC_ICE_SERVERS: a JSON list of {urls, username?, credential?}."""
+    if not config.rtc_ice_servers:
+        return []
+    try:
+        servers = json.loads(config.rtc_ice_servers)
+        if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
+            raise ValueError("a list of objects with urls")
+    except ValueError as exc:
+        raise SystemExit(f"SOCIALSYNC_RTC_ICE_SERVERS: {exc}") from None
+    return [{k: s[k] for k in ("urls", "username", "credential") if k in s} for s in servers]
 
 
 def add_web_routes(app: web.Application, web_dir: Path) -> None:

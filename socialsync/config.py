@@ -51,6 +51,13 @@ class Config:
     websocket_compression: bool = False
     # Largest Engine.IO packet accepted; a bigger one closes the connection.
     max_packet_bytes: int = 64 * 1024
+    # Cameras (WebRTC relayed by this node): at most this many on at once per party.
+    max_cameras: int = 8
+    # ICE servers for the clients and the relay, as JSON: [{"urls": "turn:...", "username": ..,
+    # "credential": ..}]. None: host candidates only (fine on one network, or with a public IP).
+    rtc_ice_servers: str | None = None
+    # Tests only: ICE on 127.0.0.1 alone (aioice leaves loopback out by default).
+    rtc_loopback: bool = False
     # The built web client (demo page, SDK, widget, sample media); default: web_client/build.
     web_dir: str | None = None
 
@@ -61,6 +68,7 @@ class Config:
             buffer_timeout_ms=self.buffer_timeout_ms,
             leave_grace_ms=self.leave_grace_ms,
             empty_ttl_ms=self.empty_ttl_ms,
+            max_cameras=self.max_cameras,
         )
 
     @property

@@ -33,6 +33,7 @@ from .ports import Broker, Clock, Envelope, MessageStore, PartyStore, Verdict
 from .recorder import PartyRecorder
 
 if TYPE_CHECKING:
+    from .cameras import CameraService
     from .moderation import ModerationService
 
 log = logging.getLogger("socialsync.service")
@@ -67,6 +68,16 @@ class RecentMessages(Protocol):
     async def after(
         self, party_id: str, after_id: int, limit: int, viewer: str | None
     ) -> list[Message] | None: ...
+
+
+class Relay(Protocol):
+    """This node's media relay (adapters/rtc_sfu.py): what the service tells it."""
+
+    async def unpublish(self, party_id: str, user_id: str) -> None: ...
+
+    async def drop_session(self, session: str, party_id: str | None = None) -> object: ...
+
+    async def drop_party(self, party_id: str) -> None: ...
 
 
 class Presence(Protocol):
@@ -159,9 +170,11 @@ class PartyService:
         self.timers: Timers | None = None
         self.presence: Presence | None = None
         self.recent: RecentMessages | None = None
+        self.relay: Relay | None = None
         self.observer: Observer | None = None
         # Set by the composition root (it needs this service to be built first).
         self.moderation: ModerationService = None  # type: ignore[assignment]
+        self.cameras: CameraService = None  # type: ignore[assignment]
         self._sessions: dict[str, Session] = {}
         self.all_disconnected = asyncio.Event()  # set while no socket is connected
         self.all_disconnected.set()
@@ -201,6 +214,8 @@ class PartyService:
             return
         self._disconnecting += 1
         try:
+            if self.relay is not None:
+                await self.relay.drop_session(session)
             for party_id in list(found.watching):
                 await self._detach(session, party_id, "moderators")
             for party_id in list(found.parties):
@@ -269,6 +284,8 @@ class PartyService:
         self._require_joined(session, party_id)
         self._sessions[session].parties.discard(party_id)
         await self._detach(session, party_id)
+        if self.relay is not None:
+            await self.relay.drop_session(session, party_id)
         await self._run(party_id, c.Leave(user.id, session), user=user)
 
     async def get(self, user: User, party_id: str) -> Party:
@@ -419,6 +436,11 @@ class PartyService:
         if envelope.event == "chat.message" and envelope.to_user is None:
             newest = self._delivered_chat.get(envelope.party_id, 0)
             self._delivered_chat[envelope.party_id] = max(newest, int(envelope.payload.get("id", 0)))
+        if self.relay is not None:
+            if envelope.event == "rtc.camera" and envelope.payload.get("camera") is None:
+                await self.relay.unpublish(envelope.party_id, str(envelope.payload.get("user")))
+            elif envelope.event == "party.ended":
+                await self.relay.drop_party(envelope.party_id)
         if envelope.event == "party.kicked" and envelope.to_user is not None:
             await self._remove_local(envelope.party_id, envelope.to_user)
         if envelope.event == "party.ended":
@@ -513,6 +535,8 @@ class PartyService:
         for session in sessions:
             self._sessions[session].parties.discard(party_id)
             await self._detach(session, party_id)
+            if self.relay is not None:
+                await self.relay.drop_session(session, party_id)
         if sessions:
             await self._run(party_id, c.Evict(frozenset(sessions)))
 
@@ -584,6 +608,9 @@ class PartyService:
                 case e.PartyEnded(reason=reason):
                     record = True
                     await self._publish(party.id, "party.ended", {"party": party.id, "reason": reason})
+                case e.CameraChanged(user_id=user_id, camera=camera):
+                    payload = {"party": party.id, "user": user_id, "camera": wire.camera_out(camera)}
+                    await self._publish(party.id, "rtc.camera", payload)
                 case e.TimerRequested(key=key, due_ms=due_ms):
                     if self.timers is not None:
                         await self.timers.schedule(party.id, key, due_ms)

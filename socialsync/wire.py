@@ -20,6 +20,7 @@ from .domain.model import (
     MAX_MEMBERS,
     MAX_ROOM_TERMS,
     MAX_SLOW_MODE_S,
+    Camera,
     ControlMode,
     Media,
     MediaKind,
@@ -163,6 +164,12 @@ class ReactionSend(PartyRef):
     media_time: Position | None = None
 
 
+# A session description with a handful of candidates is 3-6 KB.
+MAX_SDP_CHARS = 16_384
+Sdp = Annotated[str, Field(min_length=1, max_length=MAX_SDP_CHARS)]
+UserId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class MemberRole(PartyRef):
     user: Annotated[str, Field(min_length=1, max_length=128)]
     role: Literal["host", "cohost", "member"]
@@ -172,6 +179,32 @@ class SettingsPatch(_In):
     control: Literal["everyone", "hosts"] | None = None
     wait_for_buffering: bool | None = None
     max_members: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    cameras: bool | None = None
+
+
+class RtcPublish(PartyRef):
+    sdp: Sdp
+    audio: bool
+    video: bool
+    consent: bool
+
+
+class RtcMute(PartyRef):
+    audio: bool | None = None
+    video: bool | None = None
+
+
+class RtcPeer(PartyRef):
+    publisher: UserId
+
+
+class RtcAnswer(RtcPeer):
+    sdp: Sdp
+
+
+class RtcStage(PartyRef):
+    user: UserId
+    on: bool
 
 
 class PartyUpdate(PartyRef):
@@ -230,6 +263,19 @@ def member_out(m: Member) -> dict[str, Any]:
         "buffering": m.buffering,
         "in_sync": m.in_sync,
         "connected": m.connected,
+        "camera": camera_out(m.camera),
+        "on_stage": m.on_stage,
+    }
+
+
+def camera_out(camera: Camera | None) -> dict[str, bool] | None:
+    if camera is None:
+        return None
+    return {
+        "audio": camera.audio,
+        "video": camera.video,
+        "audio_muted": camera.audio_muted,
+        "video_muted": camera.video_muted,
     }
 
 
@@ -248,6 +294,7 @@ def party_out(party: Party, invite_base: str | None = None) -> dict[str, Any]:
             "control": s.control.value,
             "wait_for_buffering": s.wait_for_buffering,
             "max_members": s.max_members,
+            "cameras": s.cameras,
         },
         "member_count": len(party.members),
     }

@@ -24,6 +24,8 @@ TEST_CONFIG = dict(
     # the defaults in test_bad_input.py.
     chat_burst=100,
     newcomer_chat_burst=100,
+    # WebRTC on 127.0.0.1 only: tests talk to nothing else.
+    rtc_loopback=True,
 )
 
 

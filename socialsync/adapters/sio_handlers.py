@@ -88,6 +88,14 @@ class SocketGateway:
             "mod.review": self._mod_review,
             "mod.audit": self._mod_audit,
             "mod.tenant_terms": self._mod_tenant_terms,
+            "rtc.config": self._rtc_config,
+            "rtc.publish": self._rtc_publish,
+            "rtc.unpublish": self._rtc_unpublish,
+            "rtc.mute": self._rtc_mute,
+            "rtc.subscribe": self._rtc_subscribe,
+            "rtc.answer": self._rtc_answer,
+            "rtc.unsubscribe": self._rtc_unsubscribe,
+            "rtc.stage": self._rtc_stage,
         }
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -215,6 +223,7 @@ class SocketGateway:
             control=ControlMode(s.control) if s.control else None,
             wait_for_buffering=s.wait_for_buffering,
             max_members=s.max_members,
+            cameras=s.cameras,
         )
         party = await self.service.command(sid, m.party, command)
         return {"ok": True, "party": self._party(party)}
@@ -276,6 +285,37 @@ class SocketGateway:
         m = wire.parse(wire.ReactionSend, data)
         await self.service.react(sid, m.party, m.emoji)
         return {"ok": True}
+
+    # ------------------------------------------------------------------ cameras
+    @property
+    def _cameras(self) -> Any:
+        return self.service.cameras
+
+    async def _rtc_config(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        return await self._cameras.config(sid, m.party)
+
+    async def _rtc_publish(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.publish(sid, wire.parse(wire.RtcPublish, data))
+
+    async def _rtc_unpublish(self, sid: str, data: Any, received_ms: int) -> Answer:
+        m = wire.parse(wire.PartyRef, data)
+        return await self._cameras.unpublish(sid, m.party)
+
+    async def _rtc_mute(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.mute(sid, wire.parse(wire.RtcMute, data))
+
+    async def _rtc_subscribe(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.subscribe(sid, wire.parse(wire.RtcPeer, data))
+
+    async def _rtc_answer(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.answer(sid, wire.parse(wire.RtcAnswer, data))
+
+    async def _rtc_unsubscribe(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.unsubscribe(sid, wire.parse(wire.RtcPeer, data))
+
+    async def _rtc_stage(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._cameras.stage(sid, wire.parse(wire.RtcStage, data))
 
     # ------------------------------------------------------------------ moderation
     @property
