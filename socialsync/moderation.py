@@ -4,7 +4,9 @@ the Moderator filter); this module loads, stores and announces."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,24 +55,44 @@ class ModerationService:
         self.service = service
         self.store = store
         self.moderator = moderator
-        # Active sanctions per (tenant, user) with when they were read; kept current
-        # on this node's writes, re-read after SANCTIONS_TTL_MS.
-        self._sanctions: dict[tuple[str, str], tuple[int, list[Sanction]]] = {}
+        # Each tenant's active sanctions by user, with when they were read: one query
+        # per tenant every SANCTIONS_TTL_MS, not one per message (sanctions are few,
+        # senders many). Dropped on this node's own writes, so they hold at once here.
+        self._sanctions: dict[str, tuple[int, dict[str, list[Sanction]]]] = {}
+        self._reading: dict[str, asyncio.Future[dict[str, list[Sanction]]]] = {}
         self._last_post: dict[tuple[str, str], int] = {}
         # Each tenant's own terms, with when they were read (re-read like sanctions).
         self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 
     # ------------------------------------------------------------------ gatekeeping
     async def sanctions_of(self, user: User, now_ms: int) -> list[Sanction]:
-        key = (user.tenant_id, user.id)
-        cached = self._sanctions.get(key)
+        cached = self._sanctions.get(user.tenant_id)
         if cached is not None and now_ms - cached[0] < SANCTIONS_TTL_MS:
-            return cached[1]
-        if len(self._sanctions) > 100_000:
-            self._sanctions.clear()  # a bound: everything is re-read, nothing is lost
-        found = await self.store.sanctions_of(user.tenant_id, user.id, now_ms)
-        self._sanctions[key] = (now_ms, found)
-        return found
+            by_user = cached[1]
+        else:
+            by_user = await self._read_sanctions(user.tenant_id, now_ms)
+        return [s for s in by_user.get(user.id, ()) if s.until_ms is None or s.until_ms > now_ms]
+
+    async def _read_sanctions(self, tenant_id: str, now_ms: int) -> dict[str, list[Sanction]]:
+        """One read per tenant at a time: the senders that find the cache stale
+        together wait for the same query."""
+        reading = self._reading.get(tenant_id)
+        if reading is not None:
+            return await asyncio.shield(reading)
+        reading = self._reading[tenant_id] = asyncio.get_running_loop().create_future()
+        try:
+            by_user: dict[str, list[Sanction]] = defaultdict(list)
+            for sanction in await self.store.tenant_sanctions(tenant_id, now_ms):
+                by_user[sanction.user_id].append(sanction)
+            self._sanctions[tenant_id] = (now_ms, by_user)
+            reading.set_result(by_user)
+            return by_user
+        except BaseException as exc:
+            reading.set_exception(exc)
+            reading.exception()  # retrieved: the waiters, if any, get it too
+            raise
+        finally:
+            del self._reading[tenant_id]
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
         ban = active_sanction(await self.sanctions_of(user, now_ms), party_id, SanctionKind.BAN, now_ms)
@@ -290,7 +312,7 @@ class ModerationService:
                 now_ms,
             )
         )
-        self._sanctions.pop((actor.tenant_id, user_id), None)  # re-read, with this one, on next use
+        self._sanctions.pop(actor.tenant_id, None)  # re-read, with this one, on next use
         if kind is SanctionKind.BAN:
             await self.service.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
         action = {
@@ -324,7 +346,7 @@ class ModerationService:
         if tenant_wide and not actor.is_staff:
             raise forbidden("only moderators lift a tenant-wide ban")
         await self.store.revoke(actor.tenant_id, user_id, kind, None if tenant_wide else party_id, now_ms)
-        self._sanctions.pop((actor.tenant_id, user_id), None)  # reloaded on next use
+        self._sanctions.pop(actor.tenant_id, None)  # reloaded on next use
         action = {"ban": "unban", "timeout": "end_timeout", "shadow_mute": "unshadow_mute"}[kind.value]
         await self._record(
             actor,

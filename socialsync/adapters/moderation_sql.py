@@ -140,12 +140,11 @@ class SqlModerationStore:
         )
         return int(result.rowcount or 0)
 
-    async def sanctions_of(self, tenant_id: str, user_id: str, now_ms: int) -> list[Sanction]:
-        """The user's sanctions not revoked and not yet over."""
+    async def tenant_sanctions(self, tenant_id: str, now_ms: int) -> list[Sanction]:
+        """Every sanction of the tenant not revoked and not yet over."""
         rows = await self._read(
             sa.select(sanctions).where(
                 sanctions.c.tenant_id == tenant_id,
-                sanctions.c.user_id == user_id,
                 sanctions.c.revoked_at_ms.is_(None),
                 sa.or_(sanctions.c.until_ms.is_(None), sanctions.c.until_ms > now_ms),
             )
