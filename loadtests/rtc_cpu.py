@@ -315,9 +315,23 @@ def table(rows: list[dict[str, Any]], baseline: float) -> str:
     return "\n".join(out)
 
 
+async def wait_quiet(limit_s: float, threshold_pct: float = 20.0) -> None:
+    """Wait (up to limit_s) for a second in which other processes use under threshold_pct of a core."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        b0, own0 = busy_ticks(), cpu_ticks(os.getpid())
+        await asyncio.sleep(1.0)
+        others = 100 * ((busy_ticks() - b0) - (cpu_ticks(os.getpid()) - own0)) / CLK_TCK
+        if others < threshold_pct:
+            return
+    print(f"  the machine stayed busy for {limit_s:.0f} s: measuring anyway", flush=True)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.subscribers.split(",")]
     modes = ["forward", "transcode"] if args.mode == "both" else [args.mode]
+    if args.wait_quiet:
+        await wait_quiet(args.wait_quiet)
     with rtc_forward.loopback_ice():
         base = await run_once("forward", 0, args.seconds, args.loss)
         rows = []
@@ -359,6 +373,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["forward", "transcode", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loss", type=float, default=0.0, help="fraction of publisher RTP packets dropped")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0.0, help="first wait up to S s for other processes to calm down"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
