@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from ..domain.errors import Code, SyncError
 from ..ports import Envelope, Handler
-from .redis_support import Keys, pack, redis_errors, unpack
+from .redis_support import Keys, connect_listener, pack, redis_errors, unpack
 
 log = logging.getLogger("socialsync.broker")
 
@@ -109,7 +109,7 @@ class RedisBroker:
         delay = 0.05
         first = True
         while not self._closed:
-            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=1.0, health_check_interval=2)
+            client = connect_listener(self._url)
             pubsub = client.pubsub()
             try:
                 await pubsub.ping()  # connects, or raises

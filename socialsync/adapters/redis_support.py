@@ -34,6 +34,16 @@ def connect(url: str) -> aioredis.Redis:
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         retry=Retry(NoBackoff(), 1),
         health_check_interval=10,
+        driver_info=None,  # no CLIENT SETINFO on connect: Redis before 7.2 refuses it
+    )
+
+
+def connect_listener(url: str) -> aioredis.Redis:
+    """A client for one pub/sub connection. No health checks: redis-py runs them
+    inside a SUBSCRIBE as a PING that reads its reply, racing the listener's own
+    read. A Redis that goes away closes the socket, which the listener sees."""
+    return aioredis.Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_S, health_check_interval=0, driver_info=None
     )
 
 
