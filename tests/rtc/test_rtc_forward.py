@@ -85,13 +85,13 @@ async def test_keyframe_requests_from_subscribers_reach_the_publisher_rate_limit
     await sub.wait_frames("video", 20)
     stats = sources["video"].stats
     keyframes, sent = stats.keyframes_in, stats.keyframe_requests_sent
-    track = sub.links["video"].track
-    for _ in range(20):  # what an RTCP PLI/FIR from the subscriber does
-        track.keyframe_requested()
-    await asyncio.sleep(0.1)
-    for _ in range(20):
-        track.keyframe_requested()
-    await asyncio.sleep(1.0)
+    # The member's receiver sends RTCP PLI to the server's sender, as a browser does on loss.
+    receiver = next(t.receiver for t in sub.pc.getTransceivers() if t.kind == "video")
+    server_ssrc = sub.links["video"].sender._ssrc
+    for burst in range(2):
+        for _ in range(20):
+            await receiver._send_rtcp_pli(server_ssrc)
+        await asyncio.sleep(0.1 if burst == 0 else 1.0)
     assert stats.subscriber_keyframe_requests == 40
     assert 1 <= stats.keyframe_requests_sent - sent <= 2  # 300 ms apart at most
     assert stats.keyframes_in > keyframes
