@@ -113,18 +113,20 @@ Handler = Callable[[Envelope], Awaitable[None]]
 class Broker(Protocol):
     """Fan-out of party events between nodes.
 
-    Guarantees: messages published to one party by one node arrive at every
-    subscribed node in publish order; at-most-once (a node that is down misses
-    them, and clients recover from the message store with ``since``).
+    Guarantees: messages published to one party's audience by one node arrive at
+    every node subscribed to that audience of the party, in publish order;
+    at-most-once (a node that is down misses them, and clients recover from the
+    message store with ``since``). A node subscribes to an audience only while it
+    has sockets in it: the moderators' traffic of a room nobody watches goes nowhere.
     """
 
     async def publish(self, envelope: Envelope) -> None: ...
 
-    async def subscribe(self, party_id: str) -> None:
-        """Start receiving the party's envelopes on this node's handler."""
+    async def subscribe(self, party_id: str, audience: str = "members") -> None:
+        """Start receiving the envelopes of the party's ``audience`` on this node's handler."""
         ...
 
-    async def unsubscribe(self, party_id: str) -> None: ...
+    async def unsubscribe(self, party_id: str, audience: str = "members") -> None: ...
 
     async def close(self) -> None: ...
 

@@ -181,8 +181,10 @@ class PartyService:
         self._disconnecting = 0
         self._state_locks = KeyedLocks()
         self._room_locks = KeyedLocks()
-        # Local sessions per party: a node subscribes to a party while it has any.
+        # This node's sockets per party, as members and as moderators watching: the
+        # node subscribes to each audience of a party while it has sockets in it.
         self._local_members: dict[str, set[str]] = defaultdict(set)
+        self._local_watchers: dict[str, set[str]] = defaultdict(set)
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._reactions: dict[str, ReactionWindow] = {}
         self._flushes: set[asyncio.Task[None]] = set()
@@ -467,10 +469,7 @@ class PartyService:
         """The broker is back after an outage. Redis may have lost everything (it
         keeps nothing on disk by default): put this node's sessions back into its
         parties, then catch its sockets up on the state and chat they may have missed."""
-        local = {
-            party_id: [s for s in sessions if not s.startswith("moderators:")]
-            for party_id, sessions in self._local_members.items()
-        }
+        local = {party_id: list(sessions) for party_id, sessions in self._local_members.items()}
         if self.presence is not None:
             await self.presence.restore((p, s) for p, sessions in local.items() for s in sessions)
         for party_id, sessions in local.items():
@@ -706,15 +705,16 @@ class PartyService:
     async def _attach(self, session: str, party_id: str, audience: str = "members") -> None:
         # Per party, one at a time: the first socket in subscribes, the last one out
         # unsubscribes, and none may pass a subscription that is still under way.
+        rooms = self._local_members if audience == "members" else self._local_watchers
         async with self._room_locks.hold(party_id):
-            local = self._local_members[party_id]
+            local = rooms[party_id]
             if not local:
                 try:
-                    await self.broker.subscribe(party_id)
+                    await self.broker.subscribe(party_id, audience)
                 except BaseException:
-                    del self._local_members[party_id]
+                    del rooms[party_id]
                     raise
-            local.add(session if audience == "members" else f"{audience}:{session}")
+            local.add(session)
         if audience == "members" and self.presence is not None:
             await self.presence.add(party_id, session)
         if self.local is not None:
@@ -725,15 +725,17 @@ class PartyService:
             await self.local.detach(session, party_id, audience)
         if audience == "members" and self.presence is not None:
             await self.presence.remove(party_id, session)
+        rooms = self._local_members if audience == "members" else self._local_watchers
         async with self._room_locks.hold(party_id):
-            local = self._local_members.get(party_id)
+            local = rooms.get(party_id)
             if local is None:
                 return
-            local.discard(session if audience == "members" else f"{audience}:{session}")
+            local.discard(session)
             if not local:
-                del self._local_members[party_id]
-                self._delivered_chat.pop(party_id, None)
-                await self.broker.unsubscribe(party_id)
+                del rooms[party_id]
+                if audience == "members":
+                    self._delivered_chat.pop(party_id, None)
+                await self.broker.unsubscribe(party_id, audience)
 
 
 def _revived(recorded: Party, now_ms: int, *, keep_playback: bool = False) -> Party:

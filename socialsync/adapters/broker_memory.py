@@ -11,17 +11,17 @@ class MemoryBroker:
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
-        self._subscribed: set[str] = set()
+        self._subscribed: set[tuple[str, str]] = set()
 
     async def publish(self, envelope: Envelope) -> None:
-        if envelope.party_id in self._subscribed:
+        if (envelope.party_id, envelope.audience) in self._subscribed:
             await self._handler(envelope)
 
-    async def subscribe(self, party_id: str) -> None:
-        self._subscribed.add(party_id)
+    async def subscribe(self, party_id: str, audience: str = "members") -> None:
+        self._subscribed.add((party_id, audience))
 
-    async def unsubscribe(self, party_id: str) -> None:
-        self._subscribed.discard(party_id)
+    async def unsubscribe(self, party_id: str, audience: str = "members") -> None:
+        self._subscribed.discard((party_id, audience))
 
     async def close(self) -> None:
         self._subscribed.clear()

@@ -65,12 +65,12 @@ class RedisBroker:
             [envelope.party_id, envelope.event, envelope.payload, envelope.to_user, envelope.audience]
         )
         with redis_errors():
-            await self._redis.publish(self._keys.channel(envelope.party_id), packet)
+            await self._redis.publish(self._keys.channel(envelope.party_id, envelope.audience), packet)
 
-    async def subscribe(self, party_id: str) -> None:
+    async def subscribe(self, party_id: str, audience: str = "members") -> None:
         """Returns once Redis has confirmed the subscription: from then on nothing
         published to the party is missed (the join path relies on it)."""
-        channel = self._keys.channel(party_id).encode()
+        channel = self._keys.channel(party_id, audience).encode()
         if not self._connected.is_set():
             raise SyncError(Code.UNAVAILABLE, "redis unavailable")
         self._channels[channel] = party_id  # from here on, resubscribed after a reconnect
@@ -86,8 +86,8 @@ class RedisBroker:
         finally:
             self._confirmations.pop(channel, None)
 
-    async def unsubscribe(self, party_id: str) -> None:
-        channel = self._keys.channel(party_id).encode()
+    async def unsubscribe(self, party_id: str, audience: str = "members") -> None:
+        channel = self._keys.channel(party_id, audience).encode()
         if self._channels.pop(channel, None) is None:
             return
         if self._connected.is_set():

@@ -17,10 +17,10 @@ class StockManagerBroker:
     async def publish(self, envelope: Envelope) -> None:
         await self._emit(envelope)
 
-    async def subscribe(self, party_id: str) -> None:
+    async def subscribe(self, party_id: str, audience: str = "members") -> None:
         pass  # the manager sends every room to every node
 
-    async def unsubscribe(self, party_id: str) -> None:
+    async def unsubscribe(self, party_id: str, audience: str = "members") -> None:
         pass
 
     async def close(self) -> None:

@@ -71,8 +71,8 @@ class Keys:
     def tenant_parties(self, tenant_id: str) -> str:
         return f"{self.prefix}:tenant:{tenant_id}:parties"
 
-    def channel(self, party_id: str) -> str:
-        return f"{self.prefix}:ch:{party_id}"
+    def channel(self, party_id: str, audience: str = "members") -> str:
+        return f"{self.prefix}:ch:{party_id}" + ("" if audience == "members" else f":{audience}")
 
     def node_alive(self, node_id: str) -> str:
         return f"{self.prefix}:node:{node_id}:alive"

@@ -26,6 +26,7 @@ import asyncio
 import collections
 import contextlib
 import fractions
+import functools
 import logging
 import random
 import threading
@@ -51,6 +52,7 @@ __all__ = [
     "check_aiortc",
     "forwarded_track",
     "is_keyframe",
+    "link_keyframe_requests",
     "loopback_ice",
     "loopback_rtc_configuration",
     "simulate_receive_loss",
@@ -120,14 +122,9 @@ def check_aiortc() -> None:
         log.warning("aiortc %s, rtc_forward was written for %s", aiortc.__version__, AIORTC_VERSION)
 
 
-_checked = False
-
-
+@functools.cache
 def _ensure_checked() -> None:
-    global _checked
-    if not _checked:
-        check_aiortc()
-        _checked = True
+    check_aiortc()  # once per process; raising leaves it unchecked, so it raises again next time
 
 
 # --------------------------------------------------------------------------- codecs

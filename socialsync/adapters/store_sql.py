@@ -252,6 +252,8 @@ class SqlStore:
         self._write_gate: AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        self._appends: list[_Append] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
@@ -268,37 +270,56 @@ class SqlStore:
 
     # --- messages ---------------------------------------------------------------
 
-    async def append(
-        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None = None
-    ) -> tuple[Message, bool]:
-        with _translate_errors():
-            async with self._write_gate:
-                try:
-                    return await self._append_once(draft, on_stored)
-                except sa_exc.IntegrityError:
-                    # A concurrent append with the same nonce committed between our
-                    # lookup and our insert. Our transaction, and the id it took, were
-                    # rolled back; the winner's message is the answer.
-                    existing = await self._find_by_nonce(draft)
-                    if existing is None:
-                        raise
-                    return existing, False
+    async def append(self, draft: MessageDraft, on_stored: OnStored | None = None) -> tuple[Message, bool]:
+        """Group commit: appends that arrive while a commit is under way wait for the
+        next one and share it (one transaction, one fsync), in arrival order."""
+        pending = _Append(draft, on_stored, asyncio.get_running_loop().create_future())
+        self._appends.append(pending)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_appends())
+        return await pending.result
 
-    async def _append_once(
-        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None
-    ) -> tuple[Message, bool]:
-        async with self._writer.begin() as conn:
-            existing = await _select_by_nonce(conn, draft)
-            if existing is not None:
-                return existing, False
-            message_id = await _take_next_id(conn, draft.party_id)
-            message = Message(id=message_id, **dataclasses.asdict(draft))
-            await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
-            if on_stored is not None:
-                # Inside the transaction: the party's counter row stays locked, so
-                # the next id waits until this one is out.
-                await on_stored(message)
-            return message, True
+    async def _commit_appends(self) -> None:
+        while self._appends:
+            group, self._appends = self._appends[:MAX_GROUP], self._appends[MAX_GROUP:]
+            # By party (stable): every node locks the parties' counters in one order,
+            # so two nodes' groups cannot deadlock; each party keeps arrival order.
+            group.sort(key=lambda a: a.draft.party_id)
+            try:
+                with _translate_errors():
+                    async with self._write_gate, self._writer.begin() as conn:
+                        results = [await _append_in(conn, a.draft, a.on_stored) for a in group]
+            except Exception as exc:
+                if len(group) == 1:
+                    group[0].fail(exc)
+                    continue
+                # One of them spoiled the group (a nonce raced in from another node,
+                # a publish failed): each again alone, so only that one fails.
+                for item in group:
+                    await self._append_alone(item)
+            else:
+                for item, result in zip(group, results, strict=True):
+                    item.succeed(result)
+
+    async def _append_alone(self, item: _Append) -> None:
+        try:
+            with _translate_errors():
+                async with self._write_gate:
+                    try:
+                        async with self._writer.begin() as conn:
+                            result = await _append_in(conn, item.draft, item.on_stored)
+                    except sa_exc.IntegrityError:
+                        # A concurrent append with the same nonce committed between our
+                        # lookup and our insert. Our transaction, and the id it took,
+                        # were rolled back; the winner's message is the answer.
+                        existing = await self._find_by_nonce(item.draft)
+                        if existing is None:
+                            raise
+                        result = (existing, False)
+        except Exception as exc:
+            item.fail(exc)
+        else:
+            item.succeed(result)
 
     async def _find_by_nonce(self, draft: MessageDraft) -> Message | None:
         async with self._engine.connect() as conn:
@@ -391,6 +412,42 @@ async def _select_by_nonce(conn: AsyncConnection, draft: MessageDraft) -> Messag
     )
     row = (await conn.execute(query)).one_or_none()
     return None if row is None else _message_from_row(row)
+
+
+OnStored = Callable[[Message], Awaitable[None]]
+# Appends committed together at most: a group's transaction stays short.
+MAX_GROUP = 100
+
+
+@dataclasses.dataclass
+class _Append:
+    draft: MessageDraft
+    on_stored: OnStored | None
+    result: asyncio.Future[tuple[Message, bool]]
+
+    def succeed(self, result: tuple[Message, bool]) -> None:
+        if not self.result.done():  # its sender may have given up waiting
+            self.result.set_result(result)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.result.done():
+            self.result.set_exception(exc)
+
+
+async def _append_in(
+    conn: AsyncConnection, draft: MessageDraft, on_stored: OnStored | None
+) -> tuple[Message, bool]:
+    existing = await _select_by_nonce(conn, draft)
+    if existing is not None:
+        return existing, False
+    message_id = await _take_next_id(conn, draft.party_id)
+    message = Message(id=message_id, **dataclasses.asdict(draft))
+    await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
+    if on_stored is not None:
+        # Inside the transaction: the party's counter row stays locked, so the next
+        # id waits until this one is out.
+        await on_stored(message)
+    return message, True
 
 
 async def _take_next_id(conn: AsyncConnection, party_id: str) -> int:

@@ -104,10 +104,15 @@ async def test_only_subscribed_parties_are_delivered(node_factory):
     await broker.unsubscribe("p1")
     await broker.publish(Envelope("p1", "y", {}))
     await broker.subscribe("p3")
+    await broker.publish(Envelope("p3", "for staff", {}, audience="moderators"))  # nobody watches
+    await broker.subscribe("p3", "moderators")
     await broker.publish(Envelope("p3", "z", {}, audience="moderators"))
-    await eventually(lambda: len(inbox) == 1)
+    await broker.unsubscribe("p3", "moderators")
+    await broker.publish(Envelope("p3", "for staff again", {}, audience="moderators"))
+    await broker.publish(Envelope("p3", "w", {}))
+    await eventually(lambda: len(inbox) == 2)
     await asyncio.sleep(0.1)
-    assert [(e.event, e.audience) for e in inbox] == [("z", "moderators")]
+    assert [(e.event, e.audience) for e in inbox] == [("z", "moderators"), ("w", "members")]
 
 
 @pytest.mark.redis

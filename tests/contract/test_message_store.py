@@ -178,6 +178,15 @@ async def test_a_failed_on_stored_stores_nothing(store: SqlStore) -> None:
     assert created and message.id == 1, "the retry is a new append, with the id the failed one took"
 
 
+async def test_one_bad_append_among_concurrent_ones_fails_alone(store: SqlStore) -> None:
+    drafts = [make_draft(f"n{i}", party_id="nope" if i == 7 else "p1") for i in range(20)]
+    results = await asyncio.gather(*(store.append(d) for d in drafts), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], SyncError) and failed[0].code is Code.NOT_FOUND
+    assert results[7] is failed[0]
+    assert ids(await store.after("p1", 0, 100)) == list(range(1, 20))
+
+
 async def test_each_party_counts_its_own_ids(store: SqlStore) -> None:
     await store.record_party(make_party("p2"))
 
