@@ -84,3 +84,28 @@ async def join(browser, web_server):
     yield make
     for member in members:
         await member.context.close()
+
+
+CAMERA_ARGS = [
+    # Fake camera (640x480, 20 fps) and microphone (a tone), no permission prompt,
+    # and ICE candidates on 127.0.0.1 (the test server's relay listens there only).
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+
+
+@pytest.fixture
+async def camera_browser():
+    """A Chromium with fake camera and microphone devices, for WebRTC on loopback."""
+    _check_prerequisites()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, args=LAUNCH_ARGS + CAMERA_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -75,6 +75,8 @@ export class PartyCameras extends Emitter<CameraEvents> {
   /** Unsubscribed with `unsubscribe()`: not auto-subscribed again until that camera goes off. */
   private readonly declined = new Set<string>();
   private pub: RTCPeerConnection | null = null;
+  /** The publisher connection's video sender and its track (muting takes the track off it). */
+  private videoSender: { sender: RTCRtpSender; track: MediaStreamTrack } | null = null;
   private wanted: Publication | null = null;
   private publishing = 0;
   private muted = { audio: false, video: false };
@@ -371,7 +373,11 @@ export class PartyCameras extends Emitter<CameraEvents> {
         if (!wanted[kind]) continue;
         const track = liveTrack(wanted.stream, kind)!;
         track.enabled = !this.muted[kind];
-        pc.addTransceiver(track, { direction: "sendonly", streams: [wanted.stream] });
+        const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [wanted.stream] });
+        if (kind === "video") {
+          this.videoSender = { sender: transceiver.sender, track };
+          if (this.muted.video) void transceiver.sender.replaceTrack(null).catch(() => {});
+        }
       }
       const sender = pc;
       pc.addEventListener("connectionstatechange", () => {
@@ -426,6 +432,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
   private closePublisher(): void {
     const pc = this.pub;
     this.pub = null;
+    this.videoSender = null;
     pc?.close();
   }
 
@@ -434,6 +441,11 @@ export class PartyCameras extends Emitter<CameraEvents> {
     if (!stream) return;
     for (const track of stream.getAudioTracks()) track.enabled = !this.muted.audio;
     for (const track of stream.getVideoTracks()) track.enabled = !this.muted.video;
+    // A disabled video track still sends black frames at full rate, which drags the
+    // sender's bandwidth estimate down to its floor: after an unmute the video would
+    // crawl at a few frames a second for ~10 s. Sending nothing keeps the estimate.
+    const video = this.videoSender;
+    if (video) void video.sender.replaceTrack(this.muted.video ? null : video.track).catch(() => {});
   }
 }
 
