@@ -387,3 +387,36 @@ async def test_the_host_turning_cameras_off_removes_every_tile(camera_server, op
     await asyncio.sleep(0.5)
     assert await bob.page.locator(".ssw-tile").count() == 0
     assert await bob.page.evaluate("window.gumCalls") == 1
+
+
+async def test_after_a_reconnect_the_sdk_publishes_and_subscribes_again(camera_server, open_member):
+    party_id = await create_party(camera_server)
+    ada = await open_member(camera_server, party_id, "Ada")
+    bob = await open_member(camera_server, party_id, "Bob")
+    await turn_camera_on(ada)
+    await turn_camera_on(bob)
+    await wait_video(ada, uid(bob))
+    await wait_video(bob, uid(ada))
+    remember = """(u) => {
+        const c = window.socialsyncDemo.party.cameras;
+        window.old = [c.publisherConnection, c.peerConnection(u)];
+    }"""
+    await ada.page.evaluate(remember, uid(bob))
+    t0 = time.monotonic()
+    # Cut Ada's connection under the SDK (as a network drop would).
+    await ada.page.evaluate("window.socialsyncDemo.client.transport.socket.io.engine.close()")
+    await ada.page.wait_for_function(
+        """(u) => {
+            const c = window.socialsyncDemo.party.cameras, [pub, sub] = window.old;
+            const now = c.publisherConnection;
+            const fresh = now && now !== pub && c.peerConnection(u) !== sub;
+            return fresh && c.mine !== null && c.streams.has(u) && now.connectionState === 'connected';
+        }""",
+        arg=uid(bob),
+        timeout=15_000,
+    )
+    await wait_tiles(bob, [uid(ada), uid(bob)])
+    assert await frames_over(bob, uid(ada), 1.0) >= 5
+    assert await frames_over(ada, uid(bob), 1.0) >= 5
+    report("reconnect", {"back_with_cameras_s": round(time.monotonic() - t0, 2)})
+    assert await ada.page.evaluate("window.gumCalls") == 1  # the same stream, no new prompt

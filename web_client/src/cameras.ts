@@ -81,11 +81,16 @@ export class PartyCameras extends Emitter<CameraEvents> {
   private publishing = 0;
   private muted = { audio: false, video: false };
   private closed = false;
+  /** The connection dropped: what we publish went with the old session, and comes back
+   * with the rejoin (its "camera off" is not the server turning it off). */
+  private stale = false;
+  private readonly offDisconnected: () => void;
 
   constructor(private readonly party: PartySession, options: CameraOptions = {}) {
     super();
     this.auto = options.autoSubscribe ?? true;
     this.iceTimeoutMs = options.iceGatheringTimeoutMs ?? DEFAULT_ICE_TIMEOUT_MS;
+    this.offDisconnected = party.client.on("disconnected", () => (this.stale = true));
   }
 
   // ------------------------------------------------------------------ public API
@@ -220,6 +225,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
   /** @internal the join answer (also after a reconnect, `rejoin`). */
   joined(members: Member[], rejoin: boolean): void {
     this.closed = false;
+    this.stale = false;
     this.configPromise = null; // the connection (and maybe the node) is new
     if (rejoin) {
       // The old session's connections are gone on the server: start again.
@@ -252,6 +258,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.offDisconnected();
     for (const id of [...this.subs.keys()]) this.closeSubscription(id, "left");
     const was = this.wanted !== null || this.pub !== null;
     this.wanted = null;
@@ -281,7 +288,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
     if (userId === this.me) {
       // Off by the server's decision (the host's switch, the stage, another session),
       // unless it is the echo of our own unpublish-then-publish.
-      if (!camera && this.wanted && this.pub && this.publishing === 0) {
+      if (!camera && this.wanted && this.pub && this.publishing === 0 && !this.stale) {
         this.wanted = null;
         this.closePublisher();
         this.emit("camera", userId, camera, previous);
@@ -414,6 +421,12 @@ export class PartyCameras extends Emitter<CameraEvents> {
 
   private async republish(wanted: Publication): Promise<void> {
     const kinds = (["audio", "video"] as const).filter((k) => wanted[k]);
+    if (this.party.info.settings.cameras === false) {
+      // The host turned cameras off while we were away.
+      this.wanted = null;
+      this.emit("unpublished", "server");
+      return;
+    }
     if (kinds.some((k) => !liveTrack(wanted.stream, k))) {
       this.wanted = null;
       this.emit("unpublished", "failed");
