@@ -47,12 +47,13 @@ class CameraService:
         if set(media_kinds(m.sdp)) != wanted:
             raise bad_request(f"sdp: its media sections must be exactly {' and '.join(sorted(wanted))}")
         relay = self._relay()
+        command = c.Publish(user.id, session, m.audio, m.video, m.consent)
+        await self.parties.check(session, m.party, command)  # the rules before the media work
         member = party.members.get(user.id)
         if member is not None and member.camera is not None:
             await self.parties.command(session, m.party, c.Unpublish(user.id))
         answer = await relay.publish(m.party, user.id, session, m.sdp)
         try:
-            command = c.Publish(user.id, session, m.audio, m.video, m.consent)
             party = await self.parties.command(session, m.party, command)
         except BaseException:
             await relay.unpublish(m.party, user.id)

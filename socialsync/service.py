@@ -301,6 +301,12 @@ class PartyService:
         self._require_joined(session, party_id)
         return (await self._run(party_id, command)).party
 
+    async def check(self, session: str, party_id: str, command: c.Command) -> None:
+        """Raise what ``command`` would be refused with now, changing nothing (for work
+        worth doing only if the command will pass, such as negotiating media)."""
+        party = await self._joined_party(session, party_id)
+        self.machine.handle(party, command, self.clock.now_ms())
+
     async def tick(self, party_id: str, key: str) -> None:
         try:
             await self._run(party_id, c.Tick(key))

@@ -88,7 +88,8 @@ export class PartyCameras extends Emitter<CameraEvents> {
 
   constructor(private readonly party: PartySession, options: CameraOptions = {}) {
     super();
-    this.auto = options.autoSubscribe ?? true;
+    // Off unless asked for: a page that shows no camera tiles should not receive video.
+    this.auto = options.autoSubscribe ?? false;
     this.iceTimeoutMs = options.iceGatheringTimeoutMs ?? DEFAULT_ICE_TIMEOUT_MS;
     this.offDisconnected = party.client.on("disconnected", () => (this.stale = true));
   }

@@ -190,6 +190,7 @@ export function describeCameraError(err: unknown): string {
 export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTMLElement {
   const party = ctx.party;
   const cams = party.cameras;
+  cams.autoSubscribe = true; // the widget shows every camera that is on
   const levels = new LevelMeter();
   const tiles = new Map<string, Tile>();
   const ids = { heading: uid("cameras"), dialogTitle: uid("consent-title"), dialogText: uid("consent-text"),
