@@ -131,12 +131,14 @@ class RtcParty:
         self.pcs.append(pc)
         return pc
 
-    async def start_publisher(self, *, loss: float = 0.0) -> dict[str, MediaSource]:
+    async def start_publisher(
+        self, *, loss: float = 0.0, video_codecs: tuple[str, ...] = rtc_forward.DEFAULT_VIDEO_CODECS
+    ) -> dict[str, MediaSource]:
         self.publisher, self.server_pub = self._pc(), self._pc()
         video_sender = self.publisher.addTrack(MovingTestVideo())
         ignore_bitrate_feedback(video_sender)
         self.publisher.addTrack(AudioStreamTrack())
-        self.sources = rtc_forward.add_publisher_tracks(self.server_pub)
+        self.sources = rtc_forward.add_publisher_tracks(self.server_pub, video_codecs=video_codecs)
         if loss:
             for source in self.sources.values():
                 rtc_forward.simulate_receive_loss(source, loss)

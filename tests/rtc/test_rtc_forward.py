@@ -159,6 +159,19 @@ async def test_h264_only_subscriber_is_transcoded_while_vp8_ones_are_forwarded(r
     assert not any("forward-tap" in name for name in decoders.threads)
 
 
+async def test_an_h264_publisher_is_forwarded_as_h264(rtc, decoders):
+    sources = await rtc.start_publisher(video_codecs=("video/H264",))  # the server's answer decides
+    subs = [await rtc.add_subscriber(), await rtc.add_subscriber(server_offers=False)]
+    for sub in subs:
+        await sub.wait_frames("video", 30)
+        assert sub.links["video"].mode == "forward" and sub.links["video"].codec_mime_type == "video/h264"
+        assert_advancing(sub.received["video"], 30)
+        assert_moving(sub.received["video"])
+    assert sources["video"].mime_type == "video/h264"
+    assert sources["video"].stats.keyframes_in >= 1 and sources["video"].stats.frames_decoded == 0
+    assert not any("forward-tap" in name for name in decoders.threads)
+
+
 async def test_forwarding_survives_three_percent_loss_on_the_publisher_leg(rtc):
     await rtc.start_publisher(loss=0.03)
     sub = await rtc.add_subscriber()
