@@ -160,6 +160,11 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
     row = host.page.locator(".ssw-member", has_text="Guesting")
     await row.get_by_role("button", name="Make Guesting cohost").click()
     await guest.page.wait_for_function("window.socialsyncDemo.party.you.role === 'cohost'")
+    # A pause is the party's only while it plays: let a wait from the snap back end first.
+    await guest.page.wait_for_function(
+        "window.socialsyncDemo.party.playback.status === 'playing' && !window.socialsyncDemo.video.paused",
+        timeout=10_000,
+    )
     await guest.page.evaluate("window.socialsyncDemo.video.pause()")
     await host.page.wait_for_function(
         "window.socialsyncDemo.party.playback.status === 'paused'", timeout=5_000
