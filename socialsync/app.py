@@ -23,7 +23,7 @@ from .adapters.party_store_redis import RedisPartyStore
 from .adapters.redis_cluster import RedisCluster
 from .adapters.rtc_sfu import MediaRelay, loopback_scope
 from .adapters.sio_handlers import SocketGateway
-from .adapters.sio_tuning import FanoutManager, check_internals, without_compression
+from .adapters.sio_tuning import FanoutManager, check_internals, poll_without_tasks, without_compression
 from .adapters.store_sql import SqlStore, upgrade_database
 from .adapters.timers import LoopTimers
 from .adapters.timers_redis import RedisTimers
@@ -126,6 +126,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         logger=False,
         engineio_logger=False,
     )
+    poll_without_tasks()
     if not config.websocket_compression:
         without_compression(sio)
     gateway = SocketGateway(sio, service, auth, clock, metrics, Limit(config.event_burst, config.event_per_s))

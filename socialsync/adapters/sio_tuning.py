@@ -1,5 +1,5 @@
-"""The two cheap wins on python-socketio 5 / python-engineio 4 over aiohttp, in one
-place because both reach into their internals (``check_internals`` fails loudly
+"""The cheap wins on python-socketio 5 / python-engineio 4 over aiohttp, in one
+place because they reach into their internals (``check_internals`` fails loudly
 at start-up if an upgrade moved them):
 
 1. No per-message deflate. aiohttp's WebSocketResponse compresses every frame for
@@ -12,6 +12,12 @@ at start-up if an upgrade moved them):
    in a plain loop, and bound them: a socket that has fallen ``MAX_QUEUED``
    packets behind is closed rather than left to grow the server's memory. Its
    client reconnects and resumes (``since``), so nothing is lost.
+3. A socket's writer waits for its next packets without a new task each time:
+   engineio's ``AsyncSocket.poll`` wraps every ``queue.get()`` in
+   ``asyncio.wait_for``, which on Python 3.11 creates a task per call, that is
+   per packet per recipient; ``asyncio.timeout`` does the same without one. This
+   one replaces a method of engineio's class, so it holds for every server in
+   the process (all of them ours).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from typing import Any
 import engineio
 import socketio
 from aiohttp.web import WebSocketResponse
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
+from engineio.async_socket import AsyncSocket
 from socketio import packet as sio_packet
 
 log = logging.getLogger("socialsync.sio")
@@ -34,9 +42,16 @@ MAX_QUEUED = 2_000
 
 def check_internals() -> None:
     """What this module relies on, checked once at start-up."""
+    poll = getattr(AsyncSocket, "poll", None)
     missing = [
         name
         for name, ok in [
+            (
+                "engineio AsyncSocket.poll waiting with wait_for on its queue",
+                poll is _poll
+                or {"wait_for", "queue", "QueueEmpty"}
+                <= set(getattr(poll, "__code__", _poll.__code__).co_names),
+            ),
             ("engineio aiohttp WebSocket", hasattr(eio_aiohttp, "WebSocket")),
             ("engineio AsyncServer._async", hasattr(engineio.AsyncServer(async_mode="aiohttp"), "_async")),
             ("socketio AsyncManager.get_participants", hasattr(socketio.AsyncManager, "get_participants")),
@@ -46,6 +61,36 @@ def check_internals() -> None:
     ]
     if missing:
         raise RuntimeError(f"python-socketio/engineio changed under socialsync: {', '.join(missing)}")
+
+
+async def _poll(self: Any) -> list[Any]:
+    """AsyncSocket.poll as engineio has it (the first packet, or QueueEmpty after
+    the ping timeout; then whatever else is queued, up to a None), minus the task."""
+    queue = self.queue
+    try:
+        if queue.empty():
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                first = await queue.get()
+        else:
+            first = queue.get_nowait()
+        queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise eio_exceptions.QueueEmpty() from None
+    if first is None:
+        return []
+    packets = [first]
+    while not queue.empty():
+        pkt = queue.get_nowait()
+        queue.task_done()
+        if pkt is None:
+            queue.put_nowait(None)
+            break
+        packets.append(pkt)
+    return packets
+
+
+def poll_without_tasks() -> None:
+    AsyncSocket.poll = _poll
 
 
 class UncompressedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]

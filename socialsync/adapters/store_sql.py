@@ -13,6 +13,7 @@ Driver exceptions stop here: callers only ever see ``SyncError``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import sqlite3
@@ -288,7 +289,7 @@ class SqlStore:
             try:
                 with _translate_errors():
                     async with self._write_gate, self._writer.begin() as conn:
-                        results = [await _append_in(conn, a.draft, a.on_stored) for a in group]
+                        results = await _append_group(conn, group)
             except Exception as exc:
                 if len(group) == 1:
                     group[0].fail(exc)
@@ -440,7 +441,7 @@ async def _append_in(
     existing = await _select_by_nonce(conn, draft)
     if existing is not None:
         return existing, False
-    message_id = await _take_next_id(conn, draft.party_id)
+    message_id = await _take_ids(conn, draft.party_id, 1)
     message = Message(id=message_id, **dataclasses.asdict(draft))
     await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
     if on_stored is not None:
@@ -450,18 +451,61 @@ async def _append_in(
     return message, True
 
 
-async def _take_next_id(conn: AsyncConnection, party_id: str) -> int:
-    """Bump the party's counter and return it; the row stays locked until commit."""
+async def _append_group(conn: AsyncConnection, group: list[_Append]) -> list[tuple[Message, bool]]:
+    """A group of appends in a few statements whatever its size: one look-up of
+    the retries, one counter bump per party, one multi-row insert. Then the
+    ``on_stored`` calls, in id order per party, before the commit."""
+    keys = [(a.draft.party_id, a.draft.user_id, a.draft.nonce) for a in group]
+    stored = await _select_by_nonces(conn, keys)
+    first_of: dict[tuple[str, str, str], int] = {}  # the first append of each new key
+    for i, key in enumerate(keys):
+        if key not in stored:
+            first_of.setdefault(key, i)
+    counts = collections.Counter(group[i].draft.party_id for i in first_of.values())
+    next_id = {party: await _take_ids(conn, party, n) for party, n in sorted(counts.items())}
+    created: dict[int, Message] = {}
+    for i in sorted(first_of.values()):  # group order: by party, arrival within it
+        draft = group[i].draft
+        created[i] = Message(id=next_id[draft.party_id], **dataclasses.asdict(draft))
+        next_id[draft.party_id] += 1
+    if created:
+        await conn.execute(sa.insert(messages), [dataclasses.asdict(m) for m in created.values()])
+    for i, message in created.items():
+        on_stored = group[i].on_stored
+        if on_stored is not None:
+            await on_stored(message)
+    results: list[tuple[Message, bool]] = []
+    for i, key in enumerate(keys):
+        if i in created:
+            results.append((created[i], True))
+        else:  # stored before, or a second append of the same key in this group
+            results.append((stored.get(key) or created[first_of[key]], False))
+    return results
+
+
+async def _select_by_nonces(
+    conn: AsyncConnection, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Message]:
+    query = sa.select(messages).where(
+        messages.c.party_id.in_({k[0] for k in keys}), messages.c.nonce.in_({k[2] for k in keys})
+    )
+    wanted = set(keys)
+    found = (_message_from_row(row) for row in await conn.execute(query))
+    return {key: m for m in found if (key := (m.party_id, m.user_id, m.nonce)) in wanted}
+
+
+async def _take_ids(conn: AsyncConnection, party_id: str, count: int) -> int:
+    """Take ``count`` ids of the party; the first of them (the row stays locked until commit)."""
     bump = (
         sa.update(parties)
         .where(parties.c.id == party_id)
-        .values(last_message_id=parties.c.last_message_id + 1)
+        .values(last_message_id=parties.c.last_message_id + count)
         .returning(parties.c.last_message_id)
     )
-    message_id = (await conn.execute(bump)).scalar_one_or_none()
-    if message_id is None:
+    last = (await conn.execute(bump)).scalar_one_or_none()
+    if last is None:
         raise not_found(f"party {party_id!r} not found")
-    return int(message_id)
+    return int(last) - count + 1
 
 
 _MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message))
