@@ -20,8 +20,10 @@ from redis.exceptions import RedisError
 from ..domain.errors import Code, SyncError
 
 # A command that gets no answer within this is a Redis outage, not a slow reply:
-# callers get `unavailable` rather than a hang.
-SOCKET_TIMEOUT_S = 2.0
+# callers get `unavailable` rather than a hang. (A Redis that is down refuses at
+# once; this bounds one that hangs, and is long enough that a node whose event
+# loop lags under overload does not take its own lag for an outage.)
+SOCKET_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 1.0
 
 
