@@ -54,6 +54,7 @@ class RelayServer:
         self.sources: dict[str, rtc_forward.MediaSource] = {}
         self.links: list[rtc_forward.SubscriberLink] = []
         self.loss_counters: list[Any] = []
+        self.party: dict[str, dict[str, rtc_forward.MediaSource]] = {}  # --party: sources by member
 
     async def _answer(self, pc: RTCPeerConnection, request: web.Request) -> web.Response:
         offer = await request.json()
@@ -65,6 +66,8 @@ class RelayServer:
         pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
         self.pcs.append(pc)
         self.sources = rtc_forward.add_publisher_tracks(pc)
+        if "member" in request.query:
+            self.party[request.query["member"]] = self.sources
         if self.loss:
             self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["video"], self.loss))
             self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["audio"], self.loss))
@@ -73,9 +76,10 @@ class RelayServer:
     async def subscribe(self, request: web.Request) -> web.Response:
         pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
         self.pcs.append(pc)
+        sources = self.party[request.query["member"]] if "member" in request.query else self.sources
         for kind in ("video", "audio"):
             link = rtc_forward.add_subscriber_track(
-                pc, self.sources[kind], force_transcode=self.mode == "transcode" and kind == "video"
+                pc, sources[kind], force_transcode=self.mode == "transcode" and kind == "video"
             )
             self.links.append(link)
         return await self._answer(pc, request)
@@ -86,6 +90,7 @@ class RelayServer:
                 "sources": {kind: s.stats.as_dict() for kind, s in self.sources.items()},
                 "modes": [link.mode for link in self.links],
                 "rtp_dropped_by_loss_hook": sum(count() for count in self.loss_counters),
+                "party": {m: {k: s.stats.as_dict() for k, s in src.items()} for m, src in self.party.items()},
             }
         )
 
@@ -174,7 +179,7 @@ async def signal(http: ClientSession, url: str, pc: RTCPeerConnection) -> None:
     await pc.setRemoteDescription(RTCSessionDescription(**answer))
 
 
-async def add_member(http: ClientSession, base: str) -> Member:
+async def add_member(http: ClientSession, base: str, query: str = "") -> Member:
     member = Member(RTCPeerConnection(rtc_forward.loopback_rtc_configuration()))
     for kind in ("video", "audio"):
         member.pc.addTransceiver(kind, direction="recvonly")
@@ -188,7 +193,7 @@ async def add_member(http: ClientSession, base: str) -> Member:
         if member.pc.connectionState == "connected" and member.connected_at is None:
             member.connected_at = time.monotonic()
 
-    await signal(http, f"{base}/subscribe", member.pc)
+    await signal(http, f"{base}/subscribe{query}", member.pc)
     return member
 
 
@@ -294,6 +299,155 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
     }
 
 
+# --------------------------------------------------------------------------- --party: everyone publishes
+
+NOMINAL_FPS = 30.0
+
+
+async def run_party(n: int, seconds: float) -> dict[str, Any]:
+    """N members each publish camera + mic and subscribe to every other member (one connection
+    per (subscriber, publisher), as rtc_sfu.MediaRelay does): the server forwards N*(N-1) streams."""
+    proc = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "loadtests.rtc_cpu", "--serve", "--mode", "forward", "--loss", "0"],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    publishers = [RTCPeerConnection(rtc_forward.loopback_rtc_configuration()) for _ in range(n)]
+    pictures = [TestPicture() for _ in range(n)]
+    links: list[tuple[int, int, Member]] = []  # (subscriber, publisher, its connection)
+    try:
+        line = await proc.stdout.readline()  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{int(line.split()[1])}"
+        async with ClientSession() as http:
+            for i, (pc, picture) in enumerate(zip(publishers, pictures, strict=True)):
+                chromium_like(pc.addTrack(picture))
+                pc.addTrack(AudioStreamTrack())
+                await signal(http, f"{base}/publish?member={i}", pc)
+            for s, p in itertools.permutations(range(n), 2):
+                links.append((s, p, await add_member(http, f"{base}", f"?member={p}")))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for _, _, m in links)), 20)
+            await asyncio.sleep(2.0)
+            n0 = [pic._n for pic in pictures]
+            t0, c0, g0, b0 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            await asyncio.sleep(seconds)
+            t1, c1, g1, b1 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            n1 = [pic._n for pic in pictures]
+            async with http.get(f"{base}/stats") as r:
+                server_stats = await r.json()
+            rss = rss_mb(proc.pid)
+    finally:
+        for _, _, member in links:
+            await member.pc.close()
+        for pc in publishers:
+            await pc.close()
+        proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    dt = t1 - t0
+    streams = [{"subscriber": s, "publisher": p, **window_stats(m, t0, t1)} for s, p, m in links]
+    fps = sorted(st["fps"] for st in streams)
+    pub_fps = [(b - a) / dt for a, b in zip(n0, n1, strict=True)]
+    party = server_stats["party"]
+    total = {
+        key: sum(src["video"][key] for src in party.values())
+        for key in ("frames_in", "frames_forwarded", "frames_dropped", "frames_skipped", "keyframe_requests_sent")
+    }
+    row = {
+        "party": n,
+        "streams": len(streams),
+        "seconds": round(dt, 2),
+        "server_cpu_pct": round(100 * (c1 - c0) / CLK_TCK / dt, 1),
+        "generator_cpu_pct": round(100 * (g1 - g0) / CLK_TCK / dt, 1),
+        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / CLK_TCK / dt, 1),
+        "server_rss_mb": round(rss, 1),
+        "publisher_fps_min": round(min(pub_fps), 1),
+        "fps_min": round(fps[0], 1),
+        "fps_median": round(fps[len(fps) // 2], 1),
+        "freezes": sum(st["freezes"] for st in streams),
+        "max_gap_ms": max(st["max_gap_ms"] for st in streams),
+        "audio_fps_min": round(min(st["audio_fps"] for st in streams), 1),
+        "server_video": total,
+        "streams_detail": streams,
+    }
+    row["carried"] = (
+        row["fps_min"] >= 0.9 * NOMINAL_FPS and row["freezes"] == 0 and row["server_cpu_pct"] < 90
+    )
+    return row
+
+
+def limiting_side(row: dict[str, Any]) -> str:
+    if row["carried"]:
+        return "-"
+    if row["server_cpu_pct"] >= 90:
+        return "server"
+    cores = os.cpu_count() or 1
+    if row["generator_cpu_pct"] >= 80 * cores or row["generator_cpu_pct"] >= 2 * row["server_cpu_pct"]:
+        return "generator"
+    return "?"
+
+
+def party_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'N':>2} {'streams':>7} {'srv cpu%':>8} {'gen cpu%':>8} {'others%':>7} {'pub fps':>7} "
+        f"{'fps min/med':>11} {'freezes':>7} {'max gap':>7} {'dropped':>7} {'skipped':>7} {'PLI':>4} "
+        f"{'rss MB':>6} {'carried':>7} {'limit':>9}"
+    )
+    out = [head, "-" * len(head)]
+    for r in rows:
+        v = r["server_video"]
+        out.append(
+            f"{r['party']:>2} {r['streams']:>7} {r['server_cpu_pct']:>8.1f} {r['generator_cpu_pct']:>8.1f} "
+            f"{r['other_processes_cpu_pct']:>7.1f} {r['publisher_fps_min']:>7.1f} "
+            f"{r['fps_min']:>5.1f}/{r['fps_median']:<5.1f} {r['freezes']:>7} {r['max_gap_ms']:>5}ms "
+            f"{v['frames_dropped']:>7} {v['frames_skipped']:>7} {v['keyframe_requests_sent']:>4} "
+            f"{r['server_rss_mb']:>6.0f} {'yes' if r['carried'] else 'no':>7} {limiting_side(r):>9}"
+        )
+    return "\n".join(out)
+
+
+async def party_main(args: argparse.Namespace) -> None:
+    if args.wait_quiet:
+        await wait_quiet(args.wait_quiet)
+    rows = []
+    with rtc_forward.loopback_ice():
+        for n in (int(v) for v in args.party.split(",")):
+            rows.append(await run_party(n, args.seconds))
+            r = rows[-1]
+            print(
+                f"  party of {n}: server {r['server_cpu_pct']} %, generator {r['generator_cpu_pct']} %, "
+                f"fps min {r['fps_min']}, freezes {r['freezes']}",
+                flush=True,
+            )
+    print(
+        f"\nparty: every member publishes 640x480 VP8 ~{NOMINAL_FPS:.0f} fps + Opus and subscribes to every"
+        f" other one (forwarded); {args.seconds:.0f} s per run; CPU % of one core ({os.cpu_count()} cores)"
+    )
+    print(party_table(rows))
+    carried = [r["party"] for r in rows if r["carried"]]
+    largest = max(carried, default=None)
+    first_failure = next((r for r in rows if not r["carried"]), None)
+    print(
+        f"largest party carried (every stream >= {0.9 * NOMINAL_FPS:.0f} fps, no freeze, server < 90 %): {largest}"
+        + (f"; first failure at N={first_failure['party']}, limited by {limiting_side(first_failure)}"
+           if first_failure else "")
+    )
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results["party"] = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+        "largest_carried": largest,
+        "limited_by": limiting_side(first_failure) if first_failure else None,
+        "runs": rows,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {RESULTS}")
+
+
 def table(rows: list[dict[str, Any]], baseline: float) -> str:
     head = (
         f"{'mode':<9} {'subs':>4} {'srv cpu%':>8} {'/sub%':>6} {'fps min/avg':>11} {'freezes':>7} "
@@ -387,11 +541,18 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per configuration; the least disturbed one is kept"
     )
+    parser.add_argument(
+        "--party",
+        default="",
+        help="comma-separated party sizes N: everyone publishes and subscribes to everyone else (N*(N-1) streams)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         with rtc_forward.loopback_ice():
             asyncio.run(serve(args.mode, args.loss))
+    elif args.party:
+        asyncio.run(party_main(args))
     else:
         asyncio.run(main_async(args))
 
