@@ -354,7 +354,13 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
     party = server_stats["party"]
     total = {
         key: sum(src["video"][key] for src in party.values())
-        for key in ("frames_in", "frames_forwarded", "frames_dropped", "frames_skipped", "keyframe_requests_sent")
+        for key in (
+            "frames_in",
+            "frames_forwarded",
+            "frames_dropped",
+            "frames_skipped",
+            "keyframe_requests_sent",
+        )
     }
     row = {
         "party": n,
@@ -431,9 +437,13 @@ async def party_main(args: argparse.Namespace) -> None:
     largest = max(carried, default=None)
     first_failure = next((r for r in rows if not r["carried"]), None)
     print(
-        f"largest party carried (every stream >= {0.9 * NOMINAL_FPS:.0f} fps, no freeze, server < 90 %): {largest}"
-        + (f"; first failure at N={first_failure['party']}, limited by {limiting_side(first_failure)}"
-           if first_failure else "")
+        f"largest party carried (every stream >= {0.9 * NOMINAL_FPS:.0f} fps, no freeze, server < 90 %):"
+        f" {largest}"
+        + (
+            f"; first failure at N={first_failure['party']}, limited by {limiting_side(first_failure)}"
+            if first_failure
+            else ""
+        )
     )
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["party"] = {
@@ -544,7 +554,7 @@ def main() -> None:
     parser.add_argument(
         "--party",
         default="",
-        help="comma-separated party sizes N: everyone publishes and subscribes to everyone else (N*(N-1) streams)",
+        help="comma-separated party sizes N: all publish, each subscribes to all others (N*(N-1) streams)",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
