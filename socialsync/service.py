@@ -485,19 +485,9 @@ class PartyService:
                 log.warning("party %s not resumed: %s", party_id, exc.message)
 
     async def _resume_party(self, party_id: str, sessions: list[str]) -> None:
-        party = await self.parties.get(party_id)
+        party = await self.parties.get(party_id) or await self._revive(party_id, keep_playback=True)
         if party is None:
-            recorded = await self.messages.load_party(party_id)
-            if recorded is None or recorded.ended is not None:
-                return
-            try:
-                await self.parties.create(_revived(recorded, self.clock.now_ms(), keep_playback=True))
-            except SyncError as exc:
-                if exc.code is not Code.CONFLICT:  # another node revived it first
-                    raise
-            party = await self.parties.get(party_id)
-            if party is None:
-                return
+            return
         present = {s for m in party.members.values() for s in m.sessions}
         for session in sessions:
             found = self._sessions.get(session)
@@ -655,27 +645,28 @@ class PartyService:
 
     async def _load(self, party_id: str, user: User) -> Party:
         """The live party; one that outlived a restart is revived from its durable row."""
-        party = await self.parties.get(party_id)
-        if party is None:
-            recorded = await self.messages.load_party(party_id)
-            if recorded is None or recorded.ended is not None:
-                raise not_found("no such party")
-            now = self.clock.now_ms()
-            party = _revived(recorded, now)
-            try:
-                await self.parties.create(party)
-            except SyncError as exc:
-                if exc.code is not Code.CONFLICT:
-                    raise
-                party = await self.parties.get(party_id) or party
-            else:
-                self.recorder.record(party)  # the revived state, so a second restart agrees
-                if self.timers is not None:
-                    await self.timers.schedule(
-                        party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms
-                    )
-        if party.tenant_id != user.tenant_id:
+        party = await self.parties.get(party_id) or await self._revive(party_id, keep_playback=False)
+        if party is None or party.tenant_id != user.tenant_id:
             raise not_found("no such party")
+        return party
+
+    async def _revive(self, party_id: str, *, keep_playback: bool) -> Party | None:
+        """The party brought back from its durable row into the live store (None if
+        it never was or has ended); another node may have revived it first."""
+        recorded = await self.messages.load_party(party_id)
+        if recorded is None or recorded.ended is not None:
+            return None
+        now = self.clock.now_ms()
+        party = _revived(recorded, now, keep_playback=keep_playback)
+        try:
+            await self.parties.create(party)
+        except SyncError as exc:
+            if exc.code is not Code.CONFLICT:
+                raise
+            return await self.parties.get(party_id) or party
+        self.recorder.record(party)  # the revived state, so a second restart agrees
+        if self.timers is not None:
+            await self.timers.schedule(party.id, f"empty:{now}", now + self.machine.rules.empty_ttl_ms)
         return party
 
     async def joined_party(self, session: str, party_id: str) -> Party:
