@@ -65,14 +65,14 @@ class HttpApi:
         store: MessageStore,
         auth: Authenticator,
         metrics: Metrics,
-        ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
+        ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
     ) -> None:
         self.service = service
         self.store = store
         self.auth = auth
         self.metrics = metrics
-        # What /readyz tries, by name; default: the database.
-        self.ready_checks = list(ready_checks) or [("database", store.ping)]
+        # What /readyz tries, by name: the database, and Redis in a cluster.
+        self.ready_checks = list(ready_checks)
 
     def routes(self) -> list[web.RouteDef]:
         return [

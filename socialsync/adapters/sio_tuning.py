@@ -38,27 +38,22 @@ from socketio import packet as sio_packet
 log = logging.getLogger("socialsync.sio")
 
 MAX_QUEUED = 2_000
+# engineio's own, before poll_without_tasks replaces it: what check_internals reads.
+_STOCK_POLL = AsyncSocket.poll
 
 
 def check_internals() -> None:
     """What this module relies on, checked once at start-up."""
-    poll = getattr(AsyncSocket, "poll", None)
-    missing = [
-        name
-        for name, ok in [
-            (
-                "engineio AsyncSocket.poll waiting with wait_for on its queue",
-                poll is _poll
-                or {"wait_for", "queue", "QueueEmpty"}
-                <= set(getattr(poll, "__code__", _poll.__code__).co_names),
-            ),
-            ("engineio aiohttp WebSocket", hasattr(eio_aiohttp, "WebSocket")),
-            ("engineio AsyncServer._async", hasattr(engineio.AsyncServer(async_mode="aiohttp"), "_async")),
-            ("socketio AsyncManager.get_participants", hasattr(socketio.AsyncManager, "get_participants")),
-            ("engineio AsyncServer.sockets", "sockets" in vars(engineio.AsyncServer(async_mode="aiohttp"))),
-        ]
-        if not ok
-    ]
+    server = engineio.AsyncServer(async_mode="aiohttp")
+    checks = {
+        "engineio AsyncSocket.poll waiting with wait_for on its queue": {"wait_for", "queue", "QueueEmpty"}
+        <= set(_STOCK_POLL.__code__.co_names),
+        "engineio aiohttp WebSocket": hasattr(eio_aiohttp, "WebSocket"),
+        "engineio AsyncServer._async": hasattr(server, "_async"),
+        "engineio AsyncServer.sockets": "sockets" in vars(server),
+        "socketio AsyncManager.get_participants": hasattr(socketio.AsyncManager, "get_participants"),
+    }
+    missing = [name for name, ok in checks.items() if not ok]
     if missing:
         raise RuntimeError(f"python-socketio/engineio changed under socialsync: {', '.join(missing)}")
 
