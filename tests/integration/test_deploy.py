@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
+import yaml
 from services import redis_or_skip, scratch_postgres_database, unavailable
 from support import VIDEO
 
@@ -65,35 +65,11 @@ def compose(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def load_yaml(text: str) -> Any:
-    """PyYAML from this venv if it has it, else from docker-compose's own interpreter
-    (compose v1 is a Python program built on PyYAML)."""
-    try:
-        import yaml
-    except ImportError:
-        pass
-    else:
-        return yaml.safe_load(text)
-    shebang = Path(compose_binary()).read_bytes()[:200].split(b"\n", 1)[0].decode(errors="replace")
-    if not shebang.startswith("#!"):
-        pytest.skip("PyYAML is not installed and docker-compose is not a Python program")
-    python = shebang[2:].strip().split()
-    dumped = subprocess.run(
-        [*python, "-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return json.loads(dumped.stdout)
-
-
 @pytest.fixture(scope="module")
 def services() -> dict[str, Any]:
     result = compose("config")
     assert result.returncode == 0, result.stderr
-    return dict(load_yaml(result.stdout)["services"])
+    return dict(yaml.safe_load(result.stdout)["services"])
 
 
 def test_compose_file_validates():
