@@ -308,7 +308,7 @@ class SqlStore:
                 async with self._write_gate:
                     try:
                         async with self._writer.begin() as conn:
-                            result = await _append_in(conn, item.draft, item.on_stored)
+                            (result,) = await _append_group(conn, [item])
                     except sa_exc.IntegrityError:
                         # A concurrent append with the same nonce committed between our
                         # lookup and our insert. Our transaction, and the id it took,
@@ -433,22 +433,6 @@ class _Append:
     def fail(self, exc: BaseException) -> None:
         if not self.result.done():
             self.result.set_exception(exc)
-
-
-async def _append_in(
-    conn: AsyncConnection, draft: MessageDraft, on_stored: OnStored | None
-) -> tuple[Message, bool]:
-    existing = await _select_by_nonce(conn, draft)
-    if existing is not None:
-        return existing, False
-    message_id = await _take_ids(conn, draft.party_id, 1)
-    message = Message(id=message_id, **dataclasses.asdict(draft))
-    await conn.execute(sa.insert(messages).values(dataclasses.asdict(message)))
-    if on_stored is not None:
-        # Inside the transaction: the party's counter row stays locked, so the next
-        # id waits until this one is out.
-        await on_stored(message)
-    return message, True
 
 
 async def _append_group(conn: AsyncConnection, group: list[_Append]) -> list[tuple[Message, bool]]:
