@@ -37,11 +37,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
 
+from loadtests.servers import machine_cpu_s, proc_cpu_s, proc_rss_kb
 from socialsync.adapters import rtc_forward
 
 RESULTS = Path(__file__).parent / "results" / "rtc_cpu.json"
 FREEZE_S = 0.5
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- the server (subprocess)
@@ -197,22 +197,17 @@ async def add_member(http: ClientSession, base: str, query: str = "") -> Member:
     return member
 
 
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
+def cpu_s(pid: int) -> float:
+    return proc_cpu_s(pid) or 0.0
 
 
-def busy_ticks() -> int:
-    """CPU ticks of the whole machine that were not idle (all cores)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(values) - values[3] - values[4]
+def busy_s() -> float:
+    """Busy CPU seconds of the whole machine (all cores)."""
+    return machine_cpu_s()[0]
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return (proc_rss_kb(pid) or 0) / 1024
 
 
 def gaps_in(times: list[float], start: float, end: float) -> list[float]:
@@ -257,9 +252,9 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
             with contextlib.suppress(TimeoutError):  # a member that never gets a frame shows as 0 fps
                 await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for m in members)), 10)
             await asyncio.sleep(1.0 if subscribers else 2.0)
-            t0, c0, g0, b0 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            t0, c0, g0, b0 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
             await asyncio.sleep(seconds)
-            t1, c1, g1, b1 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            t1, c1, g1, b1 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
             async with http.get(f"{base}/stats") as r:
                 server_stats = await r.json()
             rss = rss_mb(proc.pid)
@@ -280,9 +275,9 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         "subscribers": subscribers,
         "loss": loss,
         "seconds": round(t1 - t0, 2),
-        "server_cpu_pct": round(100 * (c1 - c0) / CLK_TCK / (t1 - t0), 1),
-        "generator_cpu_pct": round(100 * (g1 - g0) / CLK_TCK / (t1 - t0), 1),
-        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / CLK_TCK / (t1 - t0), 1),
+        "server_cpu_pct": round(100 * (c1 - c0) / (t1 - t0), 1),
+        "generator_cpu_pct": round(100 * (g1 - g0) / (t1 - t0), 1),
+        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / (t1 - t0), 1),
         "server_rss_mb": round(rss, 1),
         "fps_min": round(min((p["fps"] for p in per_member), default=0), 1),
         "fps_avg": round(sum(p["fps"] for p in per_member) / len(per_member), 1) if per_member else 0,
@@ -329,9 +324,9 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
                 await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for _, _, m in links)), 20)
             await asyncio.sleep(2.0)
             n0 = [pic._n for pic in pictures]
-            t0, c0, g0, b0 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            t0, c0, g0, b0 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
             await asyncio.sleep(seconds)
-            t1, c1, g1, b1 = time.monotonic(), cpu_ticks(proc.pid), cpu_ticks(os.getpid()), busy_ticks()
+            t1, c1, g1, b1 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
             n1 = [pic._n for pic in pictures]
             async with http.get(f"{base}/stats") as r:
                 server_stats = await r.json()
@@ -366,9 +361,9 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
         "party": n,
         "streams": len(streams),
         "seconds": round(dt, 2),
-        "server_cpu_pct": round(100 * (c1 - c0) / CLK_TCK / dt, 1),
-        "generator_cpu_pct": round(100 * (g1 - g0) / CLK_TCK / dt, 1),
-        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / CLK_TCK / dt, 1),
+        "server_cpu_pct": round(100 * (c1 - c0) / dt, 1),
+        "generator_cpu_pct": round(100 * (g1 - g0) / dt, 1),
+        "other_processes_cpu_pct": round(100 * ((b1 - b0) - (c1 - c0) - (g1 - g0)) / dt, 1),
         "server_rss_mb": round(rss, 1),
         "publisher_fps_min": round(min(pub_fps), 1),
         "fps_min": round(fps[0], 1),
@@ -483,9 +478,9 @@ async def wait_quiet(limit_s: float, threshold_pct: float = 20.0) -> None:
     """Wait (up to limit_s) for a second in which other processes use under threshold_pct of a core."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        b0, own0 = busy_ticks(), cpu_ticks(os.getpid())
+        b0, own0 = busy_s(), cpu_s(os.getpid())
         await asyncio.sleep(1.0)
-        others = 100 * ((busy_ticks() - b0) - (cpu_ticks(os.getpid()) - own0)) / CLK_TCK
+        others = 100 * ((busy_s() - b0) - (cpu_s(os.getpid()) - own0))
         if others < threshold_pct:
             return
     print(f"  the machine stayed busy for {limit_s:.0f} s: measuring anyway", flush=True)
