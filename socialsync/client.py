@@ -27,6 +27,7 @@ from typing import Any
 import socketio
 
 from .domain.clock import ClockEstimator, ClockSample
+from .tasks import stop
 
 Listener = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -117,9 +118,7 @@ class SocialSyncClient:
 
     async def close(self) -> None:
         self._closing = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-            await asyncio.gather(self._reconnect_task, return_exceptions=True)
+        await stop(self._reconnect_task)
         await self.sio.disconnect()
         await self.sio.wait() if self.sio.connected else None
 

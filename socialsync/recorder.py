@@ -7,6 +7,7 @@ import logging
 
 from .domain.model import Party
 from .ports import MessageStore
+from .tasks import stop
 
 log = logging.getLogger("socialsync.recorder")
 
@@ -62,9 +63,7 @@ class PartyRecorder:
 
     async def close(self) -> None:
         """Write what is pending (once more, no retries), then stop."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop(self._task)
         for party in list(self._pending.values()):
             try:
                 await self._store.record_party(party)

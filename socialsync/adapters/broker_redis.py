@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from ..domain.errors import Code, SyncError
 from ..ports import Envelope, Handler
+from ..tasks import stop
 from .redis_support import Keys, connect_listener, pack, redis_errors, unpack
 
 log = logging.getLogger("socialsync.broker")
@@ -96,9 +97,7 @@ class RedisBroker:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop(self._task)
 
     @property
     def connected(self) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from ..tasks import stop
 from .redis_support import Keys, redis_errors
 
 log = logging.getLogger("socialsync.presence")
@@ -62,9 +63,7 @@ class RedisPresence:
 
     async def close(self) -> None:
         """A clean stop: the node's sessions were closed one by one; forget it."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop(self._task)
         with contextlib.suppress(RedisError, OSError):
             await self._reap(self.node_id)
             await self._redis.srem(self._keys.nodes, self.node_id)

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ..ports import Clock
+from ..tasks import stop
 from .redis_support import Keys, redis_errors
 from .timers import Fire
 
@@ -104,9 +105,7 @@ class RedisTimers:
         return len(self._handles)
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
+        await stop(self._poller)
         for handle in self._handles.values():
             handle.cancel()
         # Left in the sorted set: another node takes them over when they are due.
