@@ -29,6 +29,7 @@ from .adapters.timers import LoopTimers
 from .adapters.timers_redis import RedisTimers
 from .auth import Authenticator, new_secret
 from .cameras import CameraService
+from .chat import ChatService, Limits
 from .clock import SystemClock
 from .config import Config
 from .domain.chat import Tenant
@@ -37,7 +38,7 @@ from .domain.party import PartyMachine
 from .domain.ratelimit import Limit
 from .moderation import ModerationService
 from .ports import Clock
-from .service import Limits, PartyService
+from .service import PartyService
 
 log = logging.getLogger("socialsync.app")
 
@@ -91,13 +92,16 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         ),
         clock=clock,
         machine=PartyMachine(config.rules),
-        limits=Limits(
+        public_url=config.base_url,
+    )
+    service.chat = ChatService(
+        service,
+        Limits(
             chat=Limit(config.chat_burst, config.chat_per_s),
             newcomer_chat=Limit(config.newcomer_chat_burst, config.newcomer_chat_per_s),
             reaction=Limit(config.reaction_burst, config.reaction_per_s),
             reaction_window_ms=config.reaction_window_ms,
         ),
-        public_url=config.base_url,
     )
     service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
     relay = MediaRelay(ice_servers(config))

@@ -381,7 +381,7 @@ class ModerationService:
         await self._authorise(actor, party_id)
         held = await self.store.decide(party_id, held_id, decision, actor.id, now_ms)
         if decision == "approved":
-            await self.service.deliver_approved(held)
+            await self.service.chat.deliver_approved(held)
         await self._to_moderators(
             party_id,
             "mod.resolved",

@@ -7,7 +7,7 @@ the shared contract suites in tests/contract.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -155,3 +155,59 @@ class Verdict:
 
 class Moderator(Protocol):
     def check(self, text: str, context: ModerationContext) -> Verdict: ...
+
+
+class LocalDelivery(Protocol):
+    """This node's sockets: which party rooms they are in (as members, or as
+    moderators watching), and delivery to them."""
+
+    async def attach(self, session: str, party_id: str, audience: str = "members") -> None: ...
+
+    async def detach(self, session: str, party_id: str, audience: str = "members") -> None: ...
+
+    async def deliver(self, envelope: Envelope) -> None: ...
+
+
+class Timers(Protocol):
+    async def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
+
+
+class RecentMessages(Protocol):
+    """A bounded cache of each party's newest messages (adapters/recent_redis.py)."""
+
+    async def add(self, message: Message) -> None: ...
+
+    async def remove(self, party_id: str, message_id: int) -> None: ...
+
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None
+    ) -> list[Message] | None: ...
+
+
+class Relay(Protocol):
+    """This node's media relay (adapters/rtc_sfu.py): what the service tells it."""
+
+    async def unpublish(self, party_id: str, user_id: str) -> None: ...
+
+    async def drop_session(self, session: str, party_id: str | None = None) -> object: ...
+
+    async def drop_party(self, party_id: str) -> None: ...
+
+
+class Presence(Protocol):
+    """Where the cluster learns which node holds which party sessions (see
+    adapters/presence_redis.py); a single node needs none."""
+
+    async def add(self, party_id: str, session: str) -> None: ...
+
+    async def remove(self, party_id: str, session: str) -> None: ...
+
+    async def restore(self, pairs: Iterable[tuple[str, str]]) -> None: ...
+
+
+class Observer(Protocol):
+    """Where the service reports what it saw (metrics)."""
+
+    def drift(self, drift_s: float) -> None: ...
+
+    def message(self, kind: str) -> None: ...

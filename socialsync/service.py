@@ -13,27 +13,37 @@ import asyncio
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from . import wire
 from .domain import commands as c
 from .domain import events as e
-from .domain.chat import Message, MessageDraft
-from .domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from .domain.chat import Message
+from .domain.errors import Code, SyncError, forbidden, not_found
 from .domain.model import Media, MediaKind, Member, Party, Settings, Status, User
 from .domain.party import PartyMachine, Transition, create_party
 from .domain.playback import position_at
-from .domain.ratelimit import Limit, TokenBucket
-from .domain.reactions import DEFAULT_EMOJI, ReactionWindow
-from .domain.sanctions import Held
-from .ports import Broker, Clock, Envelope, MessageStore, PartyStore, Verdict
+from .ports import (
+    Broker,
+    Clock,
+    Envelope,
+    LocalDelivery,
+    MessageStore,
+    Observer,
+    PartyStore,
+    Presence,
+    RecentMessages,
+    Relay,
+    Timers,
+)
 from .recorder import PartyRecorder
 
 if TYPE_CHECKING:
     from .cameras import CameraService
+    from .chat import ChatService
     from .moderation import ModerationService
 
 log = logging.getLogger("socialsync.service")
@@ -41,72 +51,6 @@ log = logging.getLogger("socialsync.service")
 CAS_ATTEMPTS = 8
 JOIN_HISTORY = 50
 RESUME_LIMIT = 1_000
-
-
-class LocalDelivery(Protocol):
-    """This node's sockets: which party rooms they are in (as members, or as
-    moderators watching), and delivery to them."""
-
-    async def attach(self, session: str, party_id: str, audience: str = "members") -> None: ...
-
-    async def detach(self, session: str, party_id: str, audience: str = "members") -> None: ...
-
-    async def deliver(self, envelope: Envelope) -> None: ...
-
-
-class Timers(Protocol):
-    async def schedule(self, party_id: str, key: str, due_ms: int) -> None: ...
-
-
-class RecentMessages(Protocol):
-    """A bounded cache of each party's newest messages (adapters/recent_redis.py)."""
-
-    async def add(self, message: Message) -> None: ...
-
-    async def remove(self, party_id: str, message_id: int) -> None: ...
-
-    async def after(
-        self, party_id: str, after_id: int, limit: int, viewer: str | None
-    ) -> list[Message] | None: ...
-
-
-class Relay(Protocol):
-    """This node's media relay (adapters/rtc_sfu.py): what the service tells it."""
-
-    async def unpublish(self, party_id: str, user_id: str) -> None: ...
-
-    async def drop_session(self, session: str, party_id: str | None = None) -> object: ...
-
-    async def drop_party(self, party_id: str) -> None: ...
-
-
-class Presence(Protocol):
-    """Where the cluster learns which node holds which party sessions (see
-    adapters/presence_redis.py); a single node needs none."""
-
-    async def add(self, party_id: str, session: str) -> None: ...
-
-    async def remove(self, party_id: str, session: str) -> None: ...
-
-    async def restore(self, pairs: Iterable[tuple[str, str]]) -> None: ...
-
-
-class Observer(Protocol):
-    """Where the service reports what it saw (metrics)."""
-
-    def drift(self, drift_s: float) -> None: ...
-
-    def message(self, kind: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Limits:
-    chat: Limit = Limit(burst=5, per_s=1)
-    # For the first minute in a room: 3 messages, then one every 3 s.
-    newcomer_chat: Limit = Limit(burst=3, per_s=1 / 3)
-    reaction: Limit = Limit(burst=20, per_s=20)
-    reaction_window_ms: int = 250
-    emoji: frozenset[str] = frozenset(DEFAULT_EMOJI)
 
 
 @dataclass
@@ -155,7 +99,6 @@ class PartyService:
         broker: Broker,
         clock: Clock,
         machine: PartyMachine,
-        limits: Limits = Limits(),
         public_url: str | None = None,
     ) -> None:
         self.parties = parties
@@ -163,7 +106,6 @@ class PartyService:
         self.broker = broker
         self.clock = clock
         self.machine = machine
-        self.limits = limits
         self.public_url = public_url
         self.recorder = PartyRecorder(messages)
         self.local: LocalDelivery | None = None
@@ -175,6 +117,7 @@ class PartyService:
         # Set by the composition root (it needs this service to be built first).
         self.moderation: ModerationService = None  # type: ignore[assignment]
         self.cameras: CameraService = None  # type: ignore[assignment]
+        self.chat: ChatService = None  # type: ignore[assignment]
         self._sessions: dict[str, Session] = {}
         self.all_disconnected = asyncio.Event()  # set while no socket is connected
         self.all_disconnected.set()
@@ -185,9 +128,6 @@ class PartyService:
         # node subscribes to each audience of a party while it has sockets in it.
         self._local_members: dict[str, set[str]] = defaultdict(set)
         self._local_watchers: dict[str, set[str]] = defaultdict(set)
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
-        self._reactions: dict[str, ReactionWindow] = {}
-        self._flushes: set[asyncio.Task[None]] = set()
         # The newest chat id this node handed to its sockets, per party: where a
         # catch-up starts after the node was cut off from the broker.
         self._delivered_chat: dict[str, int] = {}
@@ -273,7 +213,7 @@ class PartyService:
             has_more = len(newest) > JOIN_HISTORY
             messages = list(reversed(newest[:JOIN_HISTORY]))
         else:
-            messages = await self._after(party_id, since, RESUME_LIMIT + 1, user.id)
+            messages = await self.messages_after(party_id, since, RESUME_LIMIT + 1, user.id)
             has_more = len(messages) > RESUME_LIMIT
             messages = messages[:RESUME_LIMIT]
         party = transition.party
@@ -314,126 +254,9 @@ class PartyService:
             if exc.code is not Code.NOT_FOUND:
                 log.warning("timer %s of %s failed: %s", key, party_id, exc.message)
 
-    # ------------------------------------------------------------------ chat and reactions
-    async def send_chat(
-        self,
-        session: str,
-        party_id: str,
-        text: str,
-        nonce: str,
-        reply_to: int | None,
-        media_time: float | None,
-    ) -> Message:
-        """The message as delivered, or None when it was held for review."""
-        user = self.user_of(session)
-        party = await self._joined_party(session, party_id)
-        now = self.clock.now_ms()
-        moderation = self.moderation
-        if moderation.newcomer(party, user, now):
-            self._take(user.id, "newcomer chat", self.limits.newcomer_chat, now)
-        self._take(user.id, "chat", self.limits.chat, now)
-        screened = await moderation.screen(user, party, text, now)
-        if reply_to is not None:
-            found = await self.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
-            if not found or found[0].id != reply_to:
-                raise bad_request(f"reply_to: no message {reply_to} in this party")
-        draft = MessageDraft(
-            party_id,
-            user.id,
-            user.name,
-            screened.verdict.text,
-            now,
-            nonce,
-            media_time,
-            reply_to,
-            hidden=screened.hidden,
-        )
-        if screened.verdict.action == "hold":
-            await moderation.hold(user, draft, screened.verdict.reasons)
-            moderation.posted(party, user, now)
-            return None
-        message, created = await self.messages.append(draft, self._publish_message)
-        if created:
-            moderation.posted(party, user, now)
-            await moderation.observed(message, screened.verdict, text)
-            if self.observer:
-                self.observer.message("chat")
-        return message
-
-    async def deliver_approved(self, held: Held) -> None:
-        """A held message a moderator approved: delivered with its original time."""
-        if held.message_id is not None:
-            # Taken down by reports: the same message comes back, in its place.
-            restored = await self.moderation.store.restore_message(held.party_id, held.message_id)
-            if restored is not None:
-                if self.recent is not None:
-                    await self.recent.add(restored)
-                payload = wire.message_out(restored)
-                await self.publish(Envelope(held.party_id, "chat.restored", payload))
-                await self.publish(Envelope(held.party_id, "chat.restored", payload, audience="moderators"))
-            return
-        draft = MessageDraft(
-            held.party_id,
-            held.user_id,
-            held.user_name,
-            held.text,
-            held.ts_ms,
-            held.nonce,
-            held.media_time_s,
-            held.reply_to,
-        )
-        message, created = await self.messages.append(draft, self._publish_message)
-        if created:
-            await self.moderation.observed(message, Verdict("approved", message.text, held.reasons))
-
-    async def history(
-        self, session: str, party_id: str, before: int | None, after: int | None, limit: int
-    ) -> list[Message]:
-        viewer = self.user_of(session).id
-        await self._joined_party(session, party_id)
-        if after is not None:
-            if before is not None:
-                raise bad_request("give before or after, not both")
-            return await self._after(party_id, after, limit, viewer)
-        return await self.messages.before(party_id, before, limit, viewer=viewer)
-
-    async def react(self, session: str, party_id: str, emoji: str) -> None:
-        user = self.user_of(session)
-        party = await self._joined_party(session, party_id)
-        if emoji not in self.limits.emoji:
-            raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
-        now = self.clock.now_ms()
-        await self.moderation.check_reaction(user, party, now)
-        self._take(user.id, "reaction", self.limits.reaction, now)
-        window = self._reactions.get(party_id)
-        if window is None:
-            window = self._reactions[party_id] = ReactionWindow(now)
-            task = asyncio.create_task(self._flush_reactions(party_id, window))
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)
-        window.add(emoji)
-
-    async def _flush_reactions(self, party_id: str, window: ReactionWindow) -> None:
-        await asyncio.sleep(self.limits.reaction_window_ms / 1000)
-        if self._reactions.get(party_id) is window:
-            del self._reactions[party_id]
-        payload = {
-            "party": party_id,
-            "counts": dict(window.counts),
-            "window_ms": self.limits.reaction_window_ms,
-        }
-        try:
-            await self._publish(party_id, "reaction.burst", payload)
-        except SyncError as exc:
-            log.warning("reaction burst for %s lost: %s", party_id, exc.message)
-        if self.observer:
-            self.observer.message("reaction.burst")
-
     async def close(self) -> None:
-        """Flush pending reaction windows (they are owed to members) and stop."""
-        pending = list(self._flushes)
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Flush what the chat owes members (reaction windows), then the recorder."""
+        await self.chat.close()
         await self.recorder.close()
 
     # ------------------------------------------------------------------ broker side
@@ -619,7 +442,7 @@ class PartyService:
         if party.ended is not None:
             await self.parties.delete(party.id)
 
-    async def _publish_message(self, message: Message) -> None:
+    async def publish_message(self, message: Message) -> None:
         """Published while its id is locked, so messages go out in id order on every
         node; a failed publish undoes the append (the sender retries with its nonce).
         A shadow-muted author sees its message as sent; nobody else does."""
@@ -628,7 +451,7 @@ class PartyService:
         to_user = message.user_id if message.hidden else None
         await self.publish(Envelope(message.party_id, "chat.message", wire.message_out(message), to_user))
 
-    async def _after(self, party_id: str, after_id: int, limit: int, viewer: str) -> list[Message]:
+    async def messages_after(self, party_id: str, after_id: int, limit: int, viewer: str) -> list[Message]:
         """Messages after ``after_id``: from the recent cache when it covers them
         (a resume right after a reconnect), else from the database."""
         if self.recent is not None:
@@ -683,21 +506,6 @@ class PartyService:
         found = self._sessions.get(session)
         if found is None or party_id not in found.parties:
             raise forbidden("join the party first")
-
-    def _take(self, user_id: str, kind: str, limit: Limit, now_ms: int) -> None:
-        key = (user_id, kind)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) > 100_000:
-                self._forget_full_buckets(now_ms)
-            bucket = self._buckets[key] = TokenBucket(limit, now_ms)
-        wait_s = bucket.take(now_ms)
-        if wait_s:
-            raise SyncError(Code.RATE_LIMITED, f"too many {kind} messages", retry_after_s=wait_s)
-
-    def _forget_full_buckets(self, now_ms: int) -> None:
-        for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
-            del self._buckets[key]
 
     async def _attach(self, session: str, party_id: str, audience: str = "members") -> None:
         # Per party, one at a time: the first socket in subscribes, the last one out

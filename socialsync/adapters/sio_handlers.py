@@ -270,7 +270,7 @@ class SocketGateway:
 
     async def _chat_send(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.ChatSend, data)
-        message = await self.service.send_chat(sid, m.party, m.text, m.nonce, m.reply_to, m.media_time)
+        message = await self.service.chat.send_chat(sid, m.party, m.text, m.nonce, m.reply_to, m.media_time)
         if message is None:
             # Held for review. The author is not told later what became of it.
             return {"ok": True, "held": True}
@@ -278,12 +278,12 @@ class SocketGateway:
 
     async def _chat_history(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.ChatHistory, data)
-        messages = await self.service.history(sid, m.party, m.before, m.after, m.limit)
+        messages = await self.service.chat.history(sid, m.party, m.before, m.after, m.limit)
         return {"ok": True, "messages": [wire.message_out(x) for x in messages]}
 
     async def _reaction_send(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.ReactionSend, data)
-        await self.service.react(sid, m.party, m.emoji)
+        await self.service.chat.react(sid, m.party, m.emoji)
         return {"ok": True}
 
     # ------------------------------------------------------------------ cameras

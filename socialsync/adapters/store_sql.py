@@ -334,7 +334,7 @@ class SqlStore:
             .where(messages.c.party_id == party_id, messages.c.id > after_id, *_visible_to(viewer))
             .order_by(messages.c.id.asc())
         )
-        return await self._select_messages(query, limit)
+        return await self._select_messages(party_id, query, limit)
 
     async def before(
         self, party_id: str, before_id: int | None, limit: int, viewer: str | None = None
@@ -346,16 +346,30 @@ class SqlStore:
         )
         if before_id is not None:
             query = query.where(messages.c.id < before_id)
-        return await self._select_messages(query, limit)
+        return await self._select_messages(party_id, query, limit)
 
-    async def _select_messages(self, query: sa.Select[Any], limit: int) -> list[Message]:
+    async def _select_messages(self, party_id: str, query: sa.Select[Any], limit: int) -> list[Message]:
         # A non-positive LIMIT means "no limit" to SQLite and an error to PostgreSQL.
         if limit <= 0:
             return []
         with _translate_errors():
             async with self._engine.connect() as conn:
+                await self._wait_for_published(conn, party_id)
                 rows = await conn.execute(query.limit(limit))
                 return [_message_from_row(row) for row in rows]
+
+    async def _wait_for_published(self, conn: AsyncConnection, party_id: str) -> None:
+        """Appends publish their messages before they commit (so ids go out in order);
+        a read must not start before such a commit ends, or a member who joins
+        between the publish and the commit would get the message from neither.
+        SQLite: this process's one writer holds the gate until its commit ends.
+        PostgreSQL: the party's counter row stays locked until the commit; a share
+        lock on it waits for that, whichever node the append runs on."""
+        if self._engine.dialect.name == "sqlite":
+            async with self._write_gate:
+                return
+        row = sa.select(parties.c.id).where(parties.c.id == party_id).with_for_update(read=True)
+        await conn.execute(row)
 
     # --- parties ----------------------------------------------------------------
 

@@ -167,6 +167,36 @@ async def test_on_stored_sees_ids_in_order_across_two_nodes(store: SqlStore, dat
     assert seen == list(range(1, 31))
 
 
+@pytest.mark.parametrize("read", ["after", "before"])
+async def test_a_read_sees_every_message_already_published(
+    store: SqlStore, database_url: str, read: str
+) -> None:
+    # Published before its commit: a member who joins between the two must find it
+    # in the history it reads, or it would get it from neither.
+    published, release = asyncio.Event(), asyncio.Event()
+
+    async def publish_then_stall(message: Message) -> None:
+        published.set()
+        await release.wait()
+
+    # SQLite serves one node; PostgreSQL's reader is another node.
+    reader = store if database_url.startswith("sqlite") else await SqlStore.open(database_url)
+    try:
+        append = asyncio.create_task(store.append(make_draft("n1"), publish_then_stall))
+        await published.wait()
+        history = asyncio.create_task(
+            reader.after("p1", 0, 10) if read == "after" else reader.before("p1", None, 10)
+        )
+        await asyncio.sleep(0.1)
+        assert not history.done()  # it waits for the commit
+        release.set()
+        await append
+        assert ids(await history) == [1]
+    finally:
+        if reader is not store:
+            await reader.close()
+
+
 async def test_a_failed_on_stored_stores_nothing(store: SqlStore) -> None:
     async def broken(message: Message) -> None:
         raise SyncError(Code.UNAVAILABLE, "broker down")
