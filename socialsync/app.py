@@ -36,8 +36,10 @@ from .domain.chat import Tenant
 from .domain.errors import Code, SyncError
 from .domain.party import PartyMachine
 from .domain.ratelimit import Limit
+from .media_routing import LocalMediaNodes, RoutedRelay
 from .moderation import ModerationService
 from .ports import Clock
+from .rtc_network import client_ice_servers, public_ipv4
 from .service import PartyService
 
 log = logging.getLogger("socialsync.app")
@@ -105,8 +107,25 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     )
     service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
     relay = MediaRelay(ice_servers(config))
-    service.relay = relay
-    service.cameras = CameraService(service, relay, config.max_cameras)
+    # Each party's relay work runs on its media node: this one, or (in a cluster)
+    # the node that claimed the party in Redis.
+    media_nodes = cluster.media_nodes() if cluster else LocalMediaNodes()
+    routed = RoutedRelay(relay, media_nodes, public_ipv4(config.rtc_public_address))
+    service.relay = routed
+    service.cameras = CameraService(
+        service,
+        routed,
+        config.max_cameras,
+        lambda user_id: client_ice_servers(
+            relay.ice_servers,
+            config.rtc_turn_url,
+            config.rtc_turn_secret,
+            user_id,
+            clock.now_ms() // 1000,
+            config.rtc_turn_ttl_s,
+        ),
+    )
+    media_nodes.on_lost = service.cameras.reset
     timers: LoopTimers | RedisTimers = (
         cluster.timers(service.tick) if cluster else LoopTimers(clock, service.tick)
     )
@@ -150,6 +169,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         with loopback_scope(config.rtc_loopback):
             if cluster:
                 await cluster.start()
+            await media_nodes.start()
             log.info(
                 "serving",
                 extra={
@@ -160,6 +180,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
                 },
             )
             yield
+            await media_nodes.close()
             await relay.close()
         await service.close()
         await timers.close()

@@ -1,6 +1,9 @@
 """Cameras: the rtc.* events, between the party's rules (the state machine decides
 who may publish) and this node's media relay (which holds the peer connections).
 
+In a cluster the relay work runs on the party's media node (media_routing.py);
+the rules run here, on the node that received the request.
+
 Order matters at both ends. A publisher's connection is negotiated before its
 camera is announced, so that members who subscribe on the announcement find it;
 a camera that was on is announced off first, so that subscribers drop the old
@@ -9,24 +12,36 @@ connection before the new one is offered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import wire
-from .adapters.rtc_sfu import MediaRelay, media_kinds
+from .adapters.rtc_sfu import media_kinds
 from .domain import commands as c
 from .domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from .media_routing import RoutedRelay
+from .ports import Envelope
 from .service import PartyService
 
 Answer = dict[str, Any]
+IceServers = Callable[[str], list[dict[str, Any]]]
 
 
 class CameraService:
-    def __init__(self, parties: PartyService, relay: MediaRelay | None, max_cameras: int) -> None:
+    def __init__(
+        self,
+        parties: PartyService,
+        relay: RoutedRelay | None,
+        max_cameras: int,
+        ice_servers: IceServers | None = None,
+    ) -> None:
         self.parties = parties
         self.relay = relay
         self.max_cameras = max_cameras
+        # The ICE servers of a user's peer connections (TURN credentials are per user).
+        self.ice_servers = ice_servers
 
-    def _relay(self) -> MediaRelay:
+    def _relay(self) -> RoutedRelay:
         if self.relay is None:
             raise SyncError(Code.UNAVAILABLE, "this server does not relay cameras")
         return self.relay
@@ -34,7 +49,9 @@ class CameraService:
     async def config(self, session: str, party_id: str) -> Answer:
         await self.parties.joined_party(session, party_id)
         relay = self._relay()
-        return {"ok": True, "ice_servers": relay.ice_servers, "max_cameras": self.max_cameras}
+        user = self.parties.user_of(session)
+        servers = self.ice_servers(user.id) if self.ice_servers else relay.ice_servers
+        return {"ok": True, "ice_servers": servers, "max_cameras": self.max_cameras}
 
     async def publish(self, session: str, m: wire.RtcPublish) -> Answer:
         user = self.parties.user_of(session)
@@ -80,11 +97,7 @@ class CameraService:
         publisher = party.members.get(m.publisher)
         if publisher is None or publisher.camera is None:
             raise not_found(f"no camera of {m.publisher!r} is on in this party")
-        relay = self._relay()
-        if not relay.publishing(m.party, m.publisher):
-            # In a cluster, a camera is relayed by the node its publisher is on.
-            raise SyncError(Code.UNAVAILABLE, "that camera is relayed by another node")
-        return {"ok": True, "sdp": await relay.subscribe(m.party, session, m.publisher)}
+        return {"ok": True, "sdp": await self._relay().subscribe(m.party, session, m.publisher)}
 
     async def answer(self, session: str, m: wire.RtcAnswer) -> Answer:
         await self.parties.joined_party(session, m.party)
@@ -101,3 +114,20 @@ class CameraService:
         user = self.parties.user_of(session)
         party = await self.parties.command(session, m.party, c.SetStage(user.id, m.user, m.on))
         return {"ok": True, "member": wire.member_out(party.members[m.user])}
+
+    async def reset(self, party_id: str, reason: str = "media_node_lost") -> None:
+        """The party's media node is gone (media_nodes_redis.py): its cameras are off.
+        Members are told first (`rtc.reset` names the cameras), then each camera goes
+        off, so a publisher republishes once it sees its own camera off and the
+        reset can never turn off a camera published anew."""
+        party = await self.parties.parties.get(party_id)
+        if party is None or party.ended is not None:
+            return
+        users = sorted(u for u, member in party.members.items() if member.camera is not None)
+        if not users:
+            return
+        await self.parties.publish(
+            Envelope(party_id, "rtc.reset", {"party": party_id, "reason": reason, "users": users})
+        )
+        for user_id in users:
+            await self.parties.run_command(party_id, c.Unpublish(user_id))

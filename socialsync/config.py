@@ -56,6 +56,18 @@ class Config:
     # ICE servers for the clients and the relay, as JSON: [{"urls": "turn:...", "username": ..,
     # "credential": ..}]. None: host candidates only (fine on one network, or with a public IP).
     rtc_ice_servers: str | None = None
+    # A TURN server for clients that cannot reach a relay directly (comma-separated
+    # URLs, e.g. "turn:turn.example:3478,turns:turn.example:5349") and the secret it
+    # shares with us: rtc.config hands each user credentials good for rtc_turn_ttl_s.
+    rtc_turn_url: str | None = None
+    rtc_turn_secret: str | None = None
+    rtc_turn_ttl_s: int = 86_400
+    # The IPv4 address clients reach this node's relay at, when it is not one of its
+    # own (1:1 NAT, a container on the host's network): advertised in its candidates.
+    rtc_public_address: str | None = None
+    # A relay call routed to another node's media relay that gets no answer within
+    # this is refused unavailable (above the relay's own 10 s negotiation bound).
+    rtc_route_timeout_ms: int = 12_000
     # Tests only: ICE on 127.0.0.1 alone (aioice leaves loopback out by default).
     rtc_loopback: bool = False
     # The built web client (demo page, SDK, widget, sample media); default: web_client/build.

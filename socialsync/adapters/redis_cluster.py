@@ -14,6 +14,7 @@ from ..config import Config
 from ..ports import Broker, Clock, Handler
 from .broker_redis import RedisBroker
 from .broker_stock import StockManagerBroker
+from .media_nodes_redis import RedisMediaNodes
 from .party_store_redis import RedisPartyStore
 from .presence_redis import Evict, RedisPresence
 from .recent_redis import RedisRecentMessages
@@ -63,6 +64,18 @@ class RedisCluster:
             self.redis, self.keys, self.node_id, evict, ttl_ms=self.config.presence_ttl_ms
         )
         return self._presence
+
+    def media_nodes(self) -> RedisMediaNodes:
+        """Started and closed by the composition root, inside the presence's lifetime
+        (a claim's liveness is its node's presence)."""
+        return RedisMediaNodes(
+            self.url,
+            self.redis,
+            self.keys,
+            self.node_id,
+            ttl_ms=self.config.presence_ttl_ms,
+            timeout_ms=self.config.rtc_route_timeout_ms,
+        )
 
     async def start(self) -> None:
         if self._broker is not None:

@@ -99,6 +99,20 @@ class Keys:
     def timer_claim(self, member: str) -> str:
         return f"{self.prefix}:fired:{member}"
 
+    def media_claim(self, party_id: str) -> str:
+        """The node relaying the party's media (adapters/media_nodes_redis.py)."""
+        return f"{self.prefix}:media:{party_id}"
+
+    def node_media(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:media"
+
+    @property
+    def media_nodes(self) -> str:
+        return f"{self.prefix}:media-nodes"
+
+    def media_reaping(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:media-reaping"
+
 
 def pack(data: Any) -> bytes:
     return msgpack.packb(data, use_bin_type=True)
