@@ -38,7 +38,7 @@ from typing import Any
 import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import get_decoder
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 
@@ -73,6 +73,7 @@ _RX_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RX_STARTED = "_RTCRtpReceiver__started"
 _RX_RTX = "_RTCRtpReceiver__rtx_ssrc"
 _RX_JITTER = "_RTCRtpReceiver__jitter_buffer"
+VIDEO_JITTER_CAPACITY = 512  # what aiortc 1.16's receiver gives video
 
 
 # --------------------------------------------------------------------------- self-check
@@ -106,6 +107,9 @@ def check_aiortc() -> None:
         ("RTCRtpSender._next_encoded_frame", tx._next_encoded_frame, {"pack", "recv"}),
         ("RTCRtpSender.send", tx.send, {"_run_rtp"}),
         ("RTCRtpTransceiver.__init__", RTCRtpTransceiver.__init__, {"_codecs"}),
+        ("JitterBuffer.__init__", JitterBuffer.__init__, {"_capacity", "_origin", "_packets"}),
+        ("JitterBuffer.add", JitterBuffer.add, {"_remove_frame", "_packets", "_origin"}),
+        ("JitterBuffer.remove", JitterBuffer.remove, {"_packets", "_origin"}),
     ]
     for label, func, needed in expectations:
         missing = needed - _names(func)
@@ -236,6 +240,42 @@ class _AudioPassThrough:
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
 
 
+class _FrameEndJitterBuffer(JitterBuffer):
+    """aiortc's video jitter buffer, releasing a frame as soon as its last packet is in.
+
+    The stock buffer knows a frame is complete only when a packet of the *next* frame arrives, so
+    every forwarded frame waited one frame interval on the server, and the last frame before a
+    pause (a muted camera, a frozen screen) waited for the whole pause: it went out seconds late
+    with its old RTP timestamp, right before the first new frame. Chromium's jitter estimator takes
+    that as seconds of network delay and raises its playout delay, so after an unmute the new
+    frames arrived but were held, undecoded, for up to ~2 s. The RTP marker bit ends a video
+    frame (RFC 7741 for VP8, RFC 6184 for H.264), so a contiguous run of packets from the buffer's
+    start up to a marker is a whole frame. The stock rule (a new timestamp) still applies too."""
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        origin = self._origin
+        if origin is None:
+            return None
+        timestamp = None
+        packets = []
+        for count in range(self._capacity):
+            packet = self._packets[(origin + count) % self._capacity]
+            if packet is None:
+                return None  # a hole (NACK may fill it) or nothing more yet
+            if timestamp is None:
+                timestamp = packet.timestamp
+            elif packet.timestamp != timestamp:
+                break  # the next frame has begun: this one is whole
+            packets.append(packet)
+            if packet.marker:
+                count += 1
+                break
+        else:
+            return None
+        self.remove(count)
+        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=timestamp)
+
+
 class MediaSource:
     """One publisher's incoming track on the server, forwarded without decoding.
 
@@ -279,6 +319,8 @@ class MediaSource:
                 setattr(receiver, _RX_QUEUE, _EncodedTap(self, asyncio.get_running_loop()))
                 if self.kind == "audio":
                     setattr(receiver, _RX_JITTER, _AudioPassThrough())
+                else:
+                    setattr(receiver, _RX_JITTER, _FrameEndJitterBuffer(VIDEO_JITTER_CAPACITY, is_video=True))
                 self._media_ssrcs = [e.ssrc for e in parameters.encodings if e.ssrc]
             await stock_receive(parameters)
             thread = getattr(receiver, _RX_THREAD)
