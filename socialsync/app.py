@@ -14,7 +14,9 @@ import socketio
 from aiohttp import web
 
 from .adapters.broker_memory import MemoryBroker
+from .adapters.clips_sql import SqlClipStore
 from .adapters.http_api import HttpApi, errors_as_json
+from .adapters.http_clips import ClipRoutes
 from .adapters.metrics import Metrics
 from .adapters.moderation_filter import FilterModerator
 from .adapters.moderation_sql import SqlModerationStore
@@ -30,6 +32,7 @@ from .adapters.timers_redis import RedisTimers
 from .auth import Authenticator, new_secret
 from .cameras import CameraService
 from .chat import ChatService, Limits
+from .clips import ClipService, ClipSettings, ClipUrls
 from .clock import SystemClock
 from .config import Config
 from .domain.chat import Tenant
@@ -154,6 +157,16 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         without_compression(sio)
     gateway = SocketGateway(sio, service, auth, clock, metrics, Limit(config.event_burst, config.event_per_s))
     service.local = gateway
+    # Recording runs where the camera is relayed (the party's media node); the file is
+    # stored, and the clip announced, by that node's ClipService.
+    gateway.clips = clips = ClipService(
+        service,
+        service.relay,
+        SqlClipStore(store),
+        ClipUrls(store.get_tenant, config.base_url, config.clip_url_ttl_s),
+        clip_settings(config),
+    )
+    relay.on_clip_ended = clips.recorded
 
     app = web.Application(middlewares=[errors_as_json], client_max_size=config.max_packet_bytes)
     app[SERVICE] = service
@@ -163,6 +176,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     sio.attach(app)
     checks = [("database", store.ping)] + ([("redis", cluster.ping)] if cluster else [])
     app.router.add_routes(HttpApi(service, store, auth, metrics, checks).routes())
+    app.router.add_routes(ClipRoutes(clips, auth).routes())
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -217,6 +231,17 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifetime)
     return app
+
+
+def clip_settings(config: Config) -> ClipSettings:
+    return ClipSettings(
+        directory=Path(config.clips_path).resolve(),
+        max_s=config.clip_max_s,
+        max_bytes=config.clip_max_bytes,
+        per_party=config.clips_per_party,
+        recordings_per_party=config.clip_recordings_per_party,
+        url_ttl_s=config.clip_url_ttl_s,
+    )
 
 
 def ice_servers(config: Config) -> list[dict[str, Any]]:

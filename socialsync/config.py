@@ -72,6 +72,16 @@ class Config:
     rtc_loopback: bool = False
     # The built web client (demo page, SDK, widget, sample media); default: web_client/build.
     web_dir: str | None = None
+    # Reaction clips (members' camera recordings): where the files go (default: a
+    # "clips" directory beside the SQLite file, or ./clips with PostgreSQL; the nodes
+    # of a cluster must share it), and their bounds.
+    clip_dir: str | None = None
+    clip_max_s: float = 30.0
+    clip_max_bytes: int = 16 * 1024 * 1024
+    clips_per_party: int = 200
+    clip_recordings_per_party: int = 4
+    # How long a clip's signed media URL works.
+    clip_url_ttl_s: int = 3_600
 
     @property
     def rules(self) -> Rules:
@@ -82,6 +92,15 @@ class Config:
             empty_ttl_ms=self.empty_ttl_ms,
             max_cameras=self.max_cameras,
         )
+
+    @property
+    def clips_path(self) -> str:
+        if self.clip_dir:
+            return self.clip_dir
+        url = self.database_url
+        if url.startswith("sqlite") and ":///" in url and ":memory:" not in url:
+            return os.path.join(os.path.dirname(url.split(":///", 1)[1]) or ".", "clips")
+        return "clips"
 
     @property
     def base_url(self) -> str:

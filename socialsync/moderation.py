@@ -231,6 +231,19 @@ class ModerationService:
             raise forbidden("only moderators, or the host in their own party, may do this")
         return party
 
+    async def authorise(self, actor: User, party_id: str) -> Party:
+        """The party, if ``actor`` may moderate it (other content's services use this too)."""
+        return await self._authorise(actor, party_id)
+
+    async def record(
+        self, actor: User, party_id: str | None, action: str, now_ms: int, **fields: Any
+    ) -> None:
+        """An entry in the audit log, announced to the room's moderators."""
+        await self._record(actor, party_id, action, now_ms, **fields)
+
+    async def to_moderators(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self._to_moderators(party_id, event, payload)
+
     async def _record(
         self, actor: User, party_id: str | None, action: str, now_ms: int, **fields: Any
     ) -> None:

@@ -435,3 +435,27 @@ class Empty(_In):
 
 # The wire shape of chat rules is their stored shape.
 rules_out = rules_to_data
+
+
+# ---------------------------------------------------------------------------- reaction clips
+
+ClipId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ClipStart(PartyRef):
+    consent: bool
+
+
+class ClipList(PartyRef):
+    media_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+
+
+class ClipDelete(PartyRef):
+    id: ClipId
+    reason: Reason | None = None
+
+
+class ModClipReview(PartyRef):
+    id: ClipId
+    decision: Literal["approve", "reject"]
+    reason: Reason | None = None

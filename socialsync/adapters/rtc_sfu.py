@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
 from ..domain.errors import Code, SyncError, bad_request, not_found
+from .rtc_clips import ClipRecording, RecordedClip
 from .rtc_forward import (
     MediaSource,
     SubscriberLink,
@@ -28,6 +31,8 @@ from .rtc_forward import (
 )
 
 log = logging.getLogger("socialsync.rtc")
+
+ClipEnded = Callable[[str, str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 # ICE gathering on a host with a few interfaces takes well under a second; a
 # description that takes longer than this is refused rather than left hanging.
@@ -68,6 +73,10 @@ class MediaRelay:
         self.ice_servers = ice_servers
         self._publications: dict[tuple[str, str], Publication] = {}
         self._subscriptions: dict[tuple[str, str, str], Subscription] = {}  # (party, session, publisher)
+        self._clips: dict[tuple[str, str], ClipRecording] = {}  # (party, user): at most one each
+        # Told (party, user, clip id, RecordedClip.as_dict(), context) when a recording ends,
+        # whatever ended it, on this node (the one that recorded it).
+        self.on_clip_ended: ClipEnded | None = None
 
     def _configuration(self) -> RTCConfiguration:
         return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in self.ice_servers])
@@ -88,6 +97,9 @@ class MediaRelay:
         publication = self._publications.pop((party_id, user_id), None)
         if publication is None:
             return
+        recording = self._clips.get((party_id, user_id))
+        if recording is not None:
+            await recording.stop("camera_off")
         for key in [k for k in self._subscriptions if k[0] == party_id and k[2] == user_id]:
             await self._close_subscription(key)
         for source in publication.sources.values():
@@ -102,6 +114,61 @@ class MediaRelay:
         return any(k[0] == party_id for k in self._publications) or any(
             k[0] == party_id for k in self._subscriptions
         )
+
+    # ------------------------------------------------------------------ reaction clips
+    async def start_clip(
+        self,
+        party_id: str,
+        user_id: str,
+        clip_id: str,
+        path_stem: str,
+        limits: dict[str, Any],
+        context: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Record ``user_id``'s camera into ``path_stem`` + the container's suffix until
+        `stop_clip`, ``limits["max_s"]`` or ``limits["max_bytes"]``; at most
+        ``limits["per_party"]`` recordings at once in the party. ``context`` (plain data)
+        comes back with the result in ``on_clip_ended``. Returns {"mime_type", "path"}."""
+        publication = self._publications.get((party_id, user_id))
+        if publication is None or "video" not in publication.sources:
+            raise bad_request("turn your camera on to record a clip")
+        if (party_id, user_id) in self._clips:
+            raise SyncError(Code.CONFLICT, "you are recording a clip already")
+        if sum(1 for party, _ in self._clips if party == party_id) >= limits["per_party"]:
+            raise SyncError(
+                Code.RATE_LIMITED,
+                f"at most {limits['per_party']} clips are recorded at once in a party",
+                retry_after_s=float(limits["max_s"]),
+            )
+
+        async def ended(result: RecordedClip) -> None:
+            if self._clips.get((party_id, user_id)) is recording:
+                del self._clips[(party_id, user_id)]
+            if self.on_clip_ended is not None:
+                await self.on_clip_ended(party_id, user_id, clip_id, result.as_dict(), context)
+
+        try:
+            recording = ClipRecording(
+                publication.sources,
+                Path(path_stem),
+                clip_id=clip_id,
+                max_s=float(limits["max_s"]),
+                max_bytes=int(limits["max_bytes"]),
+                on_end=ended,
+            )
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
+        self._clips[(party_id, user_id)] = recording
+        recording.start()
+        return {"mime_type": recording.mime_type, "path": str(recording.path)}
+
+    async def stop_clip(self, party_id: str, user_id: str) -> dict[str, Any] | None:
+        """End the member's recording: {"clip_id", **RecordedClip} once the file is closed
+        and ``on_clip_ended`` has run, or None if it was not recording."""
+        recording = self._clips.get((party_id, user_id))
+        if recording is None:
+            return None
+        return {"clip_id": recording.clip_id, **(await recording.stop("stopped")).as_dict()}
 
     # ------------------------------------------------------------------ subscribers
     async def subscribe(self, party_id: str, session: str, publisher: str) -> str:
@@ -163,6 +230,7 @@ class MediaRelay:
         streams = [link for s in self._subscriptions.values() for link in s.links]
         return {
             "publications": len(self._publications),
+            "clip_recordings": len(self._clips),
             "subscriptions": len(self._subscriptions),
             "forwarded_streams": sum(1 for link in streams if link.mode == "forward"),
             "transcoded_streams": sum(1 for link in streams if link.mode == "transcode"),

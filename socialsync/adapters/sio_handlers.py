@@ -16,6 +16,7 @@ import socketio
 
 from .. import wire
 from ..auth import Authenticator
+from ..clips import ClipService
 from ..domain import commands as c
 from ..domain.errors import Code, ConflictError, SyncError
 from ..domain.model import ControlMode, Party, Role
@@ -60,6 +61,8 @@ class SocketGateway:
         self.clock = clock
         self.metrics = metrics
         self.event_limit = event_limit
+        # Reaction clips (socialsync/clips.py), set by the composition root.
+        self.clips: ClipService | None = None
         self._buckets: dict[str, TokenBucket] = {}
         self._handlers: dict[str, EventHandler] = {
             "time.sync": self._time_sync,
@@ -96,6 +99,11 @@ class SocketGateway:
             "rtc.answer": self._rtc_answer,
             "rtc.unsubscribe": self._rtc_unsubscribe,
             "rtc.stage": self._rtc_stage,
+            "clip.start": self._clip_start,
+            "clip.stop": self._clip_stop,
+            "clip.list": self._clip_list,
+            "clip.delete": self._clip_delete,
+            "mod.clip_review": self._mod_clip_review,
         }
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -317,6 +325,27 @@ class SocketGateway:
     async def _rtc_stage(self, sid: str, data: Any, received_ms: int) -> Answer:
         return await self._cameras.stage(sid, wire.parse(wire.RtcStage, data))
 
+    # ------------------------------------------------------------------ reaction clips
+    def _clips(self) -> ClipService:
+        if self.clips is None:
+            raise SyncError(Code.UNAVAILABLE, "this server does not record clips")
+        return self.clips
+
+    async def _clip_start(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().start(sid, wire.parse(wire.ClipStart, data))
+
+    async def _clip_stop(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().stop(sid, wire.parse(wire.PartyRef, data).party)
+
+    async def _clip_list(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().list(sid, wire.parse(wire.ClipList, data))
+
+    async def _clip_delete(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().delete(sid, wire.parse(wire.ClipDelete, data))
+
+    async def _mod_clip_review(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().review(sid, wire.parse(wire.ModClipReview, data))
+
     # ------------------------------------------------------------------ moderation
     @property
     def _mod(self) -> Any:
@@ -334,7 +363,10 @@ class SocketGateway:
 
     async def _mod_watch(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.PartyRef, data)
-        return {"ok": True, **await self.service.watch(sid, m.party)}
+        answer = {"ok": True, **await self.service.watch(sid, m.party)}
+        if self.clips is not None:
+            answer["clips"] = await self.clips.for_moderators(self.service.user_of(sid), m.party)
+        return answer
 
     async def _mod_unwatch(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.PartyRef, data)
