@@ -142,3 +142,26 @@ async def test_a_media_node_that_does_not_answer_is_refused_unavailable(nodes, c
     assert ROUTE_TIMEOUT_MS / 1000 <= waited_s < ROUTE_TIMEOUT_MS / 1000 + 2, waited_s
     members = (await host.request("party.join", {"party": party}))["members"]
     assert all(m.get("camera") is None for m in members), "a refused camera is not announced"
+
+
+async def test_a_deployment_hands_out_turn_credentials_and_its_public_address(tmp_path, clients, closing):
+    options = {
+        "rtc_turn_url": "turn:turn.example:3478",
+        "rtc_turn_secret": "k",
+        "rtc_public_address": "203.0.113.7",
+    }
+    async with running_server(tmp_path, **options) as server:
+        host = await member(clients, server, "Host")
+        party = (await host.create_party("Deployed", VIDEO))["id"]
+        await host.join(party)
+        config = await host.request("rtc.config", {"party": party})
+        (turn,) = config["ice_servers"]
+        expiry, _, user = turn["username"].partition(":")
+        assert turn["urls"] == ["turn:turn.example:3478"] and user == host.user["id"]
+        assert int(expiry) > time.time() + 3600 and turn["credential"]
+        pc = await publish(host, party)
+        closing.append(pc)
+        candidates = [
+            line for line in pc.remoteDescription.sdp.splitlines() if line.startswith("a=candidate:")
+        ]
+        assert candidates and all(" 203.0.113.7 " in line for line in candidates if " typ host" in line)
