@@ -78,11 +78,24 @@ def test_compose_file_validates():
 
 
 def test_compose_has_the_cluster_services(services):
-    assert set(services) == {"redis", "postgres", *NODES, "lb"}
+    assert set(services) == {"redis", "postgres", "coturn", *NODES, "lb"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
     assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_coturn_checks_the_credentials_the_nodes_hand_out(services):
+    coturn = services["coturn"]
+    flags = dict(arg.lstrip("-").partition("=")[::2] for arg in coturn["command"])
+    assert "use-auth-secret" in flags and flags["static-auth-secret"], "TURN REST API credentials"
+    assert int(flags["min-port"]) < int(flags["max-port"]) and flags["listening-port"] == "3478"
+    assert coturn["network_mode"] == "host", "relay ports are reached at the host's address"
+    for name in NODES:
+        env = services[name]["environment"]
+        assert env["SOCIALSYNC_RTC_TURN_SECRET"] == flags["static-auth-secret"]
+        urls = env["SOCIALSYNC_RTC_TURN_URL"].split(",")
+        assert urls and all(u.startswith("turn:") and ":3478" in u for u in urls)
 
 
 def test_only_the_balancer_publishes_a_port(services):

@@ -84,6 +84,8 @@ export class PartyCameras extends Emitter<CameraEvents> {
   /** The connection dropped: what we publish went with the old session, and comes back
    * with the rejoin (its "camera off" is not the server turning it off). */
   private stale = false;
+  /** After `rtc.reset`: what to publish again once the server has announced our camera off. */
+  private afterReset: Publication | null = null;
   private readonly offDisconnected: () => void;
 
   constructor(private readonly party: PartySession, options: CameraOptions = {}) {
@@ -227,6 +229,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
   joined(members: Member[], rejoin: boolean): void {
     this.closed = false;
     this.stale = false;
+    this.afterReset = null; // a rejoin publishes again by itself
     this.configPromise = null; // the connection (and maybe the node) is new
     if (rejoin) {
       // The old session's connections are gone on the server: start again.
@@ -243,6 +246,21 @@ export class PartyCameras extends Emitter<CameraEvents> {
   /** @internal `rtc.camera`. */
   cameraEvent(userId: string, camera: CameraState | null): void {
     this.setCamera(userId, camera);
+  }
+
+  /**
+   * @internal `rtc.reset`: the node relaying the party's cameras is gone. Every connection
+   * to it is dead: close them. The cameras of `users` go off next; ours is published
+   * again (to a live node) once its "off" has arrived, so the reset cannot turn it off.
+   */
+  reset(users: string[]): void {
+    for (const id of [...this.subs.keys()]) this.closeSubscription(id, "reset");
+    const wanted = this.wanted;
+    this.closePublisher();
+    for (const id of users) if (id !== this.me) this.setCamera(id, null, false);
+    if (!wanted) return;
+    if (users.includes(this.me) && this.mine) this.afterReset = wanted;
+    else void this.republish(wanted);
   }
 
   /** @internal `member.joined` / `member.updated`. */
@@ -287,6 +305,13 @@ export class PartyCameras extends Emitter<CameraEvents> {
       this.explicit.delete(userId);
     }
     if (userId === this.me) {
+      if (!camera && this.afterReset) {
+        const again = this.afterReset;
+        this.afterReset = null;
+        this.emit("camera", userId, camera, previous);
+        if (this.wanted === again) void this.republish(again);
+        return;
+      }
       // Off by the server's decision (the host's switch, the stage, another session),
       // unless it is the echo of our own unpublish-then-publish.
       if (!camera && this.wanted && this.pub && this.publishing === 0 && !this.stale) {

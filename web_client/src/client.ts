@@ -398,6 +398,9 @@ export class PartySession extends Emitter<PartyEvents> {
         this.cameras.cameraEvent(data.user, data.camera ?? null);
         break;
       }
+      case "rtc.reset":
+        this.cameras.reset(data.users ?? []);
+        break;
       case "reaction.burst":
         this.emit("reaction", data);
         break;
