@@ -1,4 +1,5 @@
 import { PartyCameras, type CameraOptions } from "./cameras";
+import { PartyClips } from "./clips";
 import { ClockSync, localNow } from "./clock";
 import { Emitter } from "./emitter";
 import { SocialSyncError } from "./errors";
@@ -183,12 +184,15 @@ export class PartySession extends Emitter<PartyEvents> {
   rules: ChatRules | null = null;
   /** Cameras and microphones of the party's members (protocol 15). */
   readonly cameras: PartyCameras;
+  /** Reaction clips of the party (protocol 16). */
+  readonly clips: PartyClips;
   private joining: ChatMessage[] | null = null;
   private hasJoined = false;
 
   constructor(readonly client: SocialSync, readonly id: string, options: JoinOptions = {}) {
     super();
     this.cameras = new PartyCameras(this, options.cameras);
+    this.clips = new PartyClips(this);
   }
 
   /** @internal (re)join; after a reconnect it resumes from the last message seen. */
@@ -346,6 +350,7 @@ export class PartySession extends Emitter<PartyEvents> {
   async leave(): Promise<void> {
     this.detach();
     this.cameras.close();
+    this.clips.close();
     this.client.forget(this.id);
     await this.client.request("party.leave", { party: this.id });
   }

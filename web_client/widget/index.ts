@@ -14,6 +14,7 @@ import type { PartySession } from "../src/client";
 import type { PlayerAdapter } from "../src/player";
 import { camerasSection } from "./cameras";
 import { chatSection } from "./chat";
+import { clipsSection } from "./clips";
 import { WidgetContext } from "./context";
 import { h, setText } from "./dom";
 import { hostSection } from "./host";
@@ -26,6 +27,7 @@ export * from "../src/index";
 export { inviteUrl, copyText } from "./invite";
 export { REACTIONS } from "./reactions";
 export { describeCameraError, SPEAKING_LEVEL } from "./cameras";
+export { clipsSection } from "./clips";
 
 export interface WidgetOptions {
   /** The element the floating reactions rise over, e.g. the video's container (default: the widget). */
@@ -63,6 +65,7 @@ export function mountWidget(root: HTMLElement, party: PartySession, options: Wid
     ended,
     reactionsSection(ctx, options.overlay ?? root),
     camerasSection(ctx, options.cameraGrid),
+    clipsSection(ctx, options.overlay ?? root),
     membersSection(ctx),
     chatSection(ctx),
     inviteSection(ctx),
