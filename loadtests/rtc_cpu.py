@@ -12,7 +12,11 @@ gives the publisher leg's own cost; CPU per subscriber is the rest divided by N.
 `forward` relays encoded frames; `transcode` makes the server decode the publisher once and
 encode once per subscriber (what stock aiortc does). `--loss F` drops that fraction of the RTP
 packets arriving from the publisher (a test-only hook) so NACK/RTX, keyframe requests and
-freezes show. Freezes: gaps over 500 ms between decoded frames at a subscriber.
+freezes show. At each subscriber: frames decoded, frames missing (what the publisher sent in the
+window less what was decoded: dropped or skipped on the server, lost, or undecodable), freezes by
+Chromium's rule (an inter-frame gap over max(3x the mean interval, mean + 150 ms), which is what a
+browser's `freezeCount` counts), per minute and how long they lasted (the time to recover), and
+long freezes (gaps over 500 ms). The server counts the NACKs and PLIs it sends the publisher.
 
 Prints a table; writes loadtests/results/rtc_cpu.json (one entry per --loss value, merged).
 """
@@ -41,7 +45,7 @@ from loadtests.servers import machine_cpu_s, proc_cpu_s, proc_rss_kb
 from socialsync.adapters import rtc_forward
 
 RESULTS = Path(__file__).parent / "results" / "rtc_cpu.json"
-FREEZE_S = 0.5
+FREEZE_S = 0.5  # a "long freeze"
 
 
 # --------------------------------------------------------------------------- the server (subprocess)
@@ -55,6 +59,7 @@ class RelayServer:
         self.links: list[rtc_forward.SubscriberLink] = []
         self.loss_counters: list[Any] = []
         self.party: dict[str, dict[str, rtc_forward.MediaSource]] = {}  # --party: sources by member
+        self.nacks: list[dict[str, int]] = []
 
     async def _answer(self, pc: RTCPeerConnection, request: web.Request) -> web.Response:
         offer = await request.json()
@@ -68,6 +73,7 @@ class RelayServer:
         self.sources = rtc_forward.add_publisher_tracks(pc)
         if "member" in request.query:
             self.party[request.query["member"]] = self.sources
+        self.nacks.append(count_nacks(self.sources["video"].receiver))
         if self.loss:
             self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["video"], self.loss))
             self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["audio"], self.loss))
@@ -90,6 +96,8 @@ class RelayServer:
                 "sources": {kind: s.stats.as_dict() for kind, s in self.sources.items()},
                 "modes": [link.mode for link in self.links],
                 "rtp_dropped_by_loss_hook": sum(count() for count in self.loss_counters),
+                "nacks_sent": sum(n["messages"] for n in self.nacks),
+                "packets_nacked": sum(n["packets"] for n in self.nacks),
                 "party": {m: {k: s.stats.as_dict() for k, s in src.items()} for m, src in self.party.items()},
             }
         )
@@ -97,6 +105,20 @@ class RelayServer:
     async def close(self, app: web.Application) -> None:
         for pc in self.pcs:
             await pc.close()
+
+
+def count_nacks(receiver: Any) -> dict[str, int]:
+    """Count the NACKs a server receiver sends (aiortc keeps no such counter)."""
+    counts = {"messages": 0, "packets": 0}
+    stock = receiver._send_rtcp_nack
+
+    async def send_nack(media_ssrc: int, lost: list[int]) -> None:
+        counts["messages"] += 1
+        counts["packets"] += len(lost)
+        await stock(media_ssrc, lost)
+
+    receiver._send_rtcp_nack = send_nack
+    return counts
 
 
 async def serve(mode: str, loss: float) -> None:
@@ -215,16 +237,28 @@ def gaps_in(times: list[float], start: float, end: float) -> list[float]:
     return [b - a for a, b in itertools.pairwise(edges)]
 
 
+def chromium_freezes(gaps: list[float], frames: int, span_s: float) -> list[float]:
+    """Gaps Chromium would count as freezes: over max(3x the mean frame interval, mean + 150 ms)."""
+    if frames < 2:
+        return [g for g in gaps if g > FREEZE_S]
+    mean = span_s / frames
+    return [g for g in gaps if g > max(3 * mean, mean + 0.150)]
+
+
 def window_stats(member: Member, start: float, end: float) -> dict[str, Any]:
     times = [t for t in member.video_times if start <= t <= end]
     gaps = gaps_in(member.video_times, start, end)
+    freezes = chromium_freezes(gaps, len(times), end - start)
     audio_gaps = gaps_in(member.audio_times, start, end)
     first = (
         member.video_times[0] - member.connected_at if member.video_times and member.connected_at else None
     )
     return {
         "fps": len(times) / (end - start),
-        "freezes": sum(1 for g in gaps if g > FREEZE_S),
+        "decoded": len(times),
+        "freezes": len(freezes),
+        "freeze_ms": [round(g * 1000) for g in freezes],
+        "long_freezes": sum(1 for g in gaps if g > FREEZE_S),
         "max_gap_ms": round(max(gaps) * 1000),
         "audio_fps": sum(1 for t in member.audio_times if start <= t <= end) / (end - start),
         "audio_max_gap_ms": round(max(audio_gaps) * 1000),
@@ -244,7 +278,8 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         line = await proc.stdout.readline()  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{int(line.split()[1])}"
         async with ClientSession() as http:
-            chromium_like(publisher.addTrack(TestPicture()))
+            picture = TestPicture()
+            chromium_like(publisher.addTrack(picture))
             publisher.addTrack(AudioStreamTrack())
             await signal(http, f"{base}/publish", publisher)
             for _ in range(subscribers):
@@ -252,9 +287,13 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
             with contextlib.suppress(TimeoutError):  # a member that never gets a frame shows as 0 fps
                 await asyncio.wait_for(asyncio.gather(*(m.first_frame.wait() for m in members)), 10)
             await asyncio.sleep(1.0 if subscribers else 2.0)
+            async with http.get(f"{base}/stats") as r:
+                stats_at_start = await r.json()
             t0, c0, g0, b0 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
+            n0 = picture._n
             await asyncio.sleep(seconds)
             t1, c1, g1, b1 = time.monotonic(), cpu_s(proc.pid), cpu_s(os.getpid()), busy_s()
+            sent = picture._n - n0
             async with http.get(f"{base}/stats") as r:
                 server_stats = await r.json()
             rss = rss_mb(proc.pid)
@@ -270,6 +309,9 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
             await proc.wait()
     per_member = [window_stats(m, t0, t1) for m in members]
     video = server_stats["sources"].get("video", {})
+    frames_in = video.get("frames_in", 0) - stats_at_start["sources"].get("video", {}).get("frames_in", 0)
+    freeze_ms = [ms for p in per_member for ms in p["freeze_ms"]]
+    minutes = (t1 - t0) / 60 * max(1, len(per_member))
     return {
         "mode": mode,
         "subscribers": subscribers,
@@ -281,8 +323,17 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         "server_rss_mb": round(rss, 1),
         "fps_min": round(min((p["fps"] for p in per_member), default=0), 1),
         "fps_avg": round(sum(p["fps"] for p in per_member) / len(per_member), 1) if per_member else 0,
+        "publisher_frames": sent,
+        "server_frames_in": frames_in,
+        "decoded_per_sub_min": min((p["decoded"] for p in per_member), default=0),
+        "missing_per_sub_max": max((sent - p["decoded"] for p in per_member), default=0),
         "freezes": sum(p["freezes"] for p in per_member),
+        "freezes_per_min_per_sub": round(len(freeze_ms) / minutes, 1),
+        "freeze_ms_mean": round(sum(freeze_ms) / len(freeze_ms)) if freeze_ms else 0,
+        "long_freezes": sum(p["long_freezes"] for p in per_member),
         "max_gap_ms": max((p["max_gap_ms"] for p in per_member), default=0),
+        "nacks_sent": server_stats["nacks_sent"] - stats_at_start["nacks_sent"],
+        "packets_nacked": server_stats["packets_nacked"] - stats_at_start["packets_nacked"],
         "audio_fps_min": round(min((p["audio_fps"] for p in per_member), default=0), 1),
         "audio_max_gap_ms": max((p["audio_max_gap_ms"] for p in per_member), default=0),
         "first_frame_ms_max": max((p["first_frame_ms"] or 0 for p in per_member), default=0),
@@ -368,7 +419,8 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
         "publisher_fps_min": round(min(pub_fps), 1),
         "fps_min": round(fps[0], 1),
         "fps_median": round(fps[len(fps) // 2], 1),
-        "freezes": sum(st["freezes"] for st in streams),
+        "freezes": sum(st["long_freezes"] for st in streams),
+        "chromium_freezes": sum(st["freezes"] for st in streams),
         "max_gap_ms": max(st["max_gap_ms"] for st in streams),
         "audio_fps_min": round(min(st["audio_fps"] for st in streams), 1),
         "server_video": total,
@@ -420,7 +472,7 @@ async def party_main(args: argparse.Namespace) -> None:
             r = rows[-1]
             print(
                 f"  party of {n}: server {r['server_cpu_pct']} %, generator {r['generator_cpu_pct']} %, "
-                f"fps min {r['fps_min']}, freezes {r['freezes']}",
+                f"fps min {r['fps_min']}, freezes > 500 ms {r['freezes']}",
                 flush=True,
             )
     print(
@@ -455,8 +507,10 @@ async def party_main(args: argparse.Namespace) -> None:
 
 def table(rows: list[dict[str, Any]], baseline: float) -> str:
     head = (
-        f"{'mode':<9} {'subs':>4} {'srv cpu%':>8} {'/sub%':>6} {'fps min/avg':>11} {'freezes':>7} "
+        f"{'mode':<9} {'subs':>4} {'srv cpu%':>8} {'/sub%':>6} {'fps min/avg':>11} {'sent':>5} "
+        f"{'dec/sub':>7} {'miss':>5} {'freezes':>7} {'/min':>5} {'mean':>6} {'>500ms':>6} "
         f"{'max gap':>7} {'1st frame':>9} {'dropped':>7} {'skipped':>7} {'decoded':>7} {'PLI':>4} "
+        f"{'NACK':>5} "
         f"{'rss MB':>6} {'gen cpu%':>8} {'others%':>7} {'audio fps/max gap':>17}"
     )
     out = [head, "-" * len(head)]
@@ -465,9 +519,12 @@ def table(rows: list[dict[str, Any]], baseline: float) -> str:
         per_sub = (r["server_cpu_pct"] - baseline) / r["subscribers"] if r["subscribers"] else 0.0
         out.append(
             f"{r['mode']:<9} {r['subscribers']:>4} {r['server_cpu_pct']:>8.1f} {per_sub:>6.1f} "
-            f"{r['fps_min']:>5.1f}/{r['fps_avg']:<5.1f} {r['freezes']:>7} {r['max_gap_ms']:>5}ms "
+            f"{r['fps_min']:>5.1f}/{r['fps_avg']:<5.1f} {r['publisher_frames']:>5} "
+            f"{r['decoded_per_sub_min']:>7} {r['missing_per_sub_max']:>5} {r['freezes']:>7} "
+            f"{r['freezes_per_min_per_sub']:>5.1f} {r['freeze_ms_mean']:>4}ms {r['long_freezes']:>6} "
+            f"{r['max_gap_ms']:>5}ms "
             f"{r['first_frame_ms_max']:>7}ms {v.get('frames_dropped', 0):>7} {v.get('frames_skipped', 0):>7} "
-            f"{v.get('frames_decoded', 0):>7} {v.get('keyframe_requests_sent', 0):>4} "
+            f"{v.get('frames_decoded', 0):>7} {v.get('keyframe_requests_sent', 0):>4} {r['nacks_sent']:>5} "
             f"{r['server_rss_mb']:>6.0f} {r['generator_cpu_pct']:>8.1f} {r['other_processes_cpu_pct']:>7.1f} "
             f"{r['audio_fps_min']:>9.1f}/{r['audio_max_gap_ms']:>5}ms"
         )
