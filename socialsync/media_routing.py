@@ -184,7 +184,10 @@ class RoutedRelay:
         bound = self._bind(method, args)
         session = bound.arguments.get("session")
         if isinstance(session, str):
-            self._routed_here[origin].add(session)
+            if method == "drop_session":
+                self._routed_here[origin].discard(session)
+            else:
+                self._routed_here[origin].add(session)
         if method not in RELEASES:
             await self.nodes.hold(bound.arguments["party_id"])
         return await self._serve(method, args)
