@@ -1,6 +1,7 @@
 import type { PartyInfo, SocialSync } from "../src/index";
 import { AuditPane } from "./audit";
 import { ChatPane } from "./chat";
+import { ClipsPane } from "./clips";
 import type { ActOptions, Answer, RoomContext } from "./context";
 import { byId, setText } from "./dom";
 import { describeError, plural, roomTypeLabel } from "./format";
@@ -14,6 +15,7 @@ import type { AuditEntry, ChatRules, Held, ModMessage, Report, WatchAnswer } fro
 export const ROOM_EVENTS = new Set([
   "mod.message", "mod.held", "mod.resolved", "mod.report", "mod.audit",
   "chat.message", "chat.restored", "chat.deleted", "party.rules", "party.ended", "party.updated",
+  "mod.clip", "clip.removed",
 ]);
 
 /** The watched room: its header, the shared reason and feedback, and the tabbed panes. */
@@ -28,6 +30,7 @@ export class RoomView implements RoomContext {
   private readonly queue: QueuePane;
   private readonly reports: ReportsPane;
   private readonly audit: AuditPane;
+  private readonly clips: ClipsPane;
   private readonly settings = new SettingsPane();
   readonly selectTab: (id: string) => void;
   private info: PartyInfo | null = null;
@@ -53,6 +56,8 @@ export class RoomView implements RoomContext {
       },
       deleted: (id) => this.chat.markDeleted(id),
     }, (n) => setText(byId("reports-count"), String(n)));
+    this.clips = new ClipsPane(this, byId("clips-list"), byId("clips-empty"),
+      (n) => setText(byId("clips-count"), String(n)));
     this.audit = new AuditPane(this, byId("audit-list"), byId("audit-empty"), byId("audit-more"), byId("audit-error"));
     this.selectTab = setupTabs(byId("room-tabs"), (id) => {
       if (id === "tab-chat") this.chat.scrollToEnd();
@@ -103,6 +108,7 @@ export class RoomView implements RoomContext {
     this.queue.reset(Array.isArray(answer.held) ? answer.held : []);
     this.reports.reset(Array.isArray(answer.reports) ? answer.reports : []);
     this.settings.reset(this, answer.rules);
+    this.clips.reset(Array.isArray(answer.clips) ? answer.clips : []);
     this.audit.reset();
     void this.audit.load();
   }
@@ -133,6 +139,12 @@ export class RoomView implements RoomContext {
         break;
       case "mod.audit":
         this.audit.add(data as AuditEntry);
+        break;
+      case "mod.clip":
+        this.clips.add(data.clip);
+        break;
+      case "clip.removed":
+        this.clips.remove(data.id);
         break;
       case "party.rules":
         if (data.rules) this.settings.changed(data.rules as ChatRules);

@@ -1,5 +1,5 @@
 /** The shapes of docs/moderation.md, as the panel reads them. Times are server epoch ms. */
-import type { ChatMessage, ChatRules, PartyInfo } from "../src/index";
+import type { ChatMessage, ChatRules, ClipInfo, PartyInfo } from "../src/index";
 
 export type { ChatRules };
 
@@ -55,4 +55,6 @@ export interface WatchAnswer {
   held: Held[];
   reports: Report[];
   members: unknown[];
+  /** The room's reaction clips, held ones included (protocol 16). */
+  clips?: ClipInfo[];
 }
