@@ -31,6 +31,8 @@ COPY --from=web /src/web_client/build /app/web_client/build
 
 RUN useradd --system --uid 10001 --home-dir /data --create-home socialsync
 USER socialsync
+# Made here so that a volume mounted on it starts out owned by the node's user.
+RUN mkdir -p /data/clips
 # The working directory holds the embedded default's SQLite file when no
 # SOCIALSYNC_DATABASE_URL is given (mount a volume on /data to keep it).
 WORKDIR /data

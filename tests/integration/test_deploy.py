@@ -118,6 +118,9 @@ def test_nodes_are_built_alike_and_named_apart(services):
         assert "@postgres:5432/" in env["SOCIALSYNC_DATABASE_URL"]
         assert Path(node["build"]["context"]) == ROOT
         assert "/healthz" in " ".join(node["healthcheck"]["test"])
+        # Whichever node recorded a clip, every node serves and deletes it.
+        # (compose v1 prints short syntax: "source:target:mode")
+        assert f"clips:{env['SOCIALSYNC_CLIP_DIR']}:rw" in node["volumes"]
         assert node["stop_signal"] == "SIGTERM" and node["stop_grace_period"]
         assert node["depends_on"] == {
             "redis": {"condition": "service_healthy"},
