@@ -146,7 +146,8 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=(cluster.socketio_manager() if cluster else None) or FanoutManager(),
+        client_manager=(cluster.socketio_manager() if cluster else None)
+        or FanoutManager(direct_writes=config.websocket_direct_writes),
         cors_allowed_origins="*",
         max_http_buffer_size=config.max_packet_bytes,
         logger=False,

@@ -49,6 +49,9 @@ class Config:
     reaction_window_ms: int = 250
     # permessage-deflate on WebSockets: off, it costs most of the fan-out's CPU.
     websocket_compression: bool = False
+    # Broadcasts written straight to idle WebSockets (adapters/sio_tuning.py); off
+    # is the load tests' baseline: a writer task per recipient, as engineio has it.
+    websocket_direct_writes: bool = True
     # Largest Engine.IO packet accepted; a bigger one closes the connection.
     max_packet_bytes: int = 64 * 1024
     # Cameras (WebRTC relayed by this node): at most this many on at once per party.

@@ -18,6 +18,12 @@ at start-up if an upgrade moved them):
    per packet per recipient; ``asyncio.timeout`` does the same without one. This
    one replaces a method of engineio's class, so it holds for every server in
    the process (all of them ours).
+4. Room emits write straight to idle WebSockets. The frame of a broadcast is the
+   same bytes for every recipient (servers do not mask), so it is built once and
+   handed to each recipient's transport, with no writer task woken per socket per
+   packet. Only when the socket's own writer is idle with nothing queued, so the
+   order of its packets holds; a socket with a backlog (or a full transport
+   buffer) goes through its queue as before, and so does long-polling.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 
 import engineio
 import socketio
+from aiohttp._websocket.writer import WebSocketWriter
 from aiohttp.web import WebSocketResponse
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
@@ -38,6 +45,9 @@ from socketio import packet as sio_packet
 log = logging.getLogger("socialsync.sio")
 
 MAX_QUEUED = 2_000
+# A transport holding more unsent bytes than this gets packets through its queue,
+# whose writer waits for the buffer to drain (aiohttp's flow control).
+DIRECT_MAX_BUFFERED = 64 * 1024
 # engineio's own, before poll_without_tasks replaces it: what check_internals reads.
 _STOCK_POLL = AsyncSocket.poll
 
@@ -52,6 +62,10 @@ def check_internals() -> None:
         "engineio AsyncServer._async": hasattr(server, "_async"),
         "engineio AsyncServer.sockets": "sockets" in vars(server),
         "socketio AsyncManager.get_participants": hasattr(socketio.AsyncManager, "get_participants"),
+        "aiohttp WebSocketResponse._writer": "_writer" in vars(WebSocketResponse),
+        "aiohttp WebSocketWriter transport and _closing": {"transport", "_closing"}
+        <= set(WebSocketWriter.__init__.__code__.co_names),
+        "engineio AsyncSocket upgrading": "upgrading" in AsyncSocket._websocket_handler.__code__.co_names,
     }
     missing = [name for name, ok in checks.items() if not ok]
     if missing:
@@ -64,8 +78,13 @@ async def _poll(self: Any) -> list[Any]:
     queue = self.queue
     try:
         if queue.empty():
-            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-                first = await queue.get()
+            # Idle: FanoutManager may write to this socket's WebSocket itself.
+            self.writer_idle = True
+            try:
+                async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                    first = await queue.get()
+            finally:
+                self.writer_idle = False
         else:
             first = queue.get_nowait()
         queue.task_done()
@@ -94,6 +113,11 @@ class UncompressedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
         await self._sock.prepare(request)
         self.environ = environ
+        # The Engine.IO socket this WebSocket serves (the handler is its bound
+        # method) gets its frame writer, for FanoutManager's direct writes.
+        socket = getattr(self.handler, "__self__", None)
+        if isinstance(socket, AsyncSocket):
+            socket.ws_writer = self._sock._writer
         await self.handler(self)
         return self._sock
 
@@ -104,10 +128,42 @@ def without_compression(sio: socketio.AsyncServer) -> None:
     sio.eio._async = dict(sio.eio._async, websocket=UncompressedWebSocket)
 
 
+def _text_frame(text: str) -> bytes:
+    """One unmasked, final WebSocket text frame (RFC 6455 5.2), as a server sends it."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 65_536:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
+def _idle_transport(socket: Any) -> Any:
+    """The socket's transport if a frame may be written to it now, else None."""
+    writer = getattr(socket, "ws_writer", None)
+    if writer is None or not getattr(socket, "writer_idle", False) or socket.upgrading:
+        return None
+    if not socket.queue.empty() or writer._closing:
+        return None
+    transport = writer.transport
+    if transport is None or transport.is_closing():
+        return None
+    if transport.get_write_buffer_size() > DIRECT_MAX_BUFFERED:
+        return None
+    return transport
+
+
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
-    def __init__(self) -> None:
+    def __init__(self, *, direct_writes: bool = True) -> None:
         super().__init__()
+        self.direct_writes = direct_writes
         self._closing: set[asyncio.Task[None]] = set()
+        # Packets written straight to a WebSocket, and put on a socket's queue.
+        self.written_direct = 0
+        self.queued = 0
 
     async def emit(
         self,
@@ -132,6 +188,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             eio_packet.Packet(eio_packet.MESSAGE, p)
             for p in (encoded if isinstance(encoded, list) else [encoded])
         ]
+        # Text packets only: binary attachments keep engineio's own framing.
+        direct = self.direct_writes and isinstance(encoded, str)
+        frame = _text_frame(packets[0].encode()) if direct else None
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         for sid, eio_sid in list(self.get_participants(namespace, room)):
@@ -140,11 +199,17 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed:
                 continue
+            transport = _idle_transport(socket) if frame is not None else None
+            if transport is not None:
+                transport.write(frame)
+                self.written_direct += 1
+                continue
             if socket.queue.qsize() > MAX_QUEUED:
                 self._drop(socket)
                 continue
             for p in packets:
                 socket.queue.put_nowait(p)
+            self.queued += 1
 
     def _drop(self, socket: Any) -> None:
         """Free the socket's backlog at once and have its writer close the WebSocket;
