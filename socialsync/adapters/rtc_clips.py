@@ -5,6 +5,18 @@ A recording is one more consumer of a publisher's `MediaSource`s, like a subscri
 asks the publisher for), and PyAV's muxer writes them as they are: VP8 (+ Opus) into
 WebM, H.264 (+ Opus) into MP4, both of which browsers play in a <video>.
 
+H.264 arrives as aiortc's depacketizer rebuilds it: Annex B (every NAL unit after a
+4-byte start code), with the SPS and PPS in-band before each IDR picture (aiortc's and
+Chromium's senders repeat them there; neither signals sprop-parameter-sets). MP4 wants
+them out-of-band, in the sample entry's avcC, and length-prefixed samples. FFmpeg does
+both for a stream muxed without extradata: PyAV (18) runs extract_extradata on its
+first packet, the mov muxer makes the avcC of those parameter sets and rewrites each
+sample's start codes as 4-byte lengths, so samples keep their size and bytes. Hence a
+recording opens only on a keyframe that carries its SPS and PPS, and takes the picture
+size from that SPS: the mp4 muxer refuses a video stream of 0x0 ("dimensions not set").
+A later SPS of another size stays in-band, and Chromium plays on at the new size.
+WebRTC H.264 has no B-frames (decode order is presentation order): dts = pts, as for VP8.
+
 RTP timestamps of audio and video start at unrelated random values, so each track is
 placed on the recording's clock by the arrival time of its first packet (the lip sync
 is as good as the network jitter), then follows its own RTP clock.
@@ -69,6 +81,143 @@ def vp8_size(frame: bytes) -> tuple[int, int]:
     if len(frame) < 10:
         return 0, 0
     return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
+
+
+# ----------------------------------------------------------------------- H.264 SPS
+NAL_SPS, NAL_PPS = 7, 8
+# Profiles whose SPS carries chroma format, bit depths and scaling lists (H.264 §7.3.2.1.1).
+_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+_MAX_SIZE = 16_384  # H.264 level 6.2 tops out at 8192x4320; anything beyond is garbage
+
+
+def _nal_units(access_unit: bytes) -> list[bytes]:
+    """The NAL units of an Annex B access unit, start codes and trailing zeros removed."""
+    units = []
+    start = access_unit.find(b"\x00\x00\x01")
+    while start != -1:
+        start += 3
+        end = access_unit.find(b"\x00\x00\x01", start)
+        # The zero before a 4-byte start code is not part of the unit before it.
+        units.append(access_unit[start : None if end == -1 else end].rstrip(b"\x00"))
+        start = end
+    return [u for u in units if u]
+
+
+class _Bits:
+    """Big-endian bit reader over an RBSP, with the Exp-Golomb codes of H.264 §9.1."""
+
+    def __init__(self, rbsp: bytes) -> None:
+        self._data = rbsp
+        self._pos = 0  # in bits
+
+    def u(self, n: int) -> int:
+        if self._pos + n > len(self._data) * 8:
+            raise ValueError("SPS truncated")
+        value = 0
+        for _ in range(n):
+            value = value << 1 | self._data[self._pos >> 3] >> (7 - (self._pos & 7)) & 1
+            self._pos += 1
+        return value
+
+    def ue(self) -> int:
+        zeros = 0
+        while not self.u(1):
+            zeros += 1
+            if zeros > 31:  # 32-bit codes at most (§9.1): a longer run is corrupt data
+                raise ValueError("Exp-Golomb code too long")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
+def _skip_scaling_list(bits: _Bits, size: int) -> None:
+    """Read past a scaling_list() (§7.3.2.1.1.1): only its length matters here."""
+    last = next_ = 8
+    for _ in range(size):
+        if next_:
+            next_ = (last + bits.se()) % 256
+        last = next_ or last
+
+
+def sps_size(sps: bytes) -> tuple[int, int]:
+    """Displayed width and height from an H.264 SPS NAL unit (header byte included).
+
+    Reads seq_parameter_set_data (§7.3.2.1.1) up to the frame cropping, which
+    `frame_cropping_*_offset` applies in chroma units (§7.4.2.1.1): 1080p is coded as
+    1088 lines and cropped. Raises ValueError for what is not a whole SPS."""
+    if not sps or sps[0] & 0x1F != NAL_SPS:
+        raise ValueError("not an SPS")
+    # Emulation prevention (§7.4.1): 00 00 03 stands for 00 00 in the payload.
+    bits = _Bits(sps[1:].replace(b"\x00\x00\x03", b"\x00\x00"))
+    profile_idc = bits.u(8)
+    bits.u(16)  # constraint flags, level_idc
+    bits.ue()  # seq_parameter_set_id
+    chroma_format_idc, separate_colour_planes = 1, False
+    if profile_idc in _HIGH_PROFILES:
+        chroma_format_idc = bits.ue()
+        if chroma_format_idc > 3:
+            raise ValueError(f"chroma_format_idc {chroma_format_idc}")
+        if chroma_format_idc == 3:
+            separate_colour_planes = bool(bits.u(1))
+        bits.ue(), bits.ue()  # bit depths
+        bits.u(1)  # qpprime_y_zero_transform_bypass_flag
+        if bits.u(1):  # seq_scaling_matrix_present_flag
+            for i in range(8 if chroma_format_idc != 3 else 12):
+                if bits.u(1):
+                    _skip_scaling_list(bits, 16 if i < 6 else 64)
+    bits.ue()  # log2_max_frame_num_minus4
+    poc_type = bits.ue()
+    if poc_type == 0:
+        bits.ue()  # log2_max_pic_order_cnt_lsb_minus4
+    elif poc_type == 1:
+        bits.u(1)
+        bits.se(), bits.se()
+        cycle = bits.ue()
+        if cycle > 255:
+            raise ValueError(f"num_ref_frames_in_pic_order_cnt_cycle {cycle}")
+        for _ in range(cycle):
+            bits.se()
+    bits.ue()  # max_num_ref_frames
+    bits.u(1)  # gaps_in_frame_num_value_allowed_flag
+    width_mbs = bits.ue() + 1
+    height_map_units = bits.ue() + 1
+    frame_mbs_only = bits.u(1)
+    if not frame_mbs_only:
+        bits.u(1)  # mb_adaptive_frame_field_flag
+    bits.u(1)  # direct_8x8_inference_flag
+    crop = (bits.ue(), bits.ue(), bits.ue(), bits.ue()) if bits.u(1) else (0, 0, 0, 0)
+    # Table 6-1: the chroma sample grid is what the crop offsets count in.
+    if separate_colour_planes or chroma_format_idc == 0:
+        unit_x, unit_y = 1, 2 - frame_mbs_only
+    else:
+        unit_x = 1 if chroma_format_idc == 3 else 2
+        unit_y = (2 if chroma_format_idc == 1 else 1) * (2 - frame_mbs_only)
+    width = width_mbs * 16 - unit_x * (crop[0] + crop[1])
+    height = (2 - frame_mbs_only) * height_map_units * 16 - unit_y * (crop[2] + crop[3])
+    if not (0 < width <= _MAX_SIZE and 0 < height <= _MAX_SIZE):
+        raise ValueError(f"picture size {width}x{height}")
+    return width, height
+
+
+def h264_size(access_unit: bytes) -> tuple[int, int]:
+    """Width and height of an Annex B keyframe that carries its SPS and PPS, else (0, 0).
+
+    Both parameter sets are asked for because the MP4's avcC is made of this very
+    access unit's: without them the file would have no decoder configuration."""
+    units = _nal_units(access_unit)
+    types = {u[0] & 0x1F for u in units}
+    if NAL_PPS not in types:
+        return 0, 0
+    for unit in units:
+        if unit[0] & 0x1F == NAL_SPS:
+            try:
+                return sps_size(unit)
+            except ValueError as exc:
+                log.warning("clip: unreadable H.264 SPS (%s)", exc)
+                return 0, 0
+    return 0, 0
 
 
 class _Timeline:
@@ -236,7 +385,14 @@ class ClipRecording:
         if self._container is None:
             if kind != "video" or not is_keyframe(self.video_mime, data):
                 return  # the file opens with the first keyframe; audio before it goes
-            self._open(data)
+            size = h264_size(data) if self.video_mime == "video/h264" else vp8_size(data)
+            if size == (0, 0):
+                # No size, no file header; and an H.264 keyframe without its parameter sets
+                # cannot start an MP4 (the module's notes). Senders repeat them with the
+                # keyframe they send for a request, so ask for another one.
+                self._video_source.request_keyframe()
+                return
+            self._open(size)
         timeline = self._timelines.get(kind)
         if timeline is None:
             clock = VIDEO_CLOCK if kind == "video" else OPUS_CLOCK
@@ -267,14 +423,13 @@ class ClipRecording:
         self._packets[kind] += 1
         self._duration_s = max(self._duration_s, position_s)
 
-    def _open(self, keyframe: bytes) -> None:
+    def _open(self, size: tuple[int, int]) -> None:
         self._first_at = time.monotonic()
         # Media time caps the clip; this catches a publisher that stops sending.
         if self._deadline is not None:
             self._deadline.cancel()
         self._deadline = asyncio.get_running_loop().call_later(self.max_s + 0.5, self._end, "limit")
-        if self.video_mime == "video/vp8":
-            self._size = vp8_size(keyframe)
+        self._size = size
         self.path.parent.mkdir(parents=True, exist_ok=True)
         container = av.open(str(self.path), "w", format=self.container_format)
         try:

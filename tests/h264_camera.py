@@ -1,0 +1,58 @@
+"""An aiortc camera that makes the server's relay take H.264, for the H.264 clip tests.
+
+The server answers VP8 or H.264 (VP8 first); a publisher that offers H.264 only
+gets H.264. aiortc encodes it with libx264 (Constrained Baseline, level 3.1), and
+its picture here is 640x360, which is not a whole number of macroblocks high (23
+rows, 8 lines cropped), so the size read from the SPS is checked on the hard case."""
+
+from __future__ import annotations
+
+import av
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+
+from socialsync.client import SocialSyncClient
+
+WIDTH, HEIGHT = 640, 360
+
+
+class MovingPicture(VideoStreamTrack):
+    """Bands that scroll down one step per frame, so every frame differs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._luma = bytes(b for y in range(HEIGHT * 2) for b in bytes([(y * 3) % 220 + 16]) * WIDTH)
+        self._chroma = bytes([128]) * (WIDTH * HEIGHT // 4)
+        self._count = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        offset = (self._count * 4 % HEIGHT) * WIDTH
+        self._count += 1
+        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
+        frame.planes[0].update(self._luma[offset : offset + WIDTH * HEIGHT])
+        frame.planes[1].update(self._chroma)
+        frame.planes[2].update(self._chroma)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def publish_h264(client: SocialSyncClient, party: str) -> RTCPeerConnection:
+    """Publish camera (H.264 only) and microphone, as `rtc.publish` with consent."""
+    pc = RTCPeerConnection()
+    video = pc.addTransceiver(MovingPicture(), direction="sendonly")
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    video.setCodecPreferences([c for c in codecs if c.mimeType in ("video/H264", "video/rtx")])
+    pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+    try:
+        await pc.setLocalDescription(await pc.createOffer())  # gathers ICE: no trickle
+        answer = await client.request(
+            "rtc.publish",
+            {"party": party, "sdp": pc.localDescription.sdp, "audio": True, "video": True, "consent": True},
+        )
+        assert "H264/90000" in answer["sdp"] and "VP8/90000" not in answer["sdp"]
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    except BaseException:
+        await pc.close()
+        raise
+    return pc
