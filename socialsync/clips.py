@@ -1,7 +1,8 @@
 """Reaction clips: the clip.* events, between the party (who may record, what the
 media was) and this node's media relay (which records), the clip store and the clip
 directory. Moderation is the chat's: the same sanctions and room modes gate a clip,
-the same review queue holds it in live rooms, the same audit log records removals.
+the same review queue holds it in live rooms (and reported ones: clip_reports.py),
+the same audit log records removals.
 
 A clip's row and file go together: the row is written once the file is closed, and
 deletion removes the file, then the row (what the audit log keeps is who removed
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import wire
 from .adapters.clips_sql import SqlClipStore
+from .clip_reports import ClipReports, report_out
 from .codec import playback_from_data, playback_to_data
 from .domain.chat import Tenant
-from .domain.clips import Clip, ClipStatus, clip_media_time, initial_status, visible_to
+from .domain.clips import Clip, ClipStatus, audit_details, clip_media_time, initial_status, visible_to
 from .domain.errors import Code, SyncError, bad_request, forbidden, not_found
 from .domain.model import Party, Playback, Role, TenantRole, User
 from .domain.ratelimit import Limit, TokenBucket
@@ -150,6 +152,7 @@ class ClipService:
         self.urls = urls
         self.settings = settings
         self._buckets: dict[str, TokenBucket] = {}
+        self.reports = ClipReports(self)
 
     @property
     def _moderation(self) -> Any:
@@ -261,7 +264,7 @@ class ClipService:
         except BaseException:
             _remove_file(path)
             raise
-        await self._announce_added(clip)
+        await self.announce_added(clip)
         return clip
 
     # ------------------------------------------------------------------ reading
@@ -272,10 +275,16 @@ class ClipService:
         shown = [c for c in clips if visible_to(c, user.id)]
         return {"ok": True, "clips": [await self.clip_out(c) for c in shown]}
 
-    async def for_moderators(self, actor: User, party_id: str) -> list[dict[str, Any]]:
-        """Every clip of the room, held ones included (for the moderation panel)."""
+    async def for_moderators(self, actor: User, party_id: str) -> dict[str, Any]:
+        """mod.watch's clip fields: every clip of the room, held ones included, with its
+        report count; and the room's newest clip reports, so the panel can say why."""
         await self._moderation.authorise(actor, party_id)
-        return [await self.clip_out(c) for c in await self.store.of_party(party_id)]
+        counts = await self.store.report_counts(actor.tenant_id, party_id)
+        # A moderator's Clip carries its number of distinct reporters (members' does not).
+        stored = await self.store.of_party(party_id)
+        clips = [await self.clip_out(c) | {"reports": counts.get(c.id, 0)} for c in stored]
+        reports = await self.store.reports_of(actor.tenant_id, party_id)
+        return {"clips": clips, "clip_reports": [report_out(r) for r in reports]}
 
     async def media_file(self, clip_id: str, expires: str, sig: str, user: User | None) -> tuple[Path, Clip]:
         """The file of a clip for a signed URL, or for a moderator of its tenant."""
@@ -302,7 +311,7 @@ class ClipService:
     # ------------------------------------------------------------------ removing
     async def delete(self, session: str, m: wire.ClipDelete) -> Answer:
         actor = self.parties.user_of(session)
-        clip = await self._clip_in(actor, m.party, m.id)
+        clip = await self.clip_in(actor, m.party, m.id)
         by_author = clip.user_id == actor.id
         if not by_author:
             await self._moderation.authorise(actor, m.party)
@@ -314,20 +323,20 @@ class ClipService:
             self.parties.clock.now_ms(),
             target_user=clip.user_id,
             reason=m.reason,
-            details=_audit_details(clip) | {"by_author": by_author},
+            details=audit_details(clip) | {"by_author": by_author},
         )
         return {"ok": True}
 
     async def review(self, session: str, m: wire.ModClipReview) -> Answer:
         actor = self.parties.user_of(session)
         await self._moderation.authorise(actor, m.party)
-        clip = await self._clip_in(actor, m.party, m.id)
+        clip = await self.clip_in(actor, m.party, m.id)
         now = self.parties.clock.now_ms()
         if m.decision == "approve":
             if not await self.store.set_status(clip.id, ClipStatus.HELD, ClipStatus.VISIBLE):
                 raise SyncError(Code.CONFLICT, f"clip {clip.id} is not waiting for review")
             clip = replace(clip, status=ClipStatus.VISIBLE)
-            await self._announce_added(clip)
+            await self.announce_added(clip)
         else:
             if clip.status is not ClipStatus.HELD:
                 raise SyncError(Code.CONFLICT, f"clip {clip.id} is not waiting for review")
@@ -335,15 +344,15 @@ class ClipService:
         await self._moderation.record(
             actor,
             m.party,
-            f"clip_review_{m.decision}d",
+            "clip_review_approved" if m.decision == "approve" else "clip_review_rejected",
             now,
             target_user=clip.user_id,
             reason=m.reason,
-            details=_audit_details(clip),
+            details=audit_details(clip),
         )
         return {"ok": True}
 
-    async def _clip_in(self, actor: User, party_id: str, clip_id: str) -> Clip:
+    async def clip_in(self, actor: User, party_id: str, clip_id: str) -> Clip:
         clip = await self.store.get(clip_id)
         if clip is None or clip.party_id != party_id or clip.tenant_id != actor.tenant_id:
             raise not_found(f"no clip {clip_id} in this party")
@@ -376,13 +385,17 @@ class ClipService:
         if wait_s:
             raise SyncError(Code.RATE_LIMITED, "too many clips: wait a little", retry_after_s=wait_s)
 
-    async def _announce_added(self, clip: Clip) -> None:
+    async def announce_added(self, clip: Clip) -> None:
+        """To whoever may see it now (everyone, or its author only), and to the room's
+        moderators, whatever its status."""
         out = await self.clip_out(clip)
         to_user = None if clip.status is ClipStatus.VISIBLE else clip.user_id
         await self.parties.publish(
             Envelope(clip.party_id, "clip.added", {"party": clip.party_id, "clip": out}, to_user)
         )
-        await self._moderation.to_moderators(clip.party_id, "mod.clip", {"party": clip.party_id, "clip": out})
+        counts = await self.store.report_counts(clip.tenant_id, clip.party_id)
+        payload = {"party": clip.party_id, "clip": out | {"reports": counts.get(clip.id, 0)}}
+        await self._moderation.to_moderators(clip.party_id, "mod.clip", payload)
 
     async def clip_out(self, clip: Clip) -> dict[str, Any]:
         url, expires_ms = await self.urls.sign(clip, self.parties.clock.now_ms())
@@ -402,16 +415,6 @@ class ClipService:
             "url": url,
             "url_expires": expires_ms,
         }
-
-
-def _audit_details(clip: Clip) -> dict[str, Any]:
-    return {
-        "clip": clip.id,
-        "media_url": clip.media_url,
-        "media_time": clip.media_time_s,
-        "duration": clip.duration_s,
-        "created_at": clip.created_at_ms,
-    }
 
 
 def _unsaved(reason: str) -> str:

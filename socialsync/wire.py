@@ -326,13 +326,15 @@ def role_in(value: str) -> Role:
 # ---------------------------------------------------------------------------- moderation
 
 Reason = Annotated[str, Field(max_length=1_000), trimmed_text(200, min_chars=0)]
+# A report must say why (chat.report, clip.report): trimmed 1..200 characters.
+ReportReason = Annotated[str, Field(max_length=1_000), trimmed_text(200)]
 UserRef = Annotated[str, Field(min_length=1, max_length=128)]
 Term = Annotated[str, Field(max_length=200), trimmed_text(100)]
 
 
 class ChatReport(PartyRef):
     id: MessageId
-    reason: Annotated[str, Field(max_length=1_000), trimmed_text(200)]
+    reason: ReportReason
 
 
 class ModDelete(PartyRef):
@@ -459,3 +461,8 @@ class ModClipReview(PartyRef):
     id: ClipId
     decision: Literal["approve", "reject"]
     reason: Reason | None = None
+
+
+class ClipReport(PartyRef):
+    id: ClipId
+    reason: ReportReason

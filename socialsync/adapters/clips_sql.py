@@ -1,5 +1,5 @@
-"""Reaction clips' metadata on the same database as the messages (the media files are
-the clip directory's: see socialsync/clips.py)."""
+"""Reaction clips' metadata, and members' reports of them, on the same database as the
+messages (the media files are the clip directory's: see socialsync/clips.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..domain.clips import Clip, ClipStatus
-from .store_sql import SqlStore, _translate_errors, metadata
+from ..domain.clips import Clip, ClipReport, ClipStatus
+from ..domain.errors import not_found
+from .store_sql import SqlStore, _dialect_insert, _translate_errors, metadata
 
 clips = sa.Table(
     "clips",
@@ -31,6 +32,20 @@ clips = sa.Table(
     sa.Column("status", sa.String(), nullable=False),
     sa.Index("ix_clips_party_id_media_time_s", "party_id", "media_time_s"),
     sa.Index("ix_clips_tenant_id_user_id", "tenant_id", "user_id"),
+)
+
+# Added by 0005. One row per reporter and clip: the key makes a repeat count once.
+clip_reports = sa.Table(
+    "clip_reports",
+    metadata,
+    sa.Column("tenant_id", sa.String(), primary_key=True),
+    sa.Column("clip_id", sa.String(), primary_key=True),
+    sa.Column("reporter_id", sa.String(), primary_key=True),
+    sa.Column("party_id", sa.String(), nullable=False),
+    sa.Column("reporter_name", sa.Text(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("ts_ms", sa.BigInteger(), nullable=False),
+    sa.Index("ix_clip_reports_tenant_id_party_id", "tenant_id", "party_id"),
 )
 
 
@@ -78,8 +93,61 @@ class SqlClipStore:
         return bool(result.rowcount)
 
     async def delete(self, clip_id: str) -> bool:
-        result = await self._write(sa.delete(clips).where(clips.c.id == clip_id))
+        """The row and its reports (the audit log keeps what the moderators did)."""
+        with _translate_errors():
+            async with self._gate, self._writer.begin() as conn:
+                await conn.execute(sa.delete(clip_reports).where(clip_reports.c.clip_id == clip_id))
+                result = await conn.execute(sa.delete(clips).where(clips.c.id == clip_id))
         return bool(result.rowcount)
+
+    # --- reports ------------------------------------------------------------------------
+    async def report(self, report: ClipReport) -> int | None:
+        """Record a report: the number of distinct reporters of the clip with it, or
+        None when this reporter had reported it already.
+
+        The clip's row is locked first (PostgreSQL; SQLite has one writer anyway), so
+        concurrent reporters on any nodes count 1, 2, 3... in turn, and exactly one
+        of them reaches the takedown threshold.
+        """
+        with _translate_errors():
+            async with self._gate, self._writer.begin() as conn:
+                lock = (
+                    sa.select(clips.c.id)
+                    .where(clips.c.id == report.clip_id, clips.c.tenant_id == report.tenant_id)
+                    .with_for_update()
+                )
+                if (await conn.execute(lock)).first() is None:
+                    raise not_found(f"no clip {report.clip_id} in this party")
+                insert = _dialect_insert(self._engine)(clip_reports).values(dataclasses.asdict(report))
+                if not (await conn.execute(insert.on_conflict_do_nothing())).rowcount:
+                    return None
+                count = await conn.scalar(
+                    sa.select(sa.func.count()).where(
+                        clip_reports.c.tenant_id == report.tenant_id, clip_reports.c.clip_id == report.clip_id
+                    )
+                )
+        return int(count or 0)
+
+    async def report_counts(self, tenant_id: str, party_id: str) -> dict[str, int]:
+        """Distinct reporters per clip of the party; clips nobody reported are absent."""
+        rows = await self._read(
+            sa.select(clip_reports.c.clip_id, sa.func.count())
+            .where(clip_reports.c.tenant_id == tenant_id, clip_reports.c.party_id == party_id)
+            .group_by(clip_reports.c.clip_id)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def reports_of(
+        self, tenant_id: str, party_id: str, clip_id: str | None = None, limit: int = 100
+    ) -> list[ClipReport]:
+        """The party's (or one clip's) reports, newest first."""
+        query = sa.select(clip_reports).where(
+            clip_reports.c.tenant_id == tenant_id, clip_reports.c.party_id == party_id
+        )
+        if clip_id is not None:
+            query = query.where(clip_reports.c.clip_id == clip_id)
+        rows = await self._read(query.order_by(clip_reports.c.ts_ms.desc()).limit(limit))
+        return [ClipReport(**r._asdict()) for r in rows]
 
 
 def _clip(row: sa.Row[Any]) -> Clip:

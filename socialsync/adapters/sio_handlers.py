@@ -103,6 +103,7 @@ class SocketGateway:
             "clip.stop": self._clip_stop,
             "clip.list": self._clip_list,
             "clip.delete": self._clip_delete,
+            "clip.report": self._clip_report,
             "mod.clip_review": self._mod_clip_review,
         }
         sio.on("connect", self._on_connect)
@@ -343,6 +344,9 @@ class SocketGateway:
     async def _clip_delete(self, sid: str, data: Any, received_ms: int) -> Answer:
         return await self._clips().delete(sid, wire.parse(wire.ClipDelete, data))
 
+    async def _clip_report(self, sid: str, data: Any, received_ms: int) -> Answer:
+        return await self._clips().reports.report(sid, wire.parse(wire.ClipReport, data))
+
     async def _mod_clip_review(self, sid: str, data: Any, received_ms: int) -> Answer:
         return await self._clips().review(sid, wire.parse(wire.ModClipReview, data))
 
@@ -365,7 +369,7 @@ class SocketGateway:
         m = wire.parse(wire.PartyRef, data)
         answer = {"ok": True, **await self.service.watch(sid, m.party)}
         if self.clips is not None:
-            answer["clips"] = await self.clips.for_moderators(self.service.user_of(sid), m.party)
+            answer |= await self.clips.for_moderators(self.service.user_of(sid), m.party)
         return answer
 
     async def _mod_unwatch(self, sid: str, data: Any, received_ms: int) -> Answer:

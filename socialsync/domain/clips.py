@@ -4,14 +4,17 @@ Clips are user content like chat, so they pass the same gate (sanctions and the 
 modes, checked by the caller) and then take the room's review policy: in a live room
 (a broadcast audience of strangers, with moderators on duty) a member's clip waits
 for a moderator before anyone else sees it; in a watch party it is shown at once; a
-shadow-muted author's clip is shown to its author only, as its chat is.
+shadow-muted author's clip is shown to its author only, as its chat is. Members
+report clips as they report messages; enough distinct reporters hold one for review.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from .errors import bad_request, not_found
 from .model import Playback
 from .playback import position_at
 
@@ -52,6 +55,40 @@ def initial_status(*, live_room: bool, shadow_muted: bool, trusted: bool) -> Cli
 
 def visible_to(clip: Clip, user_id: str, *, moderator: bool = False) -> bool:
     return clip.status is ClipStatus.VISIBLE or clip.user_id == user_id or moderator
+
+
+@dataclass(frozen=True, slots=True)
+class ClipReport:
+    """One member's report of one clip (one per member and clip: a repeat counts once)."""
+
+    tenant_id: str
+    party_id: str
+    clip_id: str
+    reporter_id: str
+    reporter_name: str
+    reason: str
+    ts_ms: int
+
+
+def check_reportable(clip: Clip, reporter_id: str) -> None:
+    """Raise the refusal a report of ``clip`` by ``reporter_id`` gets. A clip the
+    reporter cannot see (held, hidden) does not exist for them: not_found, as for a
+    missing one, so a report cannot probe what is waiting for review."""
+    if not visible_to(clip, reporter_id):
+        raise not_found(f"no clip {clip.id} in this party")
+    if clip.user_id == reporter_id:
+        raise bad_request("you cannot report your own clip")
+
+
+def audit_details(clip: Clip) -> dict[str, Any]:
+    """What the audit log keeps of a clip it records an action on: never the media."""
+    return {
+        "clip": clip.id,
+        "media_url": clip.media_url,
+        "media_time": clip.media_time_s,
+        "duration": clip.duration_s,
+        "created_at": clip.created_at_ms,
+    }
 
 
 def clip_media_time(playback: Playback, asked_at_ms: int, lead_s: float) -> float:
