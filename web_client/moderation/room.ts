@@ -9,13 +9,13 @@ import { QueuePane } from "./queue";
 import { ReportsPane } from "./reports";
 import { SettingsPane } from "./settings";
 import { setupTabs } from "./tabs";
-import type { AuditEntry, ChatRules, Held, ModMessage, Report, WatchAnswer } from "./types";
+import type { AuditEntry, ChatRules, ClipReport, Held, ModMessage, Report, WatchAnswer } from "./types";
 
 /** The events of a watched room that the panel shows (they carry `party`). */
 export const ROOM_EVENTS = new Set([
   "mod.message", "mod.held", "mod.resolved", "mod.report", "mod.audit",
   "chat.message", "chat.restored", "chat.deleted", "party.rules", "party.ended", "party.updated",
-  "mod.clip", "clip.removed",
+  "mod.clip", "mod.clip_report", "clip.removed",
 ]);
 
 /** The watched room: its header, the shared reason and feedback, and the tabbed panes. */
@@ -108,7 +108,8 @@ export class RoomView implements RoomContext {
     this.queue.reset(Array.isArray(answer.held) ? answer.held : []);
     this.reports.reset(Array.isArray(answer.reports) ? answer.reports : []);
     this.settings.reset(this, answer.rules);
-    this.clips.reset(Array.isArray(answer.clips) ? answer.clips : []);
+    this.clips.reset(Array.isArray(answer.clips) ? answer.clips : [],
+      Array.isArray(answer.clip_reports) ? answer.clip_reports : []);
     this.audit.reset();
     void this.audit.load();
   }
@@ -142,6 +143,9 @@ export class RoomView implements RoomContext {
         break;
       case "mod.clip":
         this.clips.add(data.clip);
+        break;
+      case "mod.clip_report":
+        this.clips.report(data as ClipReport);
         break;
       case "clip.removed":
         this.clips.remove(data.id);

@@ -36,6 +36,19 @@ export interface Report {
   count?: number;
 }
 
+/** A Clip as moderators get it (`mod.watch`, `mod.clip`): with its number of distinct reporters. */
+export type ModClip = ClipInfo & { reports?: number };
+
+/** A member's report of a clip; the live `mod.clip_report` event adds `count`. */
+export interface ClipReport {
+  party: string;
+  clip: string;
+  reporter: UserRef;
+  reason: string;
+  ts: number;
+  count?: number;
+}
+
 export interface AuditEntry {
   id: number | string;
   party?: string | null;
@@ -55,6 +68,7 @@ export interface WatchAnswer {
   held: Held[];
   reports: Report[];
   members: unknown[];
-  /** The room's reaction clips, held ones included (protocol 16). */
-  clips?: ClipInfo[];
+  /** The room's reaction clips, held ones included (protocol 16), and their newest reports. */
+  clips?: ModClip[];
+  clip_reports?: ClipReport[];
 }

@@ -1,6 +1,7 @@
 /**
  * Reaction clips (protocol section 16): record a short clip of your camera while you
- * watch, list the party's clips, delete yours, and follow clips as they come and go.
+ * watch, list the party's clips, delete yours, report others', and follow clips as
+ * they come and go.
  *
  * The server records what your camera already sends (it must be on: `party.cameras`),
  * so `start()` opens no device. Call it only from the user's own action: it tells the
@@ -44,7 +45,8 @@ export type ClipEndReason = "stopped" | "limit" | "size" | "camera_off" | "no_vi
 export type ClipEvents = {
   /** A clip you may see was stored (or approved by a moderator). */
   added: (clip: ClipInfo) => void;
-  /** A clip was deleted (by its author or a moderator) or rejected in review. */
+  /** A clip was deleted (by its author or a moderator), rejected in review, or taken
+   * down by members' reports (`reported`: its author gets it back as `held`). */
   removed: (id: string, reason: string) => void;
   /** Your recording started (a ClipRecording) or is over (null). */
   recording: (recording: ClipRecording | null) => void;
@@ -104,6 +106,12 @@ export class PartyClips extends Emitter<ClipEvents> {
   async delete(id: string, reason?: string): Promise<void> {
     await this.request("clip.delete", reason ? { id, reason } : { id });
     this.drop(id, "deleted");
+  }
+
+  /** Report another member's clip to the moderators (reason: 1..200 characters);
+   * enough reports hold it for review. Reporting one twice counts once. */
+  async report(id: string, reason: string): Promise<void> {
+    await this.request("clip.report", { id, reason });
   }
 
   /** Fetch the party's clips (also done after every join). */

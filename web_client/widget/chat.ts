@@ -3,6 +3,7 @@ import { composer } from "./composer";
 import type { WidgetContext } from "./context";
 import { h, setText, uid } from "./dom";
 import { describeError, formatClock, formatMediaTime, snippet } from "./format";
+import { openReportForm } from "./report";
 
 export { MAX_CHAT_CHARS } from "./composer";
 /** Older messages leave the DOM beyond this many (they stay in party.messages). */
@@ -46,47 +47,11 @@ export function chatSection(ctx: WidgetContext): HTMLElement {
   }
 
   function reportForm(m: ChatMessage, li: HTMLLIElement, opener: HTMLButtonElement): HTMLFormElement {
-    const reasonId = uid("report");
-    const reason = h("input", {
-      id: reasonId, class: "ssw-input", type: "text", maxlength: 200, required: true,
-      placeholder: "Spam, abuse, spoilers…",
+    return openReportForm(li, opener, {
+      label: `Why report this message from ${m.user.name}?`,
+      send: (reason) => party.client.request("chat.report", { party: party.id, id: m.id, reason }),
+      describe: (err) => describeError(err, "report messages"),
     });
-    const status = h("p", { class: "ssw-error", role: "alert" });
-    const close = () => {
-      form.remove();
-      opener.hidden = false;
-      opener.focus();
-    };
-    const form = h("form", {
-      class: "ssw-report",
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const why = reason.value.trim();
-        if (!why) {
-          setText(status, "Say briefly what is wrong with it.");
-          return;
-        }
-        party.client.request("chat.report", { party: party.id, id: m.id, reason: why }).then(
-          () => {
-            form.replaceWith(h("p", { class: "ssw-hint", role: "status" }, "Reported. Thank you: a moderator will look at it."));
-          },
-          (err) => setText(status, describeError(err, "report messages")),
-        );
-      },
-      onkeydown: (event: KeyboardEvent) => {
-        if (event.key === "Escape") close();
-      },
-    },
-    h("label", { for: reasonId, class: "ssw-label" }, `Why report this message from ${m.user.name}?`),
-    h("div", { class: "ssw-row" },
-      reason,
-      h("button", { type: "submit", class: "ssw-button ssw-button-small" }, "Report"),
-      h("button", { type: "button", class: "ssw-button ssw-button-small", onclick: close }, "Cancel")),
-    status);
-    li.appendChild(form);
-    opener.hidden = true;
-    reason.focus();
-    return form;
   }
 
   function renderMessage(m: ChatMessage): HTMLLIElement {

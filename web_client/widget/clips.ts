@@ -1,7 +1,8 @@
 /**
- * Reaction clips: the "Record reaction" button, the party's clip list, and the
- * picture-in-picture player that plays each clip over the video when the content
- * reaches the moment it was recorded at, in step with it (clipsync.ts).
+ * Reaction clips: the "Record reaction" button, the party's clip list (with a Report
+ * action on other members' clips), and the picture-in-picture player that plays each
+ * clip over the video when the content reaches the moment it was recorded at, in step
+ * with it (clipsync.ts).
  *
  * Recording needs your camera on already (turned on by you, in the camera section);
  * nothing here opens a camera or microphone.
@@ -12,6 +13,7 @@ import { SocialSyncError } from "../src/errors";
 import type { WidgetContext } from "./context";
 import { h, setText, uid } from "./dom";
 import { formatMediaTime } from "./format";
+import { openReportForm } from "./report";
 
 /** How often the overlay follows the content (and the countdown ticks). */
 const FOLLOW_MS = 100;
@@ -162,31 +164,71 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
   record.addEventListener("click", () => void toggle());
 
   const mayDelete = (clip: ClipInfo) => clip.user.id === party.you.id || ctx.isHost();
+  // Others' clips that everyone sees; the server refuses the rest anyway.
+  const mayReport = (clip: ClipInfo) => clip.user.id !== party.you.id && clip.status === "visible";
+  // Reported from this page: their item says so when it is drawn again.
+  const reported = new Set<string>();
+
+  const renderClip = (clip: ClipInfo): HTMLLIElement => {
+    const play = h("button", {
+      type: "button", class: "ssw-button ssw-button-small ssw-clip-play",
+      "aria-label": `Play ${clip.user.name}'s reaction`,
+      onclick: () => void overlay.show(clip, false),
+    }, "Play");
+    const remove = mayDelete(clip) ? h("button", {
+      type: "button", class: "ssw-button ssw-button-small ssw-clip-delete",
+      "aria-label": `Delete ${clip.user.name}'s reaction`,
+      onclick: () => {
+        clips.delete(clip.id).catch((err) => setText(alert, describeClipError(err)));
+      },
+    }, "Delete") : null;
+    const report: HTMLButtonElement | null = mayReport(clip) && !reported.has(clip.id) ? h("button", {
+      type: "button", class: "ssw-button ssw-button-small ssw-clip-report",
+      "aria-label": `Report ${clip.user.name}'s reaction`,
+      onclick: () => report && openReportForm(li, report, {
+        label: `Why report this reaction from ${clip.user.name}?`,
+        send: (reason) => clips.report(clip.id, reason).then(() => void reported.add(clip.id)),
+        describe: describeClipError,
+      }),
+    }, "Report") : null;
+    const other = clip.media_url !== party.playback.media.url;
+    const badge = clip.status !== "visible" ? (clip.status === "held" ? "waiting for review" : "only you")
+      : reported.has(clip.id) ? "reported" : null;
+    const li = h("li", { class: "ssw-clip", "data-clip": clip.id },
+      h("span", { class: "ssw-clip-name" }, clip.user.name),
+      h("span", { class: "ssw-clip-at" }, `at ${formatMediaTime(clip.media_time)}`,
+        other ? " (other video)" : "", ` · ${Math.round(clip.duration)} s`),
+      badge ? h("span", { class: "ssw-clip-badge" }, badge) : null,
+      play, remove, report);
+    return li;
+  };
+
+  // Items by clip id, with what they were drawn from: one is drawn again only when
+  // that changes, so a report being written survives other clips coming and going.
+  const items = new Map<string, { key: string; li: HTMLLIElement }>();
+  const itemKey = (clip: ClipInfo) => JSON.stringify([clip.status, clip.user.name, clip.media_time,
+    clip.duration, clip.media_url === party.playback.media.url, mayDelete(clip)]);
 
   const renderList = () => {
     const all = clips.list();
-    list.replaceChildren(...all.map((clip) => {
-      const play = h("button", {
-        type: "button", class: "ssw-button ssw-button-small ssw-clip-play",
-        "aria-label": `Play ${clip.user.name}'s reaction`,
-        onclick: () => void overlay.show(clip, false),
-      }, "Play");
-      const remove = mayDelete(clip) ? h("button", {
-        type: "button", class: "ssw-button ssw-button-small ssw-clip-delete",
-        "aria-label": `Delete ${clip.user.name}'s reaction`,
-        onclick: () => {
-          clips.delete(clip.id).catch((err) => setText(alert, describeClipError(err)));
-        },
-      }, "Delete") : null;
-      const other = clip.media_url !== party.playback.media.url;
-      return h("li", { class: "ssw-clip", "data-clip": clip.id },
-        h("span", { class: "ssw-clip-name" }, clip.user.name),
-        h("span", { class: "ssw-clip-at" }, `at ${formatMediaTime(clip.media_time)}`,
-          other ? " (other video)" : "", ` · ${Math.round(clip.duration)} s`),
-        clip.status !== "visible" ? h("span", { class: "ssw-clip-badge" },
-          clip.status === "held" ? "waiting for review" : "only you") : null,
-        play, remove);
-    }));
+    const drawn = all.map((clip) => {
+      const key = itemKey(clip);
+      const old = items.get(clip.id);
+      return [clip.id, old && old.key === key ? old : { key, li: renderClip(clip) }] as const;
+    });
+    items.clear();
+    // In order, moving only what is out of place (a moved node would lose focus).
+    let at: ChildNode | null = list.firstChild;
+    for (const [id, item] of drawn) {
+      items.set(id, item);
+      if (item.li === at) at = at.nextSibling;
+      else list.insertBefore(item.li, at);
+    }
+    while (at) {
+      const next: ChildNode | null = at.nextSibling;
+      at.remove();
+      at = next;
+    }
     empty.hidden = all.length > 0;
     if (overlay.shown && !clips.clips.has(overlay.shown.id)) overlay.hide();
   };
