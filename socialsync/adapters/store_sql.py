@@ -255,6 +255,9 @@ class SqlStore:
         )
         self._appends: list[_Append] = []
         self._committer: asyncio.Task[None] | None = None
+        # The parties of the append group being committed, and its end: a history
+        # read of those parties waits for it (see _select_messages).
+        self._committing: tuple[frozenset[str], asyncio.Future[None]] | None = None
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
@@ -287,7 +290,7 @@ class SqlStore:
             # so two nodes' groups cannot deadlock; each party keeps arrival order.
             group.sort(key=lambda a: a.draft.party_id)
             try:
-                with _translate_errors():
+                with _translate_errors(), self._committing_group(group):
                     async with self._write_gate, self._writer.begin() as conn:
                         results = await _append_group(conn, group)
             except Exception as exc:
@@ -302,9 +305,21 @@ class SqlStore:
                 for item, result in zip(group, results, strict=True):
                     item.succeed(result)
 
+    @contextlib.contextmanager
+    def _committing_group(self, group: list[_Append]) -> Iterator[None]:
+        """Marks the group's parties until its transaction has ended (one group at a
+        time: the committer runs them in turn)."""
+        ended = asyncio.get_running_loop().create_future()
+        self._committing = (frozenset(a.draft.party_id for a in group), ended)
+        try:
+            yield
+        finally:
+            self._committing = None
+            ended.set_result(None)
+
     async def _append_alone(self, item: _Append) -> None:
         try:
-            with _translate_errors():
+            with _translate_errors(), self._committing_group([item]):
                 async with self._write_gate:
                     try:
                         async with self._writer.begin() as conn:
@@ -353,23 +368,24 @@ class SqlStore:
         if limit <= 0:
             return []
         with _translate_errors():
+            await self._after_commit_of(party_id)
             async with self._engine.connect() as conn:
-                await self._wait_for_published(conn, party_id)
+                if self._engine.dialect.name != "sqlite":
+                    # Other nodes' appends: the party's counter row stays locked until
+                    # their commit, and a share lock on it waits for that.
+                    row = sa.select(parties.c.id).where(parties.c.id == party_id)
+                    await conn.execute(row.with_for_update(read=True))
                 rows = await conn.execute(query.limit(limit))
                 return [_message_from_row(row) for row in rows]
 
-    async def _wait_for_published(self, conn: AsyncConnection, party_id: str) -> None:
-        """Appends publish their messages before they commit (so ids go out in order);
-        a read must not start before such a commit ends, or a member who joins
-        between the publish and the commit would get the message from neither.
-        SQLite: this process's one writer holds the gate until its commit ends.
-        PostgreSQL: the party's counter row stays locked until the commit; a share
-        lock on it waits for that, whichever node the append runs on."""
-        if self._engine.dialect.name == "sqlite":
-            async with self._write_gate:
-                return
-        row = sa.select(parties.c.id).where(parties.c.id == party_id).with_for_update(read=True)
-        await conn.execute(row)
+    async def _after_commit_of(self, party_id: str) -> None:
+        """Appends publish their messages before they commit (so ids go out in order).
+        A read must not start before such a commit ends, or a member who joins
+        between the publish and the commit would get the message from neither; it
+        waits for this node's group in flight if that has the party in it."""
+        committing = self._committing
+        if committing is not None and party_id in committing[0]:
+            await asyncio.shield(committing[1])
 
     # --- parties ----------------------------------------------------------------
 
