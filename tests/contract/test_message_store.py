@@ -197,6 +197,24 @@ async def test_a_read_sees_every_message_already_published(
             await reader.close()
 
 
+async def test_a_read_does_not_wait_for_another_partys_append(store: SqlStore) -> None:
+    await store.record_party(make_party("p2"))
+    (first,) = await append_all(store, [make_draft("n1")])
+    published, release = asyncio.Event(), asyncio.Event()
+
+    async def publish_then_stall(message: Message) -> None:
+        published.set()
+        await release.wait()
+
+    stalled = asyncio.create_task(store.append(make_draft("n2", party_id="p2"), publish_then_stall))
+    await published.wait()
+    try:
+        assert ids(await asyncio.wait_for(store.after("p1", 0, 10), 5)) == [first.id]
+    finally:
+        release.set()
+        await stalled
+
+
 async def test_a_failed_on_stored_stores_nothing(store: SqlStore) -> None:
     async def broken(message: Message) -> None:
         raise SyncError(Code.UNAVAILABLE, "broker down")
