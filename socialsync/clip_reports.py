@@ -15,20 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import wire
 from .domain.clips import Clip, ClipReport, ClipStatus, audit_details, check_reportable
-from .domain.model import User
-from .moderation import REPORTS_TO_HOLD
+from .moderation import REPORTS_TO_HOLD, reports_actor
 from .ports import Envelope
 
 if TYPE_CHECKING:
     from .clips import ClipService
 
 Answer = dict[str, Any]
-
-
-def reports_actor(tenant_id: str) -> User:
-    """Who the audit log names for a takedown: the reports themselves, as chat's
-    ``deleted_by`` does, not the member whose report happened to be the last."""
-    return User("reports", "reports", tenant_id)
 
 
 class ClipReports:

@@ -459,6 +459,19 @@ class ModerationService:
                 )
             )
             await self._to_moderators(party.id, "mod.held", held_out(held))
+            behind = [r for r in await self.store.reports_of(party.id) if r.message_id == message_id]
+            await self._record(
+                reports_actor(party.tenant_id),
+                party.id,
+                "held_by_reports",
+                now_ms,
+                target_user=message.user_id,
+                details={
+                    "message": message_id,
+                    "held": held.id,
+                    "reports": [report_out(r) for r in behind[:REPORTS_TO_HOLD]],
+                },
+            )
 
     # ------------------------------------------------------------------ reading
     async def rooms(self, actor: User) -> list[dict[str, Any]]:
@@ -523,6 +536,12 @@ def held_out(h: Held) -> dict[str, Any]:
         "source": h.source,
         "message": h.message_id,
     }
+
+
+def reports_actor(tenant_id: str) -> User:
+    """Who the audit log names for a takedown by reports: the reports themselves (as a
+    message's ``deleted_by`` does), not the member whose report happened to be last."""
+    return User("reports", "reports", tenant_id)
 
 
 def report_out(r: Report) -> dict[str, Any]:

@@ -247,8 +247,14 @@ async def test_reports_hold_a_message_and_review_brings_it_back(party, moderator
     with pytest.raises(SocialSyncError) as err:
         await moderator.request("mod.review", {"party": party_id, "held": held["id"], "decision": "reject"})
     assert err.value.code == "conflict"
-    actions = [e["action"] for e in (await moderator.request("mod.audit", {"party": party_id}))["entries"]]
-    assert actions[0] == "review_approved"
+    entries = (await moderator.request("mod.audit", {"party": party_id}))["entries"]
+    assert [e["action"] for e in entries[:2]] == ["review_approved", "held_by_reports"]
+    takedown = entries[1]
+    assert takedown["actor"]["id"] == "reports" and takedown["target_user"] == author.user["id"]
+    assert takedown["details"]["message"] == message["id"] and takedown["details"]["held"] == held["id"]
+    assert sorted(r["reporter"]["id"] for r in takedown["details"]["reports"]) == sorted(
+        r.user["id"] for r in reporters
+    )
 
 
 async def test_moderators_see_rooms_and_every_message(party, moderator):
