@@ -7,40 +7,19 @@ rows, 8 lines cropped), so the size read from the SPS is checked on the hard cas
 
 from __future__ import annotations
 
-import av
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import AudioStreamTrack
+from moving_video import MovingVideo
 
 from socialsync.client import SocialSyncClient
 
 WIDTH, HEIGHT = 640, 360
 
 
-class MovingPicture(VideoStreamTrack):
-    """Bands that scroll down one step per frame, so every frame differs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._luma = bytes(b for y in range(HEIGHT * 2) for b in bytes([(y * 3) % 220 + 16]) * WIDTH)
-        self._chroma = bytes([128]) * (WIDTH * HEIGHT // 4)
-        self._count = 0
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        offset = (self._count * 4 % HEIGHT) * WIDTH
-        self._count += 1
-        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
-        frame.planes[0].update(self._luma[offset : offset + WIDTH * HEIGHT])
-        frame.planes[1].update(self._chroma)
-        frame.planes[2].update(self._chroma)
-        frame.pts, frame.time_base = pts, time_base
-        return frame
-
-
 async def publish_h264(client: SocialSyncClient, party: str) -> RTCPeerConnection:
     """Publish camera (H.264 only) and microphone, as `rtc.publish` with consent."""
     pc = RTCPeerConnection()
-    video = pc.addTransceiver(MovingPicture(), direction="sendonly")
+    video = pc.addTransceiver(MovingVideo(WIDTH, HEIGHT), direction="sendonly")
     codecs = RTCRtpSender.getCapabilities("video").codecs
     video.setCodecPreferences([c for c in codecs if c.mimeType in ("video/H264", "video/rtx")])
     pc.addTransceiver(AudioStreamTrack(), direction="sendonly")

@@ -13,40 +13,16 @@ from dataclasses import dataclass, field
 
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, VideoStreamTrack
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc import rtcrtpreceiver as aiortc_receiver
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
+from moving_video import MovingVideo
 
 from socialsync.adapters import rtc_forward
 from socialsync.adapters.rtc_forward import MediaSource, SubscriberLink
 
 WIDTH, HEIGHT = 640, 480
-
-
-class MovingTestVideo(VideoStreamTrack):
-    """640x480 at 30 fps: horizontal bands that scroll down, so every frame differs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        rows = bytearray()
-        for y in range(HEIGHT * 2):
-            rows += bytes([(y * 3) % 220 + 16]) * WIDTH
-        self._luma = bytes(rows)
-        self._chroma = bytes([128]) * (WIDTH * HEIGHT // 4)
-        self._count = 0
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        offset = (self._count * 4 % HEIGHT) * WIDTH
-        self._count += 1
-        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
-        frame.planes[0].update(self._luma[offset : offset + WIDTH * HEIGHT])
-        frame.planes[1].update(self._chroma)
-        frame.planes[2].update(self._chroma)
-        frame.pts = pts
-        frame.time_base = time_base
-        return frame
 
 
 @dataclass
@@ -135,7 +111,7 @@ class RtcParty:
         self, *, loss: float = 0.0, video_codecs: tuple[str, ...] = rtc_forward.DEFAULT_VIDEO_CODECS
     ) -> dict[str, MediaSource]:
         self.publisher, self.server_pub = self._pc(), self._pc()
-        video_sender = self.publisher.addTrack(MovingTestVideo())
+        video_sender = self.publisher.addTrack(MovingVideo(WIDTH, HEIGHT))
         ignore_bitrate_feedback(video_sender)
         self.publisher.addTrack(AudioStreamTrack())
         self.sources = rtc_forward.add_publisher_tracks(self.server_pub, video_codecs=video_codecs)
