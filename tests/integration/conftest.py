@@ -7,11 +7,15 @@ and presence; PostgreSQL).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from support import VIDEO, Server, cluster_backend, running_server
 
+from socialsync.app import STORE
+from socialsync.auth import issue_token
 from socialsync.client import SocialSyncClient
 
 
@@ -67,3 +71,24 @@ async def party(connect: ClientFactory):
         return created["id"], members
 
     return make
+
+
+@pytest.fixture
+async def moderator(server: Server) -> AsyncIterator[SocialSyncClient]:
+    """A connected moderator of the demo tenant (not in any party)."""
+    tenant = await server.app[STORE].get_tenant("demo")
+    assert tenant is not None
+    token = issue_token(tenant, "mod-1", "Moe", ["moderator"], 600, int(time.time()))
+    client = SocialSyncClient(server.url, token=token)
+    await client.connect()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def closing() -> AsyncIterator[list[Any]]:
+    """Peer connections a test opens, closed after it."""
+    pcs: list[Any] = []
+    yield pcs
+    for pc in pcs:
+        await pc.close()

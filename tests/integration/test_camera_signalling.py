@@ -56,14 +56,6 @@ async def frames(track, count: int, timeout_s: float = 10.0) -> list:
     return got
 
 
-@pytest.fixture
-async def closing():
-    pcs: list[RTCPeerConnection] = []
-    yield pcs
-    for pc in pcs:
-        await pc.close()
-
-
 async def test_a_camera_is_relayed_forwarded_to_every_other_member(party, server, closing):
     party_id, (host, ada, bob) = await party(3)
     announced = asyncio.create_task(host.wait_for("rtc.camera", lambda d: d["user"] == ada.user["id"]))

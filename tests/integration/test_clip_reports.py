@@ -9,10 +9,8 @@ import time
 
 from support import VIDEO
 from test_camera_signalling import publish
-from test_clip_recording import (  # noqa: F401 - closing, moderator, server: fixtures
+from test_clip_recording import (  # noqa: F401 - server: the fixture
     clip_file,
-    closing,
-    moderator,
     record,
     refused,
     server,
@@ -41,19 +39,19 @@ async def listed(client: SocialSyncClient, party_id: str) -> dict[str, str]:
     return {c["id"]: c["status"] for c in clips}
 
 
-async def audit(moderator: SocialSyncClient, party_id: str) -> list[dict]:  # noqa: F811
+async def audit(moderator: SocialSyncClient, party_id: str) -> list[dict]:
     return (await moderator.request("mod.audit", {"party": party_id}))["entries"]
 
 
-async def recorded_clip(party, closing, members: int) -> tuple[str, list[SocialSyncClient], dict]:  # noqa: F811
+async def recorded_clip(party, server, closing, members: int) -> tuple[str, list[SocialSyncClient], dict]:  # noqa: F811
     """A party of ``members`` (host first) where the second member has recorded a clip."""
     party_id, clients = await party(members)
     closing.append(await publish(clients[1], party_id))
-    return party_id, clients, await record(clients[1], party_id, 0.8)
+    return party_id, clients, await record(server, clients[1], party_id)
 
 
-async def test_your_own_clip_is_refused_and_a_repeat_counts_once(party, moderator, closing):  # noqa: F811
-    party_id, (host, ada, bob), clip = await recorded_clip(party, closing, 3)
+async def test_your_own_clip_is_refused_and_a_repeat_counts_once(party, server, moderator, closing):  # noqa: F811
+    party_id, (host, ada, bob), clip = await recorded_clip(party, server, closing, 3)
     await moderator.request("mod.watch", {"party": party_id})
     reports = collect(moderator, "mod.clip_report")
 
@@ -81,10 +79,11 @@ async def test_your_own_clip_is_refused_and_a_repeat_counts_once(party, moderato
 
 async def test_the_third_reporter_takes_a_clip_down_and_approval_brings_it_back(
     party,
-    moderator,  # noqa: F811
-    closing,  # noqa: F811
+    server,  # noqa: F811
+    moderator,
+    closing,
 ):
-    party_id, (host, ada, *reporters), clip = await recorded_clip(party, closing, 2 + REPORTS_TO_HOLD)
+    party_id, (host, ada, *reporters), clip = await recorded_clip(party, server, closing, 2 + REPORTS_TO_HOLD)
     await moderator.request("mod.watch", {"party": party_id})
     mod_clips = collect(moderator, "mod.clip")
     removed = collect(host, "clip.removed")
@@ -131,10 +130,10 @@ async def test_the_third_reporter_takes_a_clip_down_and_approval_brings_it_back(
 async def test_reports_at_once_count_in_turn_and_rejecting_deletes_the_file(
     party,
     server,  # noqa: F811
-    moderator,  # noqa: F811
-    closing,  # noqa: F811
+    moderator,
+    closing,
 ):
-    party_id, (host, ada, *reporters), clip = await recorded_clip(party, closing, 1 + REPORTS_TO_HOLD)
+    party_id, (host, ada, *reporters), clip = await recorded_clip(party, server, closing, 1 + REPORTS_TO_HOLD)
     reporters.append(host)
     await moderator.request("mod.watch", {"party": party_id})
     counts = collect(moderator, "mod.clip_report")
@@ -163,10 +162,10 @@ async def test_only_a_clip_you_can_see_in_your_party_and_tenant_can_be_reported(
     server,  # noqa: F811
     party,
     connect,
-    moderator,  # noqa: F811
-    closing,  # noqa: F811
+    moderator,
+    closing,
 ):
-    party_id, (host, ada), clip = await recorded_clip(party, closing, 2)
+    party_id, (host, ada), clip = await recorded_clip(party, server, closing, 2)
     # Another party of the tenant: the clip is not in it.
     other_id, (other_host,) = await party(1)
     await refused(report(other_host, other_id, clip["id"]), "not_found")
@@ -184,7 +183,7 @@ async def test_only_a_clip_you_can_see_in_your_party_and_tenant_can_be_reported(
 
     # A shadow-muted author's clip is the author's alone: it does not exist for others.
     await moderator.request("mod.shadow_mute", {"party": party_id, "user": ada.user["id"], "on": True})
-    hidden = await record(ada, party_id, 0.8)
+    hidden = await record(server, ada, party_id)
     assert hidden["status"] == "hidden"
     await refused(report(host, party_id, hidden["id"]), "not_found")
     # Nor does a deleted one.

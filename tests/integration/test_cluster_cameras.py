@@ -50,14 +50,6 @@ async def member(clients: list, server: Server, name: str, party: str | None = N
     return client
 
 
-@pytest.fixture
-async def closing():
-    pcs: list = []
-    yield pcs
-    for pc in pcs:
-        await pc.close()
-
-
 async def test_a_subscriber_on_another_node_receives_the_camera(nodes, clients, closing):
     a, b = nodes
     host = await member(clients, a, "Host")

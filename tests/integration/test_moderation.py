@@ -8,8 +8,6 @@ import time
 import pytest
 from support import VIDEO
 
-from socialsync.app import STORE
-from socialsync.auth import issue_token
 from socialsync.client import SocialSyncClient, SocialSyncError
 
 MOD_EVENTS = [
@@ -27,17 +25,6 @@ MOD_EVENTS = [
     ("mod.audit", lambda p, u: {}),
     ("mod.audit", lambda p, u: {"party": p}),
 ]
-
-
-@pytest.fixture
-async def moderator(server):
-    """A connected client with the demo tenant's moderator role."""
-    tenant = await server.app[STORE].get_tenant("demo")
-    token = issue_token(tenant, "mod-1", "Moe", ["moderator"], 600, int(time.time()))
-    client = SocialSyncClient(server.url, token=token)
-    await client.connect()
-    yield client
-    await client.close()
 
 
 def texts(client, party_id):
