@@ -5,6 +5,7 @@ a live node. Real node processes; aiortc peers on 127.0.0.1 stand in for browser
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 import redis.asyncio as aioredis
@@ -69,6 +70,43 @@ async def failover(cluster, a, b, pcs) -> None:
     members = {m["name"]: m for m in (await sub.request("party.join", {"party": party}))["members"]}
     assert members["Pub"]["camera"] is not None
     assert "First" not in members or members["First"]["camera"] is None, "no camera of the dead node is shown"
+
+
+async def test_a_media_node_stopped_with_sigterm_hands_its_parties_on_at_once(cluster):
+    cluster.env = cluster.env | {"SOCIALSYNC_RTC_LOOPBACK": "true"}
+    a, b = await cluster.node("node-a"), await cluster.node("node-b")
+    pcs = []
+    with loopback_ice():
+        try:
+            host = await cluster.client("Host", a.url, reconnection=False)  # stops with node a
+            pub = await cluster.client("Pub", b.url)
+            party = (await host.create_party("Media drain", VIDEO))["id"]
+            for c in (host, pub):
+                await c.join(party)
+            pcs.append(await publish(host, party))  # node a claims the party's media
+            pcs.append(await publish(pub, party))  # routed to node a
+            claim = f"{cluster.env['SOCIALSYNC_REDIS_PREFIX']}:media:{party}"
+            assert await claimed_by(cluster, claim) == "node-a"
+            me = pub.user["id"]
+            reset = asyncio.create_task(pub.wait_for("rtc.reset", timeout_s=15))
+            stopping_at = time.monotonic()
+            assert await a.signal(signal.SIGTERM) == 0
+            told = await reset
+            told_after_s = time.monotonic() - stopping_at
+            assert told["reason"] == "media_node_lost" and me in told["users"]
+            # Released while stopping, so nothing waits for its claim to lapse.
+            assert await claimed_by(cluster, claim) is None
+            # Told while node a shut down: well before the presence TTL (3 s here) lapsed.
+            assert told_after_s < 3.0, f"members were told after {told_after_s:.1f} s"
+            on_again = asyncio.create_task(
+                pub.wait_for("rtc.camera", lambda d: d["user"] == me and d["camera"], 15)
+            )
+            pcs.append(await publish(pub, party))
+            await on_again
+            assert await claimed_by(cluster, claim) == "node-b"
+        finally:
+            for pc in pcs:
+                await pc.close()
 
 
 async def claimed_by(cluster, key: str) -> str | None:
