@@ -83,6 +83,22 @@ class SqlClipStore:
         rows = await self._read(sa.select(sa.func.count()).where(clips.c.party_id == party_id))
         return int(rows[0][0])
 
+    async def held_per_party(self, tenant_id: str, party_ids: list[str]) -> dict[str, int]:
+        """Clips waiting for review per party, for the room list: one query for all the
+        rooms; parties without any are absent."""
+        if not party_ids:
+            return {}
+        rows = await self._read(
+            sa.select(clips.c.party_id, sa.func.count())
+            .where(
+                clips.c.tenant_id == tenant_id,
+                clips.c.party_id.in_(party_ids),
+                clips.c.status == ClipStatus.HELD.value,
+            )
+            .group_by(clips.c.party_id)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
     async def set_status(self, clip_id: str, expected: ClipStatus, status: ClipStatus) -> bool:
         """Compare-and-set: False when the clip is gone or not in ``expected`` any more."""
         result = await self._write(
@@ -134,6 +150,27 @@ class SqlClipStore:
             sa.select(clip_reports.c.clip_id, sa.func.count())
             .where(clip_reports.c.tenant_id == tenant_id, clip_reports.c.party_id == party_id)
             .group_by(clip_reports.c.clip_id)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def reported_per_party(self, tenant_id: str, party_ids: list[str]) -> dict[str, int]:
+        """Reported clips per party that are still up (visible), as the chat's
+        report_counts counts reported messages: a clip counts once however many
+        reported it, and a held clip (taken down, waiting in the queue) is not counted."""
+        if not party_ids:
+            return {}
+        rows = await self._read(
+            sa.select(clips.c.party_id, sa.func.count(sa.distinct(clips.c.id)))
+            .join(
+                clip_reports,
+                sa.and_(clip_reports.c.tenant_id == clips.c.tenant_id, clip_reports.c.clip_id == clips.c.id),
+            )
+            .where(
+                clips.c.tenant_id == tenant_id,
+                clips.c.party_id.in_(party_ids),
+                clips.c.status == ClipStatus.VISIBLE.value,
+            )
+            .group_by(clips.c.party_id)
         )
         return {r[0]: int(r[1]) for r in rows}
 

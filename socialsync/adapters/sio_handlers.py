@@ -363,7 +363,13 @@ class SocketGateway:
 
     async def _mod_rooms(self, sid: str, data: Any, received_ms: int) -> Answer:
         wire.parse(wire.Empty, data if data is not None else {})
-        return {"ok": True, "rooms": await self._mod.rooms(self.service.user_of(sid))}
+        user = self.service.user_of(sid)
+        rooms = await self._mod.rooms(user)
+        if self.clips is not None:
+            # Merged here, as mod.watch's clips are, so ModerationService needs no clip store.
+            counts = await self.clips.room_counts(user, [r["id"] for r in rooms])
+            rooms = [r | counts[r["id"]] for r in rooms]
+        return {"ok": True, "rooms": rooms}
 
     async def _mod_watch(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = wire.parse(wire.PartyRef, data)

@@ -141,6 +141,12 @@ async def test_a_clip_reported_in_the_widget_reaches_the_panel_and_enough_report
     await in_widget.locator(".ssw-hint", has_text="Reported").wait_for()
     await expect(in_panel.locator(".mp-badge-report")).to_have_text("1 report")
     await expect(in_panel.locator(".mp-report-list")).to_contain_text("Bob: mocking the show's cast")
+    # The room list counts the room's clips beside its messages (mod.rooms, on a refresh).
+    room = mod.page.locator(f".mp-room-button[data-party='{party_id}']")
+    await mod.page.locator("#rooms-refresh").click()
+    await expect(room.locator("[data-count=clip_reports]")).to_have_text("1 clip report")
+    await expect(room.locator("[data-count=held_clips]")).to_have_text("0 held clips")
+    await expect(room.locator("[data-count=reports]")).to_have_text("0 reports")
 
     others = [SocialSyncClient(clip_server.url, guest=f"Viewer {i}") for i in range(REPORTS_TO_HOLD - 1)]
     try:
@@ -158,12 +164,18 @@ async def test_a_clip_reported_in_the_widget_reaches_the_panel_and_enough_report
     await expect(in_panel.locator(".mp-badge-held")).to_have_text("held after reports")
     await expect(in_panel.locator(".mp-badge-report")).to_have_text(f"{REPORTS_TO_HOLD} reports")
     await expect(mod.page.locator("#clips-count")).to_have_text("1")
+    # The watched room's held clips reach its row at once, as its held messages do.
+    await expect(room.locator("[data-count=held_clips]")).to_have_text("1 held clip")
+    await mod.page.locator("#rooms-refresh").click()
+    await expect(room.locator("[data-count=clip_reports]")).to_have_text("0 clip reports")
+    await expect(room.locator("[data-count=held_clips]")).to_have_text("1 held clip")
     ARTIFACTS.mkdir(exist_ok=True)
     await mod.page.screenshot(path=str(ARTIFACTS / "moderation-clip-reports.png"), full_page=True)
 
     await in_panel.get_by_role("button", name="Approve").click()
     await in_widget.wait_for(timeout=5_000)
     await expect(mod.page.locator("#clips-count")).to_have_text("0")
+    await expect(room.locator("[data-count=held_clips]")).to_have_text("0 held clips")
     for m in (ada, bob, mod):
         assert m.console_errors == [], (m.name, m.console_errors)
     await context.close()

@@ -76,6 +76,13 @@ async def record(server, client, party_id: str, video_frames: int = 10) -> dict:
     return stopped["clip"]
 
 
+async def room_counts(moderator, party_id: str) -> dict[str, int]:
+    """The room's review counts in the moderators' room list (mod.rooms)."""
+    rooms = (await moderator.request("mod.rooms", {}))["rooms"]
+    (room,) = [r for r in rooms if r["id"] == party_id]
+    return {k: room[k] for k in ("held", "reports", "held_clips", "clip_reports")}
+
+
 async def test_a_recorded_clip_is_the_forwarded_packets_muxed_and_every_member_gets_it(
     party, server, closing
 ):
@@ -249,11 +256,14 @@ async def test_a_live_room_holds_a_members_clip_for_review(connect, server, mode
     assert clip["status"] == "held" and (await held)["clip"]["id"] == clip["id"]
     assert (await host.request("clip.list", {"party": party_id}))["clips"] == []
     assert [c["id"] for c in (await ada.request("clip.list", {"party": party_id}))["clips"]] == [clip["id"]]
+    counts = await room_counts(moderator, party_id)
+    assert counts == {"held": 0, "reports": 0, "held_clips": 1, "clip_reports": 0}
 
     shown = asyncio.create_task(host.wait_for("clip.added"))
     review = {"party": party_id, "id": clip["id"], "decision": "approve"}
     await moderator.request("mod.clip_review", review)
     assert (await shown)["clip"]["status"] == "visible"
+    assert (await room_counts(moderator, party_id))["held_clips"] == 0
     await refused(moderator.request("mod.clip_review", review), "conflict")
     audit = (await moderator.request("mod.audit", {"party": party_id}))["entries"]
     assert audit[0]["action"] == "clip_review_approved" and audit[0]["details"]["clip"] == clip["id"]

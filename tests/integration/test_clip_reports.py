@@ -13,13 +13,16 @@ from test_clip_recording import (  # noqa: F401 - server: the fixture
     clip_file,
     record,
     refused,
+    room_counts,
     server,
 )
 
+from socialsync.adapters.clips_sql import SqlClipStore
 from socialsync.app import STORE
 from socialsync.auth import issue_token
 from socialsync.client import SocialSyncClient
 from socialsync.domain.chat import Tenant
+from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.moderation import REPORTS_TO_HOLD
 
 
@@ -48,6 +51,34 @@ async def recorded_clip(party, server, closing, members: int) -> tuple[str, list
     party_id, clients = await party(members)
     closing.append(await publish(clients[1], party_id))
     return party_id, clients, await record(server, clients[1], party_id)
+
+
+async def foreign_clips(server, party_id: str) -> SqlClipStore:  # noqa: F811 - the fixture's value
+    """Rows of another tenant under the same party id, a held clip and a reported
+    visible one: the room list counts by tenant, not by party id alone. (The caller
+    deletes them: the other lists of the room are not what this checks.)"""
+    store = SqlClipStore(server.app[STORE])
+    for clip_id, status in (("acme-held", ClipStatus.HELD), ("acme-shown", ClipStatus.VISIBLE)):
+        clip = Clip(
+            id=clip_id,
+            tenant_id="acme",
+            party_id=party_id,
+            user_id="u-acme",
+            user_name="Una",
+            media_url="https://cdn.example/a.m3u8",
+            media_time_s=0.0,
+            duration_s=1.0,
+            created_at_ms=int(time.time() * 1000),
+            file_name=f"{clip_id}.webm",
+            mime_type="video/webm",
+            size_bytes=1,
+            width=16,
+            height=16,
+            status=status,
+        )
+        await store.add(clip)
+    await store.report(ClipReport("acme", party_id, "acme-shown", "u-acme-2", "Ula", "rude", 0))
+    return store
 
 
 async def test_your_own_clip_is_refused_and_a_repeat_counts_once(party, server, moderator, closing):  # noqa: F811
@@ -87,9 +118,16 @@ async def test_the_third_reporter_takes_a_clip_down_and_approval_brings_it_back(
     await moderator.request("mod.watch", {"party": party_id})
     mod_clips = collect(moderator, "mod.clip")
     removed = collect(host, "clip.removed")
+    foreign = await foreign_clips(server, party_id)
+    nothing = {"held": 0, "reports": 0, "held_clips": 0, "clip_reports": 0}
+    assert await room_counts(moderator, party_id) == nothing, "another tenant's clips are not this room's"
+    for clip_id in ("acme-held", "acme-shown"):
+        await foreign.delete(clip_id)
     for r in reporters[:-1]:
         await report(r, party_id, clip["id"])
     assert await listed(host, party_id) == {clip["id"]: "visible"}, "two reporters: not yet"
+    # Like the chat's reports: one reported clip, however many reported it.
+    assert await room_counts(moderator, party_id) == nothing | {"clip_reports": 1}
 
     gone = asyncio.create_task(host.wait_for("clip.removed"))
     back_to_author = asyncio.create_task(ada.wait_for("clip.added"))
@@ -100,6 +138,7 @@ async def test_the_third_reporter_takes_a_clip_down_and_approval_brings_it_back(
     assert (await held)["clip"]["reports"] == REPORTS_TO_HOLD
     assert await listed(host, party_id) == {}
     assert await listed(ada, party_id) == {clip["id"]: "held"}, "its author still sees it, held"
+    assert await room_counts(moderator, party_id) == nothing | {"held_clips": 1}, "taken down: held, not up"
     watched = await moderator.request("mod.watch", {"party": party_id})
     assert [(c["id"], c["status"], c["reports"]) for c in watched["clips"]] == [
         (clip["id"], "held", REPORTS_TO_HOLD)
@@ -118,6 +157,8 @@ async def test_the_third_reporter_takes_a_clip_down_and_approval_brings_it_back(
     assert (await shown)["clip"]["status"] == "visible"
     assert await listed(host, party_id) == {clip["id"]: "visible"}
     assert (await audit(moderator, party_id))[0]["action"] == "clip_review_approved"
+    # Approved, it is up again with the reports it kept.
+    assert await room_counts(moderator, party_id) == nothing | {"clip_reports": 1}
     # A moderator judged it: further reports reach the moderators, and take nothing down.
     counted = asyncio.create_task(moderator.wait_for("mod.clip_report"))
     await report(host, party_id, clip["id"])

@@ -9,7 +9,7 @@ import { QueuePane } from "./queue";
 import { ReportsPane } from "./reports";
 import { SettingsPane } from "./settings";
 import { setupTabs } from "./tabs";
-import type { AuditEntry, ChatRules, ClipReport, Held, ModMessage, Report, WatchAnswer } from "./types";
+import type { AuditEntry, ChatRules, ClipReport, Held, ModMessage, Report, RoomCounts, WatchAnswer } from "./types";
 
 /** The events of a watched room that the panel shows (they carry `party`). */
 export const ROOM_EVENTS = new Set([
@@ -35,11 +35,14 @@ export class RoomView implements RoomContext {
   readonly selectTab: (id: string) => void;
   private info: PartyInfo | null = null;
   private ended = false;
+  /** Whether the server records clips (its mod.watch has `clips`): only then does the
+   * room list get a live held-clips count, as mod.rooms gives one only then. */
+  private recordsClips = false;
 
   constructor(
     readonly client: SocialSync,
     private readonly onEnded: () => void,
-    private readonly onCounts: (party: string, counts: { held: number }) => void,
+    private readonly onCounts: (party: string, counts: RoomCounts) => void,
   ) {
     this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
     this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"),
@@ -57,7 +60,11 @@ export class RoomView implements RoomContext {
       deleted: (id) => this.chat.markDeleted(id),
     }, (n) => setText(byId("reports-count"), String(n)));
     this.clips = new ClipsPane(this, byId("clips-list"), byId("clips-empty"),
-      (n) => setText(byId("clips-count"), String(n)));
+      (n) => {
+        setText(byId("clips-count"), String(n));
+        // The clips pane has every clip of the room, so its held ones are the room's.
+        if (this.party && this.recordsClips) this.onCounts(this.party, { held_clips: n });
+      });
     this.audit = new AuditPane(this, byId("audit-list"), byId("audit-empty"), byId("audit-more"), byId("audit-error"));
     this.selectTab = setupTabs(byId("room-tabs"), (id) => {
       if (id === "tab-chat") this.chat.scrollToEnd();
@@ -108,6 +115,7 @@ export class RoomView implements RoomContext {
     this.queue.reset(Array.isArray(answer.held) ? answer.held : []);
     this.reports.reset(Array.isArray(answer.reports) ? answer.reports : []);
     this.settings.reset(this, answer.rules);
+    this.recordsClips = Array.isArray(answer.clips);
     this.clips.reset(Array.isArray(answer.clips) ? answer.clips : [],
       Array.isArray(answer.clip_reports) ? answer.clip_reports : []);
     this.audit.reset();

@@ -2,17 +2,25 @@ import type { SocialSync } from "../src/index";
 import { SocialSyncError } from "../src/index";
 import { byId, h, setText } from "./dom";
 import { describeError, formatClock, plural, roomTypeLabel } from "./format";
-import type { RoomInfo } from "./types";
+import type { RoomCounts, RoomInfo } from "./types";
 
 const REFRESH_MS = 10_000;
+
+/** The room's review counts, each a badge of text: the messages' first, then the clips'
+ * in the same colours, so a moderator reads "held" and "reports" the same way for both. */
+const COUNTS: ReadonlyArray<{ key: keyof RoomCounts; cls: string; label: (n: number) => string }> = [
+  { key: "held", cls: "mp-badge-held", label: (n) => `${n} held` },
+  { key: "reports", cls: "mp-badge-report", label: (n) => plural(n, "report") },
+  { key: "held_clips", cls: "mp-badge-held", label: (n) => plural(n, "held clip") },
+  { key: "clip_reports", cls: "mp-badge-report", label: (n) => plural(n, "clip report") },
+];
 
 interface Row {
   li: HTMLLIElement;
   button: HTMLButtonElement;
   title: HTMLElement;
   meta: HTMLElement;
-  held: HTMLElement;
-  reports: HTMLElement;
+  counts: Record<keyof RoomCounts, HTMLElement>;
 }
 
 /** The tenant's live rooms (`mod.rooms`), refreshed every 10 s; choosing one watches it. */
@@ -72,9 +80,9 @@ export class RoomsPane {
   }
 
   /** The watched room's counts as its panes know them, between two refreshes. */
-  setCounts(id: string, counts: { held?: number; reports?: number }): void {
+  setCounts(id: string, counts: RoomCounts): void {
     const row = this.rows.get(id);
-    if (row) this.updateCounts(row, counts.held, counts.reports);
+    if (row) this.updateCounts(row, counts);
   }
 
   private render(rooms: RoomInfo[]): void {
@@ -102,12 +110,12 @@ export class RoomsPane {
   private create(id: string): Row {
     const title = h("span", { class: "mp-room-name" });
     const meta = h("span", { class: "mp-room-meta" });
-    const held = h("span", { class: "mp-badge mp-badge-held" });
-    const reports = h("span", { class: "mp-badge mp-badge-report" });
+    const counts = Object.fromEntries(COUNTS.map(({ key, cls }) =>
+      [key, h("span", { class: `mp-badge ${cls}`, "data-count": key })])) as Row["counts"];
     const button = h("button", { type: "button", class: "mp-room-button", "data-party": id },
-      title, meta, h("span", { class: "mp-badges" }, held, reports));
+      title, meta, h("span", { class: "mp-badges" }, ...COUNTS.map(({ key }) => counts[key])));
     button.addEventListener("click", () => this.onSelect(id));
-    const row = { li: h("li", null, button), button, title, meta, held, reports };
+    const row = { li: h("li", null, button), button, title, meta, counts };
     this.rows.set(id, row);
     return row;
   }
@@ -115,20 +123,20 @@ export class RoomsPane {
   private update(row: Row, room: RoomInfo): void {
     setText(row.title, room.title || room.id);
     setText(row.meta, `${roomTypeLabel(room.settings?.type)} · ${plural(room.member_count ?? 0, "member")}`);
-    this.updateCounts(row, room.held, room.reports);
+    this.updateCounts(row, room);
   }
 
-  /** A count the server does not give is not shown (rather than shown as 0). */
-  private updateCounts(row: Row, held: number | undefined, reports: number | undefined): void {
-    if (held !== undefined) {
-      setText(row.held, `${held} held`);
-      row.held.classList.toggle("mp-zero", held === 0);
+  /** A count the server does not give is not shown (rather than shown as 0): a server
+   * that records no clips has no clip counts. */
+  private updateCounts(row: Row, counts: RoomCounts): void {
+    for (const { key, label } of COUNTS) {
+      const badge = row.counts[key];
+      const n = counts[key];
+      if (typeof n === "number") {
+        setText(badge, label(n));
+        badge.classList.toggle("mp-zero", n === 0);
+      }
+      badge.hidden = typeof n !== "number" && !badge.textContent;
     }
-    row.held.hidden = held === undefined && !row.held.textContent;
-    if (reports !== undefined) {
-      setText(row.reports, plural(reports, "report"));
-      row.reports.classList.toggle("mp-zero", reports === 0);
-    }
-    row.reports.hidden = reports === undefined && !row.reports.textContent;
   }
 }

@@ -8,8 +8,17 @@ export interface UserRef {
   name: string;
 }
 
+/** A room's review counts in `mod.rooms`: messages held and reported (still up), and,
+ * where the server records clips, reaction clips held and reported (still visible). */
+export interface RoomCounts {
+  held?: number;
+  reports?: number;
+  held_clips?: number;
+  clip_reports?: number;
+}
+
 /** A room in `mod.rooms`: PartyInfo with its review counts. */
-export type RoomInfo = PartyInfo & { held?: number; reports?: number };
+export type RoomInfo = PartyInfo & RoomCounts;
 
 /** Every chat message of a watched room as delivered (`verdict` "allow", "mask" or "approved";
  * `original`: what the author wrote when the filter masked it). */
