@@ -219,6 +219,16 @@ async def add_member(http: ClientSession, base: str, query: str = "") -> Member:
     return member
 
 
+async def stop_server(proc: asyncio.subprocess.Process) -> None:
+    """The relay process ends when its stdin closes; killed if it takes over 10 s."""
+    proc.stdin.close()  # type: ignore[union-attr]
+    try:
+        await asyncio.wait_for(proc.wait(), 10)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
 def cpu_s(pid: int) -> float:
     return proc_cpu_s(pid) or 0.0
 
@@ -301,12 +311,7 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         for member in members:
             await member.pc.close()
         await publisher.close()
-        proc.stdin.close()  # type: ignore[union-attr]
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_server(proc)
     per_member = [window_stats(m, t0, t1) for m in members]
     video = server_stats["sources"].get("video", {})
     frames_in = video.get("frames_in", 0) - stats_at_start["sources"].get("video", {}).get("frames_in", 0)
@@ -387,12 +392,7 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
             await member.pc.close()
         for pc in publishers:
             await pc.close()
-        proc.stdin.close()  # type: ignore[union-attr]
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_server(proc)
     dt = t1 - t0
     streams = [{"subscriber": s, "publisher": p, **window_stats(m, t0, t1)} for s, p, m in links]
     fps = sorted(st["fps"] for st in streams)
