@@ -46,7 +46,9 @@ class RateLimits:
     def __init__(self) -> None:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
-    def take(self, user_id: str, kind: str, limit: Limit, now_ms: int) -> None:
+    def take(self, user_id: str, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
+        """A token of ``user_id``'s ``kind`` bucket, or rate_limited (``message``, or
+        "too many {kind} messages") with how long until the next."""
         key = (user_id, kind)
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -55,7 +57,7 @@ class RateLimits:
             bucket = self._buckets[key] = TokenBucket(limit, now_ms)
         wait_s = bucket.take(now_ms)
         if wait_s:
-            raise SyncError(Code.RATE_LIMITED, f"too many {kind} messages", retry_after_s=wait_s)
+            raise SyncError(Code.RATE_LIMITED, message or f"too many {kind} messages", retry_after_s=wait_s)
 
     def _forget_full(self, now_ms: int) -> None:
         # A full bucket is the same as a new one: nothing is lost by dropping it.

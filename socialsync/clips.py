@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import wire
 from .adapters.clips_sql import SqlClipStore
+from .chat import RateLimits
 from .clip_reports import ClipReports, report_out
 from .codec import playback_from_data, playback_to_data
 from .domain.chat import Tenant
 from .domain.clips import Clip, ClipStatus, audit_details, clip_media_time, initial_status, visible_to
 from .domain.errors import Code, SyncError, bad_request, forbidden, not_found
 from .domain.model import Party, Playback, Role, TenantRole, User
-from .domain.ratelimit import Limit, TokenBucket
+from .domain.ratelimit import Limit
 from .domain.sanctions import SanctionKind, active_sanction, check_may_post
 from .ports import Envelope
 
@@ -43,7 +44,6 @@ log = logging.getLogger("socialsync.clips")
 Answer = dict[str, Any]
 # Recording starts per member: three in a row, then one every 10 s.
 START_LIMIT = Limit(burst=3, per_s=0.1)
-MAX_BUCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class ClipService:
         self.store = store
         self.urls = urls
         self.settings = settings
-        self._buckets: dict[str, TokenBucket] = {}
+        self._rates = RateLimits()
         self.reports = ClipReports(self)
 
     @property
@@ -178,7 +178,7 @@ class ClipService:
         relay = self._relay()
         if await self.store.count(party.id) >= self.settings.per_party:
             raise forbidden(f"this party has {self.settings.per_party} clips, the most it keeps")
-        self._take(user.id, now)
+        self._rates.take(user.id, "clip", START_LIMIT, now, "too many clips: wait a little")
         clip_id = secrets.token_urlsafe(12)
         trusted = user.is_staff or (member is not None and member.role in (Role.HOST, Role.COHOST))
         context = _Recording(user, party.id, party.playback, now, trusted, party.is_live_room)
@@ -384,16 +384,6 @@ class ClipService:
         host = member is not None and member.role is Role.HOST
         rules = party.settings.chat
         check_may_post(user, party.id, rules, sanctions, now_ms, reaction=False, last_post_ms=None, host=host)
-
-    def _take(self, user_id: str, now_ms: int) -> None:
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._buckets.clear()  # a bound; everyone's allowance restarts at worst
-            bucket = self._buckets[user_id] = TokenBucket(START_LIMIT, now_ms)
-        wait_s = bucket.take(now_ms)
-        if wait_s:
-            raise SyncError(Code.RATE_LIMITED, "too many clips: wait a little", retry_after_s=wait_s)
 
     async def announce_added(self, clip: Clip) -> None:
         """To whoever may see it now (everyone, or its author only), and to the room's
