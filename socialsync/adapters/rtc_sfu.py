@@ -106,9 +106,6 @@ class MediaRelay:
             source.close()
         await publication.pc.close()
 
-    def publishing(self, party_id: str, user_id: str) -> bool:
-        return (party_id, user_id) in self._publications
-
     def holds(self, party_id: str) -> bool:
         """Whether any connection of the party is here (its media node keeps its claim)."""
         return any(k[0] == party_id for k in self._publications) or any(
