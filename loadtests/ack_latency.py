@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 
 def free_port() -> int:

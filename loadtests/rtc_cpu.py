@@ -4,7 +4,7 @@
 
 One publisher (aiortc: a synthetic 640x480 30 fps picture in VP8 and Opus, which like Chromium
 sends keyframes only when asked) and N subscribers (aiortc, decoding what they get) run in this
-process; the server side (socialsync.adapters.rtc_forward behind a two-route aiohttp app) runs
+process; the server side (socialsync.media.forward behind a two-route aiohttp app) runs
 in a subprocess so its CPU can be read alone from /proc/PID/stat. Per run: a fresh server, the
 publisher, N subscribers, a second to settle, then `--seconds` measured. A run with no subscriber
 gives the publisher leg's own cost; CPU per subscriber is the rest divided by N.
@@ -42,7 +42,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
 
 from loadtests.servers import machine_cpu_s, proc_cpu_s, proc_rss_kb
-from socialsync.adapters import rtc_forward
+from socialsync.media import forward as rtc_forward
 
 RESULTS = Path(__file__).parent / "results" / "rtc_cpu.json"
 FREEZE_S = 0.5  # a "long freeze"

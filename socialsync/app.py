@@ -13,37 +13,37 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from .adapters.broker_memory import MemoryBroker
-from .adapters.clips_sql import SqlClipStore
-from .adapters.http_api import HttpApi, errors_as_json
-from .adapters.http_clips import ClipRoutes
-from .adapters.metrics import Metrics
-from .adapters.moderation_filter import FilterModerator
-from .adapters.moderation_sql import SqlModerationStore
-from .adapters.party_store_memory import MemoryPartyStore
-from .adapters.party_store_redis import RedisPartyStore
-from .adapters.redis_cluster import RedisCluster
-from .adapters.rtc_sfu import MediaRelay, loopback_scope
-from .adapters.sio_handlers import SocketGateway
-from .adapters.sio_tuning import FanoutManager, check_internals, poll_without_tasks, without_compression
-from .adapters.store_sql import SqlStore, upgrade_database
-from .adapters.timers import LoopTimers
-from .adapters.timers_redis import RedisTimers
-from .auth import Authenticator, new_secret
-from .cameras import CameraService
-from .chat import ChatService, Limits
-from .clips import ClipService, ClipSettings, ClipUrls
-from .clock import SystemClock
-from .config import Config
-from .domain.chat import Tenant
-from .domain.errors import Code, SyncError
-from .domain.party import PartyMachine
-from .domain.ratelimit import Limit
-from .media_routing import LocalMediaNodes, RoutedRelay
-from .moderation import ModerationService
-from .ports import Clock
-from .rtc_network import client_ice_servers, public_ipv4
-from .service import PartyService
+from socialsync.adapters.memory.broker import MemoryBroker
+from socialsync.adapters.memory.party_store import MemoryPartyStore
+from socialsync.adapters.memory.timers import LoopTimers
+from socialsync.adapters.prometheus import Metrics
+from socialsync.adapters.redis.cluster import RedisCluster
+from socialsync.adapters.redis.party_store import RedisPartyStore
+from socialsync.adapters.redis.timers import RedisTimers
+from socialsync.adapters.sql.clip_store import SqlClipStore
+from socialsync.adapters.sql.moderation_store import SqlModerationStore
+from socialsync.adapters.sql.store import SqlStore, upgrade_database
+from socialsync.adapters.system_clock import SystemClock
+from socialsync.config import Config
+from socialsync.domain.chat.messages import Tenant
+from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.party.machine import PartyMachine
+from socialsync.domain.ratelimit import Limit
+from socialsync.edge.auth import Authenticator, new_secret
+from socialsync.edge.http.api import HttpApi, errors_as_json
+from socialsync.edge.http.clips import ClipRoutes
+from socialsync.edge.sio.gateway import SocketGateway
+from socialsync.edge.sio.tuning import FanoutManager, check_internals, poll_without_tasks, without_compression
+from socialsync.media.network import client_ice_servers, public_ipv4
+from socialsync.media.relay import MediaRelay, loopback_scope
+from socialsync.media.routing import LocalMediaNodes, RoutedRelay
+from socialsync.ports import Clock
+from socialsync.services.cameras import CameraService
+from socialsync.services.chat import ChatService, Limits
+from socialsync.services.clips import ClipService, ClipSettings, ClipUrls
+from socialsync.services.moderation import ModerationService
+from socialsync.services.moderator import FilterModerator
+from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.app")
 

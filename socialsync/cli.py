@@ -14,12 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
-from . import cluster, logs
-from .adapters.store_sql import SqlStore, upgrade_database
-from .auth import issue_token, new_secret
-from .clock import SystemClock
-from .config import Config
-from .domain.chat import Tenant
+from socialsync import launcher as cluster
+from socialsync import logs
+from socialsync.adapters.sql.store import SqlStore, upgrade_database
+from socialsync.adapters.system_clock import SystemClock
+from socialsync.config import Config
+from socialsync.domain.chat.messages import Tenant
+from socialsync.edge.auth import issue_token, new_secret
 
 log = logging.getLogger("socialsync.cli")
 
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _serve(config: Config) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully: stop accepting, ask the
     clients to move (drain), close their sockets, flush, and exit."""
-    from .app import DRAIN, create_app
+    from socialsync.app import DRAIN, create_app
 
     app = await create_app(config)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, handle_signals=False)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .domain.party import Rules
+from socialsync.domain.party.machine import Rules
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Config:
     # Where users reach this server (invite links); defaults to http://host:port.
     public_url: str | None = None
     demo_tenant: bool = True
-    # Playback rules (see socialsync.domain.party.Rules for why each default).
+    # Playback rules (see socialsync.domain.party.machine.Rules for why each default).
     lead_ms: int = 200
     buffer_timeout_ms: int = 8_000
     leave_grace_ms: int = 10_000

@@ -11,7 +11,7 @@ import aiohttp
 from support import Server
 
 from socialsync.app import DEFAULT_WEB_DIR, STORE
-from socialsync.auth import issue_token
+from socialsync.edge.auth import issue_token
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -11,7 +11,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from moving_video import MovingVideo
 
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 WIDTH, HEIGHT = 640, 360
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .errors import bad_request, not_found
-from .model import Playback
-from .playback import position_at
+from socialsync.domain.errors import bad_request, not_found
+from socialsync.domain.model import Playback
+from socialsync.domain.party.playback import position_at
 
 
 class ClipStatus(StrEnum):

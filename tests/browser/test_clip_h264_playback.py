@@ -18,7 +18,7 @@ from browser_support import ARTIFACTS, Member, create_party
 from h264_camera import HEIGHT, WIDTH, publish_h264
 from support import Server, running_server
 
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 pytestmark = pytest.mark.browser
 

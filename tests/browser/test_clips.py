@@ -17,8 +17,8 @@ from support import Server, running_server
 from test_cameras import open_member, turn_camera_on, uid  # noqa: F401 - open_member: a fixture
 from test_moderation_panel import token_for, watch
 
-from socialsync.client import SocialSyncClient
-from socialsync.moderation import REPORTS_TO_HOLD
+from socialsync.sdk.client import SocialSyncClient
+from socialsync.services.moderation import REPORTS_TO_HOLD
 
 pytestmark = pytest.mark.browser
 

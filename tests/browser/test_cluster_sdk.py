@@ -9,7 +9,7 @@ import pytest
 from support import VIDEO, cluster_backend, running_server
 
 from socialsync.app import DRAIN, DRAIN_MS
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.postgres]
 

@@ -9,7 +9,7 @@ from browser_support import ARTIFACTS, Member, create_party
 from playwright.async_api import expect
 
 from socialsync.app import STORE
-from socialsync.auth import issue_token
+from socialsync.edge.auth import issue_token
 
 pytestmark = pytest.mark.browser
 

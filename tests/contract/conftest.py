@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from services import scratch_postgres_database
 
-from socialsync.adapters.store_sql import SqlStore, upgrade_database
+from socialsync.adapters.sql.store import SqlStore, upgrade_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

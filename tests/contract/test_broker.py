@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import pytest
 from services import drop_keys, redis_or_skip
 
-from socialsync.adapters.broker_memory import MemoryBroker
-from socialsync.adapters.broker_redis import RedisBroker
-from socialsync.adapters.redis_support import Keys, connect
+from socialsync.adapters.memory.broker import MemoryBroker
+from socialsync.adapters.redis.broker import RedisBroker
+from socialsync.adapters.redis.support import Keys, connect
 from socialsync.ports import Envelope
 
 Inbox = list[Envelope]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from socialsync.adapters.store_sql import SqlStore, upgrade_database
-from socialsync.domain.chat import Message, MessageDraft, Tenant
+from socialsync.adapters.sql.store import SqlStore, upgrade_database
+from socialsync.domain.chat.messages import Message, MessageDraft, Tenant
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import (
     ControlMode,

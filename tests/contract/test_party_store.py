@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from services import drop_keys, redis_or_skip
 
-from socialsync.adapters.party_store_memory import MemoryPartyStore
-from socialsync.adapters.party_store_redis import RedisPartyStore
-from socialsync.adapters.redis_support import Keys, connect
-from socialsync.domain import commands as c
+from socialsync.adapters.memory.party_store import MemoryPartyStore
+from socialsync.adapters.redis.party_store import RedisPartyStore
+from socialsync.adapters.redis.support import Keys, connect
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import ChatRules, Media, Settings, User
-from socialsync.domain.party import PartyMachine, create_party
+from socialsync.domain.party import commands as c
+from socialsync.domain.party.machine import PartyMachine, create_party
 
 MACHINE = PartyMachine()
 ADA = User("ada", "Ada", "t1")

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from services import drop_keys, redis_or_skip
 
-from socialsync.adapters.recent_redis import RedisRecentMessages
-from socialsync.adapters.redis_support import Keys, connect
-from socialsync.domain.chat import Message
+from socialsync.adapters.redis.recent import RedisRecentMessages
+from socialsync.adapters.redis.support import Keys, connect
+from socialsync.domain.chat.messages import Message
 
 pytestmark = pytest.mark.redis
 

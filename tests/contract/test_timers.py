@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from services import drop_keys, redis_or_skip
 
-from socialsync.adapters.redis_support import Keys, connect
-from socialsync.adapters.timers import LoopTimers
-from socialsync.adapters.timers_redis import TAKEOVER_MS, RedisTimers
-from socialsync.clock import SystemClock
+from socialsync.adapters.memory.timers import LoopTimers
+from socialsync.adapters.redis.support import Keys, connect
+from socialsync.adapters.redis.timers import TAKEOVER_MS, RedisTimers
+from socialsync.adapters.system_clock import SystemClock
 
 CLOCK = SystemClock()
 

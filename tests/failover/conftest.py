@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from services import scratch_postgres_database, unavailable
 from support import free_port
 
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

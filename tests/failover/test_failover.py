@@ -11,7 +11,7 @@ import time
 import aiohttp
 from support import VIDEO
 
-from socialsync.client import SocialSyncClient, SocialSyncError
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

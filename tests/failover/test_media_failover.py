@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from integration.test_camera_signalling import frames, publish, subscribe
 from support import VIDEO
 
-from socialsync.adapters.rtc_forward import loopback_ice
+from socialsync.media.forward import loopback_ice
 
 
 async def test_killing_the_media_node_moves_the_cameras_to_a_live_node(cluster):

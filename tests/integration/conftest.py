@@ -15,8 +15,8 @@ import pytest
 from support import VIDEO, Server, cluster_backend, running_server
 
 from socialsync.app import STORE
-from socialsync.auth import issue_token
-from socialsync.client import SocialSyncClient
+from socialsync.edge.auth import issue_token
+from socialsync.sdk.client import SocialSyncClient
 
 
 @pytest.fixture(params=["embedded", pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.postgres])])

@@ -10,9 +10,9 @@ import pytest
 from support import VIDEO, running_server
 
 from socialsync.app import STORE
-from socialsync.auth import issue_token
-from socialsync.client import SocialSyncClient, SocialSyncError
-from socialsync.domain.chat import Tenant
+from socialsync.domain.chat.messages import Tenant
+from socialsync.edge.auth import issue_token
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 LONG = "x" * 501
 

@@ -11,7 +11,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
 from socialsync.app import SERVICE
-from socialsync.client import SocialSyncClient, SocialSyncError
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 
 async def gathered(pc: RTCPeerConnection, description) -> str:

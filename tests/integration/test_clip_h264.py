@@ -16,7 +16,7 @@ from h264_camera import HEIGHT, WIDTH, publish_h264
 from support import running_server
 from test_clip_recording import clip_file, node_relay, packets_of, record
 
-from socialsync.adapters.rtc_clips import _nal_units, h264_size
+from socialsync.media.recording import _nal_units, h264_size
 
 NAL_IDR, NAL_SPS, NAL_PPS = 5, 7, 8
 

@@ -16,7 +16,7 @@ from support import VIDEO, running_server
 from test_camera_signalling import publish
 
 from socialsync.app import SERVICE
-from socialsync.client import SocialSyncError
+from socialsync.sdk.client import SocialSyncError
 
 CAP_S = 3.0
 

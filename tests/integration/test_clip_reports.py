@@ -17,13 +17,13 @@ from test_clip_recording import (  # noqa: F401 - server: the fixture
     server,
 )
 
-from socialsync.adapters.clips_sql import SqlClipStore
+from socialsync.adapters.sql.clip_store import SqlClipStore
 from socialsync.app import STORE
-from socialsync.auth import issue_token
-from socialsync.client import SocialSyncClient
-from socialsync.domain.chat import Tenant
+from socialsync.domain.chat.messages import Tenant
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
-from socialsync.moderation import REPORTS_TO_HOLD
+from socialsync.edge.auth import issue_token
+from socialsync.sdk.client import SocialSyncClient
+from socialsync.services.moderation import REPORTS_TO_HOLD
 
 
 def collect(client: SocialSyncClient, event: str) -> list[dict]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from support import VIDEO, Server, cluster_backend, running_server
 
-from socialsync.client import SocialSyncClient, SocialSyncError
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -15,7 +15,7 @@ from support import VIDEO, Server, cluster_backend, running_server
 from test_camera_signalling import frames, publish, subscribe
 
 from socialsync.app import SERVICE
-from socialsync.client import SocialSyncClient, SocialSyncError
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

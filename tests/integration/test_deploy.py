@@ -30,7 +30,7 @@ import yaml
 from services import redis_or_skip, scratch_postgres_database, unavailable
 from support import VIDEO
 
-from socialsync.client import SocialSyncClient
+from socialsync.sdk.client import SocialSyncClient
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

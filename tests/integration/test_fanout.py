@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from socialsync.adapters import sio_tuning
 from socialsync.app import SERVICE
+from socialsync.edge.sio import tuning as sio_tuning
 from socialsync.ports import Envelope
 
 

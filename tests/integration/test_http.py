@@ -9,9 +9,9 @@ import pytest
 from support import VIDEO
 
 from socialsync.app import STORE
-from socialsync.auth import issue_token
-from socialsync.client import SocialSyncClient
-from socialsync.domain.chat import Tenant
+from socialsync.domain.chat.messages import Tenant
+from socialsync.edge.auth import issue_token
+from socialsync.sdk.client import SocialSyncClient
 
 
 async def _tenant(server) -> Tenant:

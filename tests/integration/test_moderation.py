@@ -8,7 +8,7 @@ import time
 import pytest
 from support import VIDEO
 
-from socialsync.client import SocialSyncClient, SocialSyncError
+from socialsync.sdk.client import SocialSyncClient, SocialSyncError
 
 MOD_EVENTS = [
     ("mod.rooms", lambda p, u: {}),

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from socialsync.client import SocialSyncError
+from socialsync.sdk.client import SocialSyncError
 
 
 async def settle(clients, party_id: str, seq: int, timeout_s: float = 3.0) -> None:
@@ -253,7 +253,7 @@ async def test_settings_update_is_announced(party):
 
 async def test_a_long_absence_resumes_in_pages_without_a_gap(party, connect, server):
     from socialsync.app import STORE
-    from socialsync.domain.chat import MessageDraft
+    from socialsync.domain.chat.messages import MessageDraft
 
     party_id, (a, b) = await party(2)
     last = b.last_message_id.get(party_id, 0)

@@ -19,8 +19,8 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
 from moving_video import MovingVideo
 
-from socialsync.adapters import rtc_forward
-from socialsync.adapters.rtc_forward import MediaSource, SubscriberLink
+from socialsync.media import forward as rtc_forward
+from socialsync.media.forward import MediaSource, SubscriberLink
 
 WIDTH, HEIGHT = 640, 480
 

@@ -11,7 +11,7 @@ import av
 import pytest
 from aiortc.codecs import h264, vpx
 
-from socialsync.adapters import rtc_forward
+from socialsync.media import forward as rtc_forward
 
 
 def assert_advancing(received, at_least: int) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiortc.rtp import RtpPacket
 
-from socialsync.adapters.rtc_forward import _FrameEndJitterBuffer
+from socialsync.media.forward import _FrameEndJitterBuffer
 
 
 def rtp(seq: int, ts: int, data: bytes, *, marker: bool = False) -> RtpPacket:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from socialsync.adapters.rtc_clips import _Timeline, vp8_size
 from socialsync.domain.clips import ClipStatus, clip_media_time, initial_status, visible_to
 from socialsync.domain.model import Media, Playback, Status
+from socialsync.media.recording import _Timeline, vp8_size
 
 
 @pytest.mark.parametrize(

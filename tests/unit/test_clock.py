@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialsync.domain.clock import ClockEstimator, ClockSample
+from socialsync.domain.clock_offset import ClockEstimator, ClockSample
 
 no_db = settings(database=None, deadline=None)
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from socialsync.adapters.rtc_clips import _nal_units, h264_size, sps_size
+from socialsync.media.recording import _nal_units, h264_size, sps_size
 
 
 def encoded_keyframe(width: int, height: int, pix_fmt: str = "yuv420p", **options: str) -> bytes:

@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 
-from socialsync.domain import commands as c
-from socialsync.domain import events as e
 from socialsync.domain.errors import Code, ConflictError, SyncError
 from socialsync.domain.model import (
     ControlMode,
@@ -23,8 +21,10 @@ from socialsync.domain.model import (
     TenantRole,
     User,
 )
-from socialsync.domain.party import PartyMachine, Rules, Transition, create_party
-from socialsync.domain.playback import position_at
+from socialsync.domain.party import commands as c
+from socialsync.domain.party import events as e
+from socialsync.domain.party.machine import PartyMachine, Rules, Transition, create_party
+from socialsync.domain.party.playback import position_at
 
 RULES = Rules()
 LEAD = RULES.lead_ms

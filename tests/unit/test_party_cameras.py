@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from test_party import T0, Room, build, session
 
-from socialsync.domain import commands as c
-from socialsync.domain import events as e
 from socialsync.domain.errors import Code
 from socialsync.domain.model import Camera, RoomType, Settings
-from socialsync.domain.party import Rules
+from socialsync.domain.party import commands as c
+from socialsync.domain.party import events as e
+from socialsync.domain.party.machine import Rules
 
 NOW = T0 + 1_000
 

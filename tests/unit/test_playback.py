@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialsync.domain.model import Media, MediaKind, Playback, Status
-from socialsync.domain.playback import BACK_IN_SYNC_S, OUT_OF_SYNC_S, drift_s, next_in_sync, position_at
+from socialsync.domain.party.playback import BACK_IN_SYNC_S, OUT_OF_SYNC_S, drift_s, next_in_sync, position_at
 
 FILM = Media(url="https://cdn.example/film.mp4", duration_s=100.0)
 ENDLESS = Media(url="https://cdn.example/endless.mp4")

@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from socialsync.rtc_network import advertise, client_ice_servers, public_ipv4, turn_credentials
+from socialsync.media.network import advertise, client_ice_servers, public_ipv4, turn_credentials
 
 # A description as aiortc writes it: two interfaces, a server-reflexive candidate, IPv6.
 SDP = "\r\n".join(

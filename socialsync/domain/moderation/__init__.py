@@ -4,12 +4,12 @@ The public surface is re-exported here; the modules behind it are small and priv
 in spirit. ``ChatFilter.check`` is the entry point.
 """
 
-from .categories import Action, Category, Severity
-from .chat_filter import ChatFilter
-from .duplicates import DuplicateTracker, Repeats
-from .lexicon import CustomTerms, Lexicon, Term, default_lexicon, parse_lexicon
-from .policy import Policy, RuleLimits, default_policy
-from .result import FilterResult, Finding
+from socialsync.domain.moderation.categories import Action, Category, Severity
+from socialsync.domain.moderation.chat_filter import ChatFilter
+from socialsync.domain.moderation.duplicates import DuplicateTracker, Repeats
+from socialsync.domain.moderation.lexicon import CustomTerms, Lexicon, Term, default_lexicon, parse_lexicon
+from socialsync.domain.moderation.policy import Policy, RuleLimits, default_policy
+from socialsync.domain.moderation.result import FilterResult, Finding
 
 __all__ = [
     "Action",

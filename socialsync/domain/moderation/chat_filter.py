@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from ..model import RoomType
-from .categories import MASKABLE_CATEGORIES, Action, Category, strictest
-from .duplicates import DuplicateTracker
-from .lexicon import CustomTerms, Lexicon, default_lexicon
-from .masking import mask
-from .matcher import TermMatcher
-from .normalise import fold
-from .policy import RULE_SEVERITY, Policy, default_policy
-from .result import FilterResult, Finding
-from .rules import count_mentions, find_floods, find_links, is_allowed_host, is_caps_flood
-from .words import MatchText, layout
+from socialsync.domain.model import RoomType
+from socialsync.domain.moderation.categories import MASKABLE_CATEGORIES, Action, Category, strictest
+from socialsync.domain.moderation.duplicates import DuplicateTracker
+from socialsync.domain.moderation.lexicon import CustomTerms, Lexicon, default_lexicon
+from socialsync.domain.moderation.masking import mask
+from socialsync.domain.moderation.matcher import TermMatcher
+from socialsync.domain.moderation.normalise import fold
+from socialsync.domain.moderation.policy import RULE_SEVERITY, Policy, default_policy
+from socialsync.domain.moderation.result import FilterResult, Finding
+from socialsync.domain.moderation.rules import (
+    count_mentions,
+    find_floods,
+    find_links,
+    is_allowed_host,
+    is_caps_flood,
+)
+from socialsync.domain.moderation.words import MatchText, layout
 
 
 class ChatFilter:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from .categories import Category, Severity
+from socialsync.domain.moderation.categories import Category, Severity
 
 ALLOW_COLUMN = "allow"  # the category column of an allowlist line
 _PACKAGE = __name__.rpartition(".")[0]

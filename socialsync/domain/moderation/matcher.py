@@ -27,10 +27,10 @@ from itertools import product
 
 from ahocorasick_rs import AhoCorasick
 
-from .categories import Category, Severity
-from .lexicon import Lexicon
-from .normalise import fold
-from .words import WORD_GAP, MatchText, WordKind, readings, split_words
+from socialsync.domain.moderation.categories import Category, Severity
+from socialsync.domain.moderation.lexicon import Lexicon
+from socialsync.domain.moderation.normalise import fold
+from socialsync.domain.moderation.words import WORD_GAP, MatchText, WordKind, readings, split_words
 
 # A letter repeated three or more times stands for one ("fuuuck"). A doubled letter
 # does not: too often it is another word ("rapper" is not "raper", "Bonner" not

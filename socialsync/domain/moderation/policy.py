@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..model import RoomType
-from .categories import MASKABLE_CATEGORIES, Action, Category, Severity
+from socialsync.domain.model import RoomType
+from socialsync.domain.moderation.categories import MASKABLE_CATEGORIES, Action, Category, Severity
 
 A, M, H, R = Action.ALLOW, Action.MASK, Action.HOLD, Action.REJECT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .categories import Action, Category, Severity
+from socialsync.domain.moderation.categories import Action, Category, Severity
 
 
 @dataclass(frozen=True, slots=True)

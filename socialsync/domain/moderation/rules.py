@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalise import plain_view
+from socialsync.domain.moderation.normalise import plain_view
 
 _TLDS = (
     "com|net|org|info|biz|io|tv|gg|ly|me|co|xyz|app|dev|link|live|site|online|club|top|shop|"

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .normalise import Folded, fold
+from socialsync.domain.moderation.normalise import Folded, fold
 
 # What a character may stand for inside a word that has letters. The first letter is
 # the one used for scanning; the others are checked when a term needs them.

@@ -1,0 +1,579 @@
+"""The durable record (``MessageStore``) on SQLAlchemy's async engine.
+
+SQLite (aiosqlite) is the embedded default, PostgreSQL (asyncpg) the cluster
+store; the same statements run on both. Per-party message ids come from a
+counter on the party row, bumped and used inside the transaction that inserts
+the message: the row lock (PostgreSQL) or the write lock (SQLite) serialises
+concurrent appends, even from several processes, and a rolled-back append
+rolls its id back with it, so ids never skip.
+
+Driver exceptions stop here: callers only ever see ``SyncError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from socialsync.adapters.sql.migrations import alembic_config
+from socialsync.domain.chat.messages import Message, MessageDraft, Tenant
+from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
+from socialsync.domain.errors import Code, SyncError, not_found
+from socialsync.domain.model import Party
+from socialsync.ports import Clock
+
+# How long a SQLite connection waits for another process's write lock before
+# giving up with "database is locked" (reported as unavailable).
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+# Execution option marking transactions that will write: on SQLite they take the
+# write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads and
+# then writes fails at once with SQLITE_BUSY when another connection wrote since
+# its read began, without waiting out the busy timeout.
+_WRITE_OPTION = "socialsync_write"
+
+# Key of the PostgreSQL advisory lock held while migrating, so nodes of a
+# cluster that start together migrate one after the other. Any constant works;
+# this is "sosy" in ASCII.
+_MIGRATION_LOCK_KEY = 0x736F7379
+
+# Pauses between attempts to switch a SQLite file to WAL while another connection holds it.
+_WAL_RETRY_DELAYS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
+_PLAIN_TO_ASYNC_DRIVER = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+# Matches the names written out in migrations/versions, so metadata and the
+# migrated schema agree (and autogenerate finds nothing to do).
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("secret", sa.Text(), nullable=False),
+    sa.Column("allow_guests", sa.Boolean(), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger(), nullable=False),
+)
+
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("tenant_id", sa.String(), sa.ForeignKey("tenants.id"), nullable=False, index=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("created_at_ms", sa.BigInteger(), nullable=False),
+    sa.Column("created_by", sa.String(), nullable=False),
+    sa.Column("settings", sa.JSON(), nullable=False),
+    sa.Column("playback", sa.JSON(), nullable=False),
+    sa.Column("ended", sa.String(), nullable=True),
+    # The id of the party's newest message; ``append`` bumps it.
+    sa.Column("last_message_id", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("updated_at_ms", sa.BigInteger(), nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("party_id", sa.String(), sa.ForeignKey("parties.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("user_id", sa.String(), nullable=False),
+    sa.Column("user_name", sa.Text(), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("ts_ms", sa.BigInteger(), nullable=False),
+    sa.Column("nonce", sa.String(), nullable=False),
+    sa.Column("media_time_s", sa.Double(), nullable=True),
+    sa.Column("reply_to", sa.Integer(), nullable=True),
+    # Added by 0002: shadow-muted messages, and deletion by moderators (kept for audit).
+    sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("deleted_at_ms", sa.BigInteger(), nullable=True),
+    sa.Column("deleted_by", sa.String(), nullable=True),
+    sa.UniqueConstraint("party_id", "user_id", "nonce"),
+)
+
+
+# --- engine -------------------------------------------------------------------
+
+
+def async_url(url: str) -> sa.URL:
+    """``sqlite:///x.db`` and ``postgresql://...`` with their async drivers; explicit drivers kept."""
+    parsed = sa.make_url(url)
+    driver = _PLAIN_TO_ASYNC_DRIVER.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, with SQLite's connections tuned."""
+    engine = create_async_engine(async_url(url))
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        sa.event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (which would not
+    # BEGIN before a SELECT) and let _on_sqlite_begin emit BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL mode is a lasting property of the file, set once by upgrade_database.
+        # synchronous stays FULL: a message acknowledged to its sender survives a
+        # power cut, so its id is never handed out twice.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # SQLite checks foreign keys only when asked to, per connection.
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    writes = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextlib.contextmanager
+def _translate_errors() -> Iterator[None]:
+    """Turn driver and pool exceptions into SyncError at the boundary."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError) as exc:
+        # Refused or dropped connections, a missing database file, a lock not
+        # granted within the busy timeout, an exhausted pool.
+        raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+    except sa_exc.DBAPIError as exc:
+        # No statement means it failed while connecting (unknown role, missing
+        # database, server starting up): from here, the database is not there.
+        if exc.connection_invalidated or exc.statement is None:
+            raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+        raise SyncError(Code.INTERNAL, "database error") from exc
+
+
+# --- migrations ---------------------------------------------------------------
+
+
+async def upgrade_database(url: str) -> None:
+    """Apply the Alembic migrations up to head. Safe to run again, and from several nodes at once."""
+    engine = make_engine(url)
+    try:
+        with _translate_errors():
+            if engine.dialect.name == "sqlite":
+                await _enable_wal(engine)
+            async with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Held to the end of this transaction; SQLite's BEGIN IMMEDIATE does the same.
+                    await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+                await conn.run_sync(_upgrade_to_head)
+    finally:
+        await engine.dispose()
+
+
+async def _enable_wal(engine: AsyncEngine) -> None:
+    """Put a SQLite file in WAL mode: readers never block the writer, nor it them.
+
+    Switching needs the file to itself for a moment, and SQLite refuses at once
+    (no busy timeout) while another connection holds it: two processes creating
+    the same database race here. The loser retries and finds WAL already on.
+    """
+    for delay_s in (*_WAL_RETRY_DELAYS_S, None):
+        try:
+            async with engine.connect() as conn:
+                await conn.run_sync(_switch_to_wal)
+            return
+        except sqlite3.OperationalError as exc:
+            if delay_s is None:
+                raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+            await asyncio.sleep(delay_s)
+
+
+def _switch_to_wal(connection: Connection) -> None:
+    # On the DBAPI cursor: through SQLAlchemy the PRAGMA would run after our BEGIN,
+    # and the journal mode cannot change inside a transaction.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+# --- the store ----------------------------------------------------------------
+
+
+class _WallClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class SqlStore:
+    """``MessageStore`` on SQLite or PostgreSQL.
+
+    Build it with ``open`` after ``upgrade_database`` has migrated the schema.
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE_OPTION: True})
+        self._clock: Clock = clock or _WallClock()
+        # SQLite has one writer at a time. Queueing this process's writers here
+        # rather than in SQLite's busy handler (which polls with sleeps) keeps
+        # latency low and pool connections free for readers. PostgreSQL locks rows.
+        self._write_gate: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+        self._appends: list[_Append] = []
+        self._committer: asyncio.Task[None] | None = None
+        # The parties of the append group being committed, and its end: a history
+        # read of those parties waits for it (see _select_messages).
+        self._committing: tuple[frozenset[str], asyncio.Future[None]] | None = None
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
+        """Connect lazily to ``url``; the schema must already be migrated."""
+        return cls(make_engine(url), clock)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+
+    # --- messages ---------------------------------------------------------------
+
+    async def append(self, draft: MessageDraft, on_stored: OnStored | None = None) -> tuple[Message, bool]:
+        """Group commit: appends that arrive while a commit is under way wait for the
+        next one and share it (one transaction, one fsync), in arrival order."""
+        pending = _Append(draft, on_stored, asyncio.get_running_loop().create_future())
+        self._appends.append(pending)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_appends())
+        return await pending.result
+
+    async def _commit_appends(self) -> None:
+        while self._appends:
+            group, self._appends = self._appends[:MAX_GROUP], self._appends[MAX_GROUP:]
+            # By party (stable): every node locks the parties' counters in one order,
+            # so two nodes' groups cannot deadlock; each party keeps arrival order.
+            group.sort(key=lambda a: a.draft.party_id)
+            try:
+                with _translate_errors(), self._committing_group(group):
+                    async with self._write_gate, self._writer.begin() as conn:
+                        results = await _append_group(conn, group)
+            except Exception as exc:
+                if len(group) == 1:
+                    group[0].fail(exc)
+                    continue
+                # One of them spoiled the group (a nonce raced in from another node,
+                # a publish failed): each again alone, so only that one fails.
+                for item in group:
+                    await self._append_alone(item)
+            else:
+                for item, result in zip(group, results, strict=True):
+                    item.succeed(result)
+
+    @contextlib.contextmanager
+    def _committing_group(self, group: list[_Append]) -> Iterator[None]:
+        """Marks the group's parties until its transaction has ended (one group at a
+        time: the committer runs them in turn)."""
+        ended = asyncio.get_running_loop().create_future()
+        self._committing = (frozenset(a.draft.party_id for a in group), ended)
+        try:
+            yield
+        finally:
+            self._committing = None
+            ended.set_result(None)
+
+    async def _append_alone(self, item: _Append) -> None:
+        try:
+            with _translate_errors(), self._committing_group([item]):
+                async with self._write_gate:
+                    try:
+                        async with self._writer.begin() as conn:
+                            (result,) = await _append_group(conn, [item])
+                    except sa_exc.IntegrityError:
+                        # A concurrent append with the same nonce committed between our
+                        # lookup and our insert. Our transaction, and the id it took,
+                        # were rolled back; the winner's message is the answer.
+                        existing = await self._find_by_nonce(item.draft)
+                        if existing is None:
+                            raise
+                        result = (existing, False)
+        except Exception as exc:
+            item.fail(exc)
+        else:
+            item.succeed(result)
+
+    async def _find_by_nonce(self, draft: MessageDraft) -> Message | None:
+        async with self._engine.connect() as conn:
+            return await _select_by_nonce(conn, draft)
+
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        query = (
+            sa.select(messages)
+            .where(messages.c.party_id == party_id, messages.c.id > after_id, *_visible_to(viewer))
+            .order_by(messages.c.id.asc())
+        )
+        return await self._select_messages(party_id, query, limit)
+
+    async def before(
+        self, party_id: str, before_id: int | None, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        query = (
+            sa.select(messages)
+            .where(messages.c.party_id == party_id, *_visible_to(viewer))
+            .order_by(messages.c.id.desc())
+        )
+        if before_id is not None:
+            query = query.where(messages.c.id < before_id)
+        return await self._select_messages(party_id, query, limit)
+
+    async def _select_messages(self, party_id: str, query: sa.Select[Any], limit: int) -> list[Message]:
+        # A non-positive LIMIT means "no limit" to SQLite and an error to PostgreSQL.
+        if limit <= 0:
+            return []
+        with _translate_errors():
+            await self._after_commit_of(party_id)
+            async with self._engine.connect() as conn:
+                if self._engine.dialect.name != "sqlite":
+                    # Other nodes' appends: the party's counter row stays locked until
+                    # their commit, and a share lock on it waits for that.
+                    row = sa.select(parties.c.id).where(parties.c.id == party_id)
+                    await conn.execute(row.with_for_update(read=True))
+                rows = await conn.execute(query.limit(limit))
+                return [_message_from_row(row) for row in rows]
+
+    async def _after_commit_of(self, party_id: str) -> None:
+        """Appends publish their messages before they commit (so ids go out in order).
+        A read must not start before such a commit ends, or a member who joins
+        between the publish and the commit would get the message from neither; it
+        waits for this node's group in flight if that has the party in it."""
+        committing = self._committing
+        if committing is not None and party_id in committing[0]:
+            await asyncio.shield(committing[1])
+
+    # --- parties ----------------------------------------------------------------
+
+    async def record_party(self, party: Party) -> None:
+        row = _party_row(party, self._clock.now_ms())
+        insert = _dialect_insert(self._engine)(parties).values(row)
+        # The definition never changes after creation; last_message_id belongs to append.
+        changing = ("title", "settings", "playback", "ended", "updated_at_ms")
+        upsert = insert.on_conflict_do_update(
+            index_elements=[parties.c.id], set_={name: insert.excluded[name] for name in changing}
+        )
+        with _translate_errors():
+            async with self._write_gate:
+                try:
+                    async with self._writer.begin() as conn:
+                        await conn.execute(upsert)
+                except sa_exc.IntegrityError as exc:
+                    # The only constraint a valid party can break: its tenant's foreign key.
+                    raise not_found(f"tenant {party.tenant_id!r} not found") from exc
+
+    async def load_party(self, party_id: str) -> Party | None:
+        query = sa.select(parties).where(parties.c.id == party_id)
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _party_from_row(row)
+
+    # --- tenants ----------------------------------------------------------------
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        query = sa.select(tenants).where(tenants.c.id == tenant_id)
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(query)).one_or_none()
+        return None if row is None else Tenant(**row._asdict())
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        with _translate_errors():
+            async with self._write_gate:
+                try:
+                    async with self._writer.begin() as conn:
+                        await conn.execute(sa.insert(tenants).values(dataclasses.asdict(tenant)))
+                except sa_exc.IntegrityError as exc:
+                    raise SyncError(Code.CONFLICT, f"tenant {tenant.id!r} already exists") from exc
+
+
+# --- statements and rows --------------------------------------------------------
+
+
+async def _select_by_nonce(conn: AsyncConnection, draft: MessageDraft) -> Message | None:
+    query = sa.select(messages).where(
+        messages.c.party_id == draft.party_id,
+        messages.c.user_id == draft.user_id,
+        messages.c.nonce == draft.nonce,
+    )
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else _message_from_row(row)
+
+
+OnStored = Callable[[Message], Awaitable[None]]
+# Appends committed together at most: a group's transaction stays short.
+MAX_GROUP = 100
+
+
+@dataclasses.dataclass
+class _Append:
+    draft: MessageDraft
+    on_stored: OnStored | None
+    result: asyncio.Future[tuple[Message, bool]]
+
+    def succeed(self, result: tuple[Message, bool]) -> None:
+        if not self.result.done():  # its sender may have given up waiting
+            self.result.set_result(result)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.result.done():
+            self.result.set_exception(exc)
+
+
+async def _append_group(conn: AsyncConnection, group: list[_Append]) -> list[tuple[Message, bool]]:
+    """A group of appends in a few statements whatever its size: one look-up of
+    the retries, one counter bump per party, one multi-row insert. Then the
+    ``on_stored`` calls, in id order per party, before the commit."""
+    keys = [(a.draft.party_id, a.draft.user_id, a.draft.nonce) for a in group]
+    stored = await _select_by_nonces(conn, keys)
+    first_of: dict[tuple[str, str, str], int] = {}  # the first append of each new key
+    for i, key in enumerate(keys):
+        if key not in stored:
+            first_of.setdefault(key, i)
+    counts = collections.Counter(group[i].draft.party_id for i in first_of.values())
+    next_id = {party: await _take_ids(conn, party, n) for party, n in sorted(counts.items())}
+    created: dict[int, Message] = {}
+    for i in sorted(first_of.values()):  # group order: by party, arrival within it
+        draft = group[i].draft
+        created[i] = Message(id=next_id[draft.party_id], **dataclasses.asdict(draft))
+        next_id[draft.party_id] += 1
+    if created:
+        await conn.execute(sa.insert(messages), [dataclasses.asdict(m) for m in created.values()])
+    for i, message in created.items():
+        on_stored = group[i].on_stored
+        if on_stored is not None:
+            await on_stored(message)
+    results: list[tuple[Message, bool]] = []
+    for i, key in enumerate(keys):
+        if i in created:
+            results.append((created[i], True))
+        else:  # stored before, or a second append of the same key in this group
+            results.append((stored.get(key) or created[first_of[key]], False))
+    return results
+
+
+async def _select_by_nonces(
+    conn: AsyncConnection, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Message]:
+    query = sa.select(messages).where(
+        messages.c.party_id.in_({k[0] for k in keys}), messages.c.nonce.in_({k[2] for k in keys})
+    )
+    wanted = set(keys)
+    found = (_message_from_row(row) for row in await conn.execute(query))
+    return {key: m for m in found if (key := (m.party_id, m.user_id, m.nonce)) in wanted}
+
+
+async def _take_ids(conn: AsyncConnection, party_id: str, count: int) -> int:
+    """Take ``count`` ids of the party; the first of them (the row stays locked until commit)."""
+    bump = (
+        sa.update(parties)
+        .where(parties.c.id == party_id)
+        .values(last_message_id=parties.c.last_message_id + count)
+        .returning(parties.c.last_message_id)
+    )
+    last = (await conn.execute(bump)).scalar_one_or_none()
+    if last is None:
+        raise not_found(f"party {party_id!r} not found")
+    return int(last) - count + 1
+
+
+_MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Message))
+
+
+def _message_from_row(row: sa.Row[Any]) -> Message:
+    data = row._asdict()
+    return Message(**{name: data[name] for name in _MESSAGE_FIELDS})
+
+
+def _visible_to(viewer: str | None) -> tuple[sa.ColumnElement[bool], ...]:
+    """Not deleted, and not shadow-muted unless the viewer wrote it (``"*"``: all)."""
+    if viewer == "*":
+        return (messages.c.deleted_at_ms.is_(None),)
+    hidden_ok = messages.c.hidden.is_(False)
+    if viewer is not None:
+        hidden_ok = sa.or_(hidden_ok, messages.c.user_id == viewer)
+    return (messages.c.deleted_at_ms.is_(None), hidden_ok)
+
+
+def _dialect_insert(engine: AsyncEngine) -> Any:
+    # Both dialects spell the upsert ON CONFLICT ... DO UPDATE, via their own insert().
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def _party_row(party: Party, now_ms: int) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "tenant_id": party.tenant_id,
+        "title": party.title,
+        "created_at_ms": party.created_at_ms,
+        "created_by": party.created_by,
+        "settings": settings_to_data(party.settings),
+        "playback": playback_to_data(party.playback),
+        "ended": party.ended,
+        "updated_at_ms": now_ms,
+    }
+
+
+def _party_from_row(row: sa.Row[Any]) -> Party:
+    return party_from_data(
+        {
+            "id": row.id,
+            "tenant_id": row.tenant_id,
+            "title": row.title,
+            "created_at_ms": row.created_at_ms,
+            "created_by": row.created_by,
+            "settings": row.settings,
+            "playback": row.playback,
+            "ended": row.ended,
+            # Live state (members, versions, waits) is the PartyStore's, not recorded
+            # here: a loaded party starts a fresh history.
+            "version": 0,
+            "wait_epoch": 0,
+            "empty_since_ms": None,
+        }
+    )

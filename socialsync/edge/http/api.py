@@ -1,0 +1,148 @@
+"""HTTP edge: health, readiness, metrics and the REST API for platforms' backends."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from socialsync.adapters.prometheus import Metrics
+from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.model import User
+from socialsync.edge.auth import Authenticator
+from socialsync.ports import MessageStore
+from socialsync.protocol import wire
+from socialsync.services.parties import PartyService
+
+log = logging.getLogger("socialsync.http")
+
+_STATUS = {
+    Code.BAD_REQUEST: 400,
+    Code.UNAUTHORIZED: 401,
+    Code.FORBIDDEN: 403,
+    Code.NOT_FOUND: 404,
+    Code.CONFLICT: 409,
+    Code.TOO_LARGE: 413,
+    Code.MODERATED: 422,
+    Code.RATE_LIMITED: 429,
+    Code.INTERNAL: 500,
+    Code.UNAVAILABLE: 503,
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(exc: SyncError) -> web.Response:
+    return web.json_response(exc.to_wire(), status=_STATUS[exc.code])
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure under /api answers {ok: false, error: {code, message}}."""
+    try:
+        return await handler(request)
+    except SyncError as exc:
+        return error_response(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(SyncError(Code.TOO_LARGE, "request body too large"))
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/"):
+            raise
+        code = {404: Code.NOT_FOUND, 405: Code.BAD_REQUEST}.get(exc.status, Code.BAD_REQUEST)
+        return error_response(SyncError(code, exc.reason))
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return error_response(SyncError(Code.INTERNAL, "internal error"))
+
+
+class HttpApi:
+    def __init__(
+        self,
+        service: PartyService,
+        store: MessageStore,
+        auth: Authenticator,
+        metrics: Metrics,
+        ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
+    ) -> None:
+        self.service = service
+        self.store = store
+        self.auth = auth
+        self.metrics = metrics
+        # What /readyz tries, by name: the database, and Redis in a cluster.
+        self.ready_checks = list(ready_checks)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/healthz", self.healthz),
+            web.get("/readyz", self.readyz),
+            web.get("/metrics", self.metrics_page),
+            web.post("/api/v1/parties", self.create_party),
+            web.get("/api/v1/parties", self.list_parties),
+            web.get("/api/v1/parties/{party}", self.get_party),
+        ]
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        for name, check in self.ready_checks:
+            try:
+                await check()
+            except Exception as exc:
+                log.warning("not ready: %s: %s", name, exc)
+                return error_response(SyncError(Code.UNAVAILABLE, f"{name} unreachable"))
+        return web.json_response({"ok": True})
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.metrics.render(), content_type="text/plain", charset="utf-8")
+
+    async def _user(self, request: web.Request) -> User:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise SyncError(Code.UNAUTHORIZED, "send Authorization: Bearer <token>")
+        return await self.auth.from_token(token.strip())
+
+    async def _json(self, request: web.Request) -> Any:
+        try:
+            return await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SyncError(Code.BAD_REQUEST, "the body must be JSON") from None
+
+    async def create_party(self, request: web.Request) -> web.Response:
+        user = await self._user(request)
+        m = wire.parse(wire.PartyCreate, await self._json(request))
+        # A backend creates parties for its viewers; the first of them to join hosts.
+        party = await self.service.create(
+            user, m.title, m.media.to_domain(), m.settings.to_domain(), creator_joins=False
+        )
+        return web.json_response(
+            {"ok": True, "party": wire.party_out(party, self.service.public_url)}, status=201
+        )
+
+    async def list_parties(self, request: web.Request) -> web.Response:
+        user = await self._user(request)
+        kind = request.query.get("type")
+        if kind not in (None, "watch_party", "live_room"):
+            raise SyncError(Code.BAD_REQUEST, "type: watch_party or live_room")
+        parties = [p for p in await self.service.list(user) if kind is None or p.settings.type.value == kind]
+        # Watch parties are private: only staff see the whole list; everyone sees live rooms.
+        if not user.is_staff:
+            parties = [p for p in parties if p.is_live_room]
+        out = [wire.party_out(p, self.service.public_url) for p in parties]
+        return web.json_response({"ok": True, "parties": out})
+
+    async def get_party(self, request: web.Request) -> web.Response:
+        user = await self._user(request)
+        ref = wire.parse(wire.PartyRef, {"party": request.match_info["party"]})
+        party = await self.service.get(user, ref.party)
+        return web.json_response(
+            {
+                "ok": True,
+                "party": wire.party_out(party, self.service.public_url),
+                "playback": wire.playback_out(party.id, party.playback),
+            }
+        )

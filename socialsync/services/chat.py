@@ -1,0 +1,199 @@
+"""Chat and reactions: rate limits and moderation in front of the message store.
+
+A message is published by the store while its party's next id is held (see
+PartyService.publish_message), so it needs no lock of the party's state: a slow
+database write never delays a playback command. Reactions are summed per party
+in short windows and sent as one burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socialsync.domain.chat.messages import Message, MessageDraft
+from socialsync.domain.chat.reactions import DEFAULT_EMOJI, ReactionWindow
+from socialsync.domain.errors import Code, SyncError, bad_request
+from socialsync.domain.moderation.sanctions import Held
+from socialsync.domain.ratelimit import Limit, TokenBucket
+from socialsync.ports import Envelope, Verdict
+from socialsync.protocol import wire
+
+if TYPE_CHECKING:
+    from socialsync.services.parties import PartyService
+
+log = logging.getLogger("socialsync.services.chat")
+
+# Buckets of users who went quiet are forgotten once there are this many.
+MAX_BUCKETS = 100_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    chat: Limit = Limit(burst=5, per_s=1)
+    # For the first minute in a room: 3 messages, then one every 3 s.
+    newcomer_chat: Limit = Limit(burst=3, per_s=1 / 3)
+    reaction: Limit = Limit(burst=20, per_s=20)
+    reaction_window_ms: int = 250
+    emoji: frozenset[str] = frozenset(DEFAULT_EMOJI)
+
+
+class RateLimits:
+    """One token bucket per (user, kind of message) on this node."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def take(self, user_id: str, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
+        """A token of ``user_id``'s ``kind`` bucket, or rate_limited (``message``, or
+        "too many {kind} messages") with how long until the next."""
+        key = (user_id, kind)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > MAX_BUCKETS:
+                self._forget_full(now_ms)
+            bucket = self._buckets[key] = TokenBucket(limit, now_ms)
+        wait_s = bucket.take(now_ms)
+        if wait_s:
+            raise SyncError(Code.RATE_LIMITED, message or f"too many {kind} messages", retry_after_s=wait_s)
+
+    def _forget_full(self, now_ms: int) -> None:
+        # A full bucket is the same as a new one: nothing is lost by dropping it.
+        for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
+            del self._buckets[key]
+
+
+class ChatService:
+    def __init__(self, service: PartyService, limits: Limits = Limits()) -> None:
+        self.service = service
+        self.limits = limits
+        self._rates = RateLimits()
+        self._reactions: dict[str, ReactionWindow] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def send_chat(
+        self,
+        session: str,
+        party_id: str,
+        text: str,
+        nonce: str,
+        reply_to: int | None,
+        media_time: float | None,
+    ) -> Message | None:
+        """The message as delivered, or None when it was held for review."""
+        service = self.service
+        user = service.user_of(session)
+        party = await service.joined_party(session, party_id)
+        now = service.clock.now_ms()
+        moderation = service.moderation
+        if moderation.newcomer(party, user, now):
+            self._rates.take(user.id, "newcomer chat", self.limits.newcomer_chat, now)
+        self._rates.take(user.id, "chat", self.limits.chat, now)
+        screened = await moderation.screen(user, party, text, now)
+        if reply_to is not None:
+            found = await service.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
+            if not found or found[0].id != reply_to:
+                raise bad_request(f"reply_to: no message {reply_to} in this party")
+        draft = MessageDraft(
+            party_id,
+            user.id,
+            user.name,
+            screened.verdict.text,
+            now,
+            nonce,
+            media_time,
+            reply_to,
+            hidden=screened.hidden,
+        )
+        if screened.verdict.action == "hold":
+            await moderation.hold(user, draft, screened.verdict.reasons)
+            moderation.posted(party, user, now)
+            return None
+        message, created = await service.messages.append(draft, service.publish_message)
+        if created:
+            moderation.posted(party, user, now)
+            await moderation.observed(message, screened.verdict, text)
+            if service.observer:
+                service.observer.message("chat")
+        return message
+
+    async def deliver_approved(self, held: Held) -> None:
+        """A held message a moderator approved: delivered with its original time."""
+        service = self.service
+        if held.message_id is not None:
+            # Taken down by reports: the same message comes back, in its place.
+            restored = await service.moderation.store.restore_message(held.party_id, held.message_id)
+            if restored is not None:
+                if service.recent is not None:
+                    await service.recent.add(restored)
+                payload = wire.message_out(restored)
+                for audience in ("members", "moderators"):
+                    envelope = Envelope(held.party_id, "chat.restored", payload, audience=audience)
+                    await service.publish(envelope)
+            return
+        draft = MessageDraft(
+            held.party_id,
+            held.user_id,
+            held.user_name,
+            held.text,
+            held.ts_ms,
+            held.nonce,
+            held.media_time_s,
+            held.reply_to,
+        )
+        message, created = await service.messages.append(draft, service.publish_message)
+        if created:
+            await service.moderation.observed(message, Verdict("approved", message.text, held.reasons))
+
+    async def history(
+        self, session: str, party_id: str, before: int | None, after: int | None, limit: int
+    ) -> list[Message]:
+        service = self.service
+        viewer = service.user_of(session).id
+        await service.joined_party(session, party_id)
+        if after is not None:
+            if before is not None:
+                raise bad_request("give before or after, not both")
+            return await service.messages_after(party_id, after, limit, viewer)
+        return await service.messages.before(party_id, before, limit, viewer=viewer)
+
+    async def react(self, session: str, party_id: str, emoji: str) -> None:
+        service = self.service
+        user = service.user_of(session)
+        party = await service.joined_party(session, party_id)
+        if emoji not in self.limits.emoji:
+            raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
+        now = service.clock.now_ms()
+        await service.moderation.check_reaction(user, party, now)
+        self._rates.take(user.id, "reaction", self.limits.reaction, now)
+        window = self._reactions.get(party_id)
+        if window is None:
+            window = self._reactions[party_id] = ReactionWindow(now)
+            task = asyncio.create_task(self._flush_reactions(party_id, window))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+        window.add(emoji)
+
+    async def _flush_reactions(self, party_id: str, window: ReactionWindow) -> None:
+        await asyncio.sleep(self.limits.reaction_window_ms / 1000)
+        if self._reactions.get(party_id) is window:
+            del self._reactions[party_id]
+        payload = {
+            "party": party_id,
+            "counts": dict(window.counts),
+            "window_ms": self.limits.reaction_window_ms,
+        }
+        try:
+            await self.service.publish(Envelope(party_id, "reaction.burst", payload))
+        except SyncError as exc:
+            log.warning("reaction burst for %s lost: %s", party_id, exc.message)
+        if self.service.observer:
+            self.service.observer.message("reaction.burst")
+
+    async def close(self) -> None:
+        """Send the open reaction windows: they are owed to members."""
+        pending = list(self._flushes)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
