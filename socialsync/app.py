@@ -25,10 +25,10 @@ from socialsync.adapters.sql.moderation_store import SqlModerationStore
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.adapters.system_clock import SystemClock
 from socialsync.config import Config
-from socialsync.domain.chat.messages import Tenant
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.party.machine import PartyMachine
 from socialsync.domain.ratelimit import Limit
+from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import Authenticator, new_secret
 from socialsync.edge.http.api import HttpApi, errors_as_json
 from socialsync.edge.http.clips import ClipRoutes

@@ -19,7 +19,7 @@ from socialsync import logs
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.adapters.system_clock import SystemClock
 from socialsync.config import Config
-from socialsync.domain.chat.messages import Tenant
+from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import issue_token, new_secret
 
 log = logging.getLogger("socialsync.cli")

@@ -9,9 +9,9 @@ from typing import Any
 
 import jwt
 
-from socialsync.domain.chat.messages import Tenant
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import TenantRole, User
+from socialsync.domain.tenant import Tenant
 from socialsync.ports import MessageStore
 
 MAX_TOKEN_BYTES = 4096

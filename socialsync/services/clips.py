@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialsync.adapters.sql.clip_store import SqlClipStore
-from socialsync.domain.chat.messages import Tenant
 from socialsync.domain.clips import (
     Clip,
     ClipStatus,
@@ -37,6 +36,7 @@ from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, no
 from socialsync.domain.model import Party, Playback, Role, TenantRole, User
 from socialsync.domain.moderation.sanctions import SanctionKind, active_sanction, check_may_post
 from socialsync.domain.ratelimit import Limit
+from socialsync.domain.tenant import Tenant
 from socialsync.ports import Envelope
 from socialsync.protocol import wire
 from socialsync.services.chat import RateLimits

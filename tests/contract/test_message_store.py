@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
-from socialsync.domain.chat.messages import Message, MessageDraft, Tenant
+from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import (
     ControlMode,
@@ -27,6 +27,7 @@ from socialsync.domain.model import (
     Settings,
     Status,
 )
+from socialsync.domain.tenant import Tenant
 
 TENANT = Tenant(id="t1", name="Acme TV", secret="s3cret", allow_guests=True, created_at_ms=1_700_000_000_000)
 

@@ -19,8 +19,8 @@ from test_clip_recording import (  # noqa: F401 - server: the fixture
 
 from socialsync.adapters.sql.clip_store import SqlClipStore
 from socialsync.app import STORE
-from socialsync.domain.chat.messages import Tenant
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
+from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import issue_token
 from socialsync.sdk.client import SocialSyncClient
 from socialsync.services.moderation import REPORTS_TO_HOLD

@@ -9,7 +9,7 @@ import pytest
 from support import VIDEO
 
 from socialsync.app import STORE
-from socialsync.domain.chat.messages import Tenant
+from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import issue_token
 from socialsync.sdk.client import SocialSyncClient
 

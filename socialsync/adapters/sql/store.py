@@ -30,10 +30,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from socialsync.adapters.sql.migrations import alembic_config
-from socialsync.domain.chat.messages import Message, MessageDraft, Tenant
+from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
 from socialsync.domain.errors import Code, SyncError, not_found
 from socialsync.domain.model import Party
+from socialsync.domain.tenant import Tenant
 from socialsync.ports import Clock
 
 # How long a SQLite connection waits for another process's write lock before

@@ -36,11 +36,3 @@ class Message:
     reply_to: int | None = None
     hidden: bool = False
 
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    id: str
-    name: str
-    secret: str
-    allow_guests: bool
-    created_at_ms: int

@@ -1,0 +1,72 @@
+"""The durable record (tenants, parties, chat history) and the recent-chat cache."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from socialsync.domain.chat.messages import Message, MessageDraft
+from socialsync.domain.model import Party
+from socialsync.domain.tenant import Tenant
+
+
+class MessageStore(Protocol):
+    """The durable record: tenants, parties and chat history.
+
+    ``append`` gives each party's messages ids 1, 2, 3 ... with no gaps, and is
+    idempotent per (party, user, nonce): a retry returns the stored message and
+    ``created=False``. ``on_stored`` runs with the new message before the append
+    commits, while the party's next id is still locked (on every node, the store
+    being shared): what it publishes goes out in id order; if it raises, nothing is
+    stored.
+    """
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def append(
+        self, draft: MessageDraft, on_stored: Callable[[Message], Awaitable[None]] | None = None
+    ) -> tuple[Message, bool]: ...
+
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        """Messages with id > after_id, oldest first.
+
+        Deleted messages never; shadow-muted ones only to their author (``viewer``),
+        or to everyone with ``viewer="*"`` (moderators).
+        """
+        ...
+
+    async def before(
+        self, party_id: str, before_id: int | None, limit: int, viewer: str | None = None
+    ) -> list[Message]:
+        """Messages with id < before_id (or the newest), newest first; visibility as ``after``."""
+        ...
+
+    async def record_party(self, party: Party) -> None:
+        """Insert or update the party's durable row (definition, last playback, end)."""
+        ...
+
+    async def load_party(self, party_id: str) -> Party | None:
+        """The party as last recorded (members are not recorded)."""
+        ...
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        """Insert a tenant. Raises SyncError(conflict) if the id is taken."""
+        ...
+
+
+class RecentMessages(Protocol):
+    """A bounded cache of each party's newest messages (adapters/recent_redis.py)."""
+
+    async def add(self, message: Message) -> None: ...
+
+    async def remove(self, party_id: str, message_id: int) -> None: ...
+
+    async def after(
+        self, party_id: str, after_id: int, limit: int, viewer: str | None
+    ) -> list[Message] | None: ...
