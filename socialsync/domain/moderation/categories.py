@@ -14,10 +14,6 @@ class Action(StrEnum):
     HOLD = "hold"  # keep back for a moderator to review
     REJECT = "reject"  # refuse; the sender is told
 
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
 
 _RANK = {Action.ALLOW: 0, Action.MASK: 1, Action.HOLD: 2, Action.REJECT: 3}
 

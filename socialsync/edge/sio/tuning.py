@@ -1,6 +1,9 @@
 """The cheap wins on python-socketio 5 / python-engineio 4 over aiohttp, in one
-place because they reach into their internals (``check_internals`` fails loudly
-at start-up if an upgrade moved them):
+place because they reach into their internals. They were read against, and are
+tested with, the versions in ``CHECKED_VERSIONS``; ``problems()`` says at start-up
+whether the installed versions and internals are those, and the server falls back
+to python-socketio's stock path (with a warning naming what differs) when they are
+not:
 
 1. No per-message deflate. aiohttp's WebSocketResponse compresses every frame for
    every recipient, in the event loop, when the client offers it (browsers always
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import metadata
 from typing import Any
 
 import engineio
@@ -52,8 +56,36 @@ DIRECT_MAX_BUFFERED = 64 * 1024
 _STOCK_POLL = AsyncSocket.poll
 
 
+# The releases (major.minor) whose internals the patches below were read against.
+CHECKED_VERSIONS = {"python-socketio": "5.18", "python-engineio": "4.15", "aiohttp": "3.14"}
+
+
+def version_problems(installed: dict[str, str] | None = None) -> list[str]:
+    """Each package whose installed release is not the one checked."""
+    if installed is None:
+        installed = {name: metadata.version(name) for name in CHECKED_VERSIONS}
+    return [
+        f"{name} {installed[name]} (checked with {checked}.x)"
+        for name, checked in CHECKED_VERSIONS.items()
+        if installed[name] != checked and not installed[name].startswith(checked + ".")
+    ]
+
+
+def problems() -> list[str]:
+    """Why the patches must not be applied here: versions not checked, or internals
+    that moved. Empty when they may."""
+    return version_problems() + missing_internals()
+
+
 def check_internals() -> None:
-    """What this module relies on, checked once at start-up."""
+    """Raise if an internal this module relies on has moved."""
+    missing = missing_internals()
+    if missing:
+        raise RuntimeError(f"python-socketio/engineio changed under socialsync: {', '.join(missing)}")
+
+
+def missing_internals() -> list[str]:
+    """The internals this module relies on that are not where it expects them."""
     server = engineio.AsyncServer(async_mode="aiohttp")
     checks = {
         "engineio AsyncSocket.poll waiting with wait_for on its queue": {"wait_for", "queue", "QueueEmpty"}
@@ -67,9 +99,7 @@ def check_internals() -> None:
         <= set(WebSocketWriter.__init__.__code__.co_names),
         "engineio AsyncSocket upgrading": "upgrading" in AsyncSocket._websocket_handler.__code__.co_names,
     }
-    missing = [name for name, ok in checks.items() if not ok]
-    if missing:
-        raise RuntimeError(f"python-socketio/engineio changed under socialsync: {', '.join(missing)}")
+    return [name for name, ok in checks.items() if not ok]
 
 
 async def _poll(self: Any) -> list[Any]:
