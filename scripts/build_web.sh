@@ -16,6 +16,7 @@ if [ ! -f "$lock_stamp" ]; then
 fi
 echo "==> building the web client"
 node build.mjs
+rm -rf build/sdk/types # no declarations left over from modules that moved or went
 npx --no-install tsc -p . --emitDeclarationOnly --outDir build/sdk/types
 
 media=build/media

@@ -85,13 +85,14 @@ echo "==> ruff"
 .venv/bin/ruff check socialsync tests loadtests
 echo "==> mypy --strict socialsync/domain"
 .venv/bin/mypy
-echo "==> tsc --noEmit (web client)"
+echo "==> tsc --noEmit, import check and vitest (web client)"
 (
   cd web_client
   npx --no-install tsc --noEmit -p .
-  for project in widget demo moderation; do
+  for project in widget demo moderation test; do
     if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
   done
+  npm test --silent
 )
 echo "==> pytest"
 .venv/bin/pytest "$@"

@@ -4,10 +4,9 @@
  * `window.socialsyncDemo = {client, party, engine, video}` and `body[data-state=joined]`.
  * `/?party=ID&name=NAME` joins at once, without a click.
  */
-import {
-  copyText, inviteUrl, mountWidget, SocialSync, SocialSyncError,
-  type Media, type PartySession, type SyncEngine, type Widget,
-} from "../widget/index";
+import { SocialSync, SocialSyncError, type Media, type PartySession, type SyncEngine } from "../src/index";
+import { elementById } from "../ui/dom";
+import { copyText, inviteUrl, mountWidget, type Widget } from "../widget/index";
 import { DemoPlayer, isHlsUrl } from "./media";
 
 declare global {
@@ -26,9 +25,7 @@ const SAMPLES: Record<"mp4" | "hls", { url: string; title: string }> = {
 };
 
 function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`demo page: #${id} is missing`);
-  return el as T;
+  return elementById<T>(id, "demo page");
 }
 
 const ui = {

@@ -3,7 +3,7 @@
  * browser's own HLS, as on Safari/iOS), and live program time for live media.
  */
 import Hls from "hls.js";
-import { MediaElementPlayer, type Media } from "../widget/index";
+import { MediaElementPlayer, type Media } from "../src/index";
 
 const METADATA_TIMEOUT_MS = 15_000;
 const PROGRAM_TIME_TIMEOUT_MS = 10_000;

@@ -1,12 +1,12 @@
 /**
- * The panel builds DOM with the widget's helpers: string children become text nodes,
+ * The panel builds DOM with the shared helpers (ui/dom.ts): string children become text nodes,
  * so text from users (names, messages, reasons) is never parsed as HTML.
  */
-export { append, h, setText } from "../widget/dom";
-export type { Attrs, Child } from "../widget/dom";
+import { elementById } from "../ui/dom";
+
+export { append, h, setText } from "../ui/dom";
+export type { Attrs, Child } from "../ui/dom";
 
 export function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`moderation panel: #${id} is missing`);
-  return el as T;
+  return elementById<T>(id, "moderation panel");
 }

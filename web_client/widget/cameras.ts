@@ -5,10 +5,9 @@
  * confirmed the consent dialog; only then is getUserMedia called, and the stream is
  * published. Tiles come and go with the members' cameras (party.cameras events).
  */
-import { SocialSyncError } from "../src/errors";
-import type { CameraState } from "../src/types";
+import { SocialSyncError, type CameraState } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 
 /** RMS level (0..1) of a tile's audio above which its member counts as speaking. */
 export const SPEAKING_LEVEL = 0.02;

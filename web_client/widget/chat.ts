@@ -1,7 +1,7 @@
-import type { ChatMessage } from "../src/types";
+import type { ChatMessage } from "../src/index";
 import { composer } from "./composer";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { describeError, formatClock, formatMediaTime, snippet } from "./format";
 import { openReportForm } from "./report";
 

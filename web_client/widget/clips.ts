@@ -7,11 +7,9 @@
  * Recording needs your camera on already (turned on by you, in the camera section);
  * nothing here opens a camera or microphone.
  */
-import { activeClip, clipAction, type ContentNow } from "../src/clipsync";
-import type { ClipInfo } from "../src/clips";
-import { SocialSyncError } from "../src/errors";
+import { activeClip, clipAction, SocialSyncError, type ClipInfo, type ContentNow } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { formatMediaTime } from "./format";
 import { openReportForm } from "./report";
 

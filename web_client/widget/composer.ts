@@ -1,7 +1,6 @@
-import { SocialSyncError } from "../src/errors";
-import type { ChatMessage, ChatRules } from "../src/types";
+import { SocialSyncError, type ChatMessage, type ChatRules } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { codePoints, describeError } from "./format";
 
 /** The server's limit on a message, in code points after trimming. */

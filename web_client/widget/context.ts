@@ -1,6 +1,5 @@
-import type { PartySession } from "../src/client";
-import type { Member } from "../src/types";
-import { Disposer } from "./dom";
+import type { Member, PartySession } from "../src/index";
+import { Disposer } from "../ui/dom";
 
 const STAFF_ROLES = ["moderator", "admin"];
 

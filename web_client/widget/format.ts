@@ -1,5 +1,4 @@
-import { SocialSyncError } from "../src/errors";
-import type { Member } from "../src/types";
+import { SocialSyncError, type Member } from "../src/index";
 
 /** Positions above this are live program times (epoch seconds), not media times. */
 const PROGRAM_TIME_S = 1e8;

@@ -1,6 +1,6 @@
-import type { PartySettings } from "../src/types";
+import type { PartySettings } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { describeError } from "./format";
 
 type Changes = Partial<Omit<PartySettings, "type">>;

@@ -10,13 +10,12 @@
  *
  * Every user-provided string is rendered as text (never parsed as HTML).
  */
-import type { PartySession } from "../src/client";
-import type { PlayerAdapter } from "../src/player";
+import type { PartySession, PlayerAdapter } from "../src/index";
 import { camerasSection } from "./cameras";
 import { chatSection } from "./chat";
 import { clipsSection } from "./clips";
 import { WidgetContext } from "./context";
-import { h, setText } from "./dom";
+import { h, setText } from "../ui/dom";
 import { hostSection } from "./host";
 import { inviteSection } from "./invite";
 import { membersSection } from "./members";

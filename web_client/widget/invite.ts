@@ -1,6 +1,6 @@
-import type { PartyInfo } from "../src/types";
+import type { PartyInfo } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 
 /** The invitation link of a party: the server's, else this page's `?party=ID`. */
 export function inviteUrl(info: PartyInfo): string {

@@ -1,6 +1,6 @@
-import type { Member } from "../src/types";
+import type { Member } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { describeError, SYNC_LABEL, syncStatus } from "./format";
 
 const ROLE_ORDER: Record<Member["role"], number> = { host: 0, cohost: 1, member: 2 };

@@ -1,6 +1,6 @@
-import type { ReactionBurst } from "../src/types";
+import type { ReactionBurst } from "../src/index";
 import type { WidgetContext } from "./context";
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 import { describeError } from "./format";
 
 /** The server's allowed set (socialsync/domain/reactions.py), with names for screen readers. */

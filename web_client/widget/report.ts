@@ -1,4 +1,4 @@
-import { h, setText, uid } from "./dom";
+import { h, setText, uid } from "../ui/dom";
 
 export interface ReportFormOptions {
   /** The question the form asks, naming what is reported and whose it is. */

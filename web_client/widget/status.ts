@@ -1,5 +1,5 @@
 import type { WidgetContext } from "./context";
-import { h, setText } from "./dom";
+import { h, setText } from "../ui/dom";
 import { formatMediaTime } from "./format";
 
 export const DRIFT_REFRESH_MS = 500;

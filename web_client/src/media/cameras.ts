@@ -9,13 +9,13 @@
  * This module never opens a camera or microphone: the app asks the user (and the
  * browser) for a MediaStream and hands it to `publish`, which is the user's consent.
  */
-import type { PartySession } from "./client";
-import { Emitter } from "./emitter";
-import { SocialSyncError } from "./errors";
-import type { CameraState, Member, RtcConfig } from "./types";
+import { Emitter } from "../core/emitter";
+import { SocialSyncError } from "../core/errors";
+import type { CameraState, Member, RtcConfig } from "../protocol/types";
+import type { MediaParty } from "./party";
 
 export interface CameraOptions {
-  /** Receive every other member whose camera is on (default true). */
+  /** Receive every other member whose camera is on (default false; the widget turns it on). */
   autoSubscribe?: boolean;
   /** Longest wait for ICE gathering before a description is sent anyway (default 5000 ms). */
   iceGatheringTimeoutMs?: number;
@@ -88,7 +88,7 @@ export class PartyCameras extends Emitter<CameraEvents> {
   private afterReset: Publication | null = null;
   private readonly offDisconnected: () => void;
 
-  constructor(private readonly party: PartySession, options: CameraOptions = {}) {
+  constructor(private readonly party: MediaParty, options: CameraOptions = {}) {
     super();
     // Off unless asked for: a page that shows no camera tiles should not receive video.
     this.auto = options.autoSubscribe ?? false;

@@ -1,42 +1,37 @@
-import type { PartySession } from "./client";
+import {
+  INITIAL_SEEK_LATENCY_S, INITIAL_START_LATENCY_S, PAUSED_TOLERANCE_S, SEEK_THRESHOLD_S, correctionFor,
+  learnSeekLatency, learnStartLatency,
+} from "./correction";
 import { SocialSyncError } from "./errors";
 import { isScheduled, positionAt } from "./playback";
 import type { PlayerAdapter } from "./player";
-import type { PlaybackState } from "./types";
+import type { PlaybackState } from "../protocol/types";
 
-/*
- * Drift correction constants. Chosen by measurement in headless Chromium on this
- * project's test clips (25 fps H.264, loopback), see docs/sync.md:
- * - Below RATE_START_S nothing is done: one frame at 25-30 fps is 33-40 ms, and
- *   chasing less costs more rate changes than it gains. Correction stops once the
- *   error is under RATE_STOP_S (hysteresis, so the rate does not flap).
- * - The rate nudge cancels the error over CORRECTION_HORIZON_S, bounded by
- *   MAX_RATE_NUDGE: +-10 % is hardly audible with pitch preservation (Chromium's default)
- *   and absorbs 100 ms in 1 s.
- * - Beyond SEEK_THRESHOLD_S a seek is cheaper: at 8 % it would take >6 s to close.
- *   A seek while playing lands late by the time the seek takes, so the target is
- *   led by an estimate of that time (an average of the seeks measured so far).
- */
-export const RATE_START_S = 0.03;
-export const RATE_STOP_S = 0.01;
-export const CORRECTION_HORIZON_S = 1.0;
-export const MAX_RATE_NUDGE = 0.1;
-export const RATE_STEP = 0.02;
-export const SEEK_THRESHOLD_S = 0.5;
-/** Paused or waiting players further than this from the position are moved to it
- * (a quarter of a frame: a paused seek is cheap and lands exactly). */
-export const PAUSED_TOLERANCE_S = 0.01;
+/* The drift correction's constants and arithmetic are in ./correction.ts. */
 export const TICK_MS = 100;
-/** A player's media clock starts moving some time after play(); measured in Chromium
- * at 60-70 ms. Scheduled starts call play() that much early; the engine keeps
- * learning the figure from how far off each start lands, SETTLE_MS after it. */
-export const INITIAL_START_LATENCY_S = 0.06;
+/** A scheduled start is judged (and the start latency learnt from it) this long after it. */
 export const SETTLE_MS = 400;
 export const STATUS_INTERVAL_MS = 2000;
 /** A user seek is sent once the scrubbing has stopped for this long. */
 export const USER_SEEK_DEBOUNCE_MS = 150;
 /** The longest the player is left alone while a user action awaits its answer. */
 export const USER_ACTION_TIMEOUT_MS = 3000;
+
+/**
+ * What the engine needs from the party it follows: its playback state, the server
+ * clock, and the two requests it makes. `PartySession` implements it.
+ */
+export interface SyncParty {
+  readonly playback: PlaybackState;
+  /** Server epoch ms now, as estimated. */
+  serverNow(): number;
+  /** Where the party's media is now (or at server time `atMs`). */
+  expectedPosition(atMs?: number): number;
+  /** The user's action on the player, for the whole party (`playback.control`). */
+  control(action: "play" | "pause" | "seek" | "rate", fields: { position?: number; rate?: number }): Promise<unknown>;
+  /** `playback.status`: where the player is, and whether it plays or stalls. */
+  reportStatus(position: number, playing: boolean, buffering: boolean): Promise<unknown>;
+}
 
 export interface SyncOptions {
   /** Report user actions on the player's own controls as playback.control (default true). */
@@ -61,13 +56,13 @@ export interface SyncStats {
  * apart from what we asked for, and becomes a command for the whole party.
  */
 export class SyncEngine {
-  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false, seekLatencyMs: 100,
+  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false, seekLatencyMs: INITIAL_SEEK_LATENCY_S * 1000,
     startLatencyMs: INITIAL_START_LATENCY_S * 1000 };
   private timer: ReturnType<typeof setInterval> | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: Array<() => void> = [];
   private correcting = false;
-  private seekLatencyS = 0.1;
+  private seekLatencyS = INITIAL_SEEK_LATENCY_S;
   private startLatencyS = INITIAL_START_LATENCY_S;
   // After a scheduled start: no correction until then, and then learn from the error.
   private settleUntil = 0;
@@ -85,7 +80,7 @@ export class SyncEngine {
   private userActionUntil = 0;
 
   constructor(
-    private readonly party: PartySession,
+    private readonly party: SyncParty,
     readonly player: PlayerAdapter,
     private readonly options: SyncOptions = {},
   ) {}
@@ -202,35 +197,20 @@ export class SyncEngine {
     if (player.buffering()) return; // nothing to correct while stalled; the party may wait
     const drift = player.position() - this.party.expectedPosition();
     this.stats.drift = drift;
-    const size = Math.abs(drift);
     if (this.settleUntil) {
       if (this.party.serverNow() < this.settleUntil) return;
       this.settleUntil = 0;
-      if (size < SEEK_THRESHOLD_S) {
-        // Late (drift < 0) means play() needs calling earlier next time.
-        this.startLatencyS = Math.max(0, Math.min(0.3, this.startLatencyS - 0.5 * drift));
+      if (Math.abs(drift) < SEEK_THRESHOLD_S) {
+        this.startLatencyS = learnStartLatency(this.startLatencyS, drift);
         this.stats.startLatencyMs = Math.round(this.startLatencyS * 1000);
       }
     }
-    if (size > SEEK_THRESHOLD_S) {
-      this.seekTo(this.party.expectedPosition() + this.seekLatencyS);
-      this.correcting = false;
-      this.setRate(baseRate);
-      return;
-    }
-    if (size > RATE_START_S || (this.correcting && size > RATE_STOP_S)) {
-      const wanted = Math.max(-MAX_RATE_NUDGE, Math.min(MAX_RATE_NUDGE, -drift / CORRECTION_HORIZON_S));
-      // In whole RATE_STEPs: every playbackRate change makes the media pipeline
-      // re-time its audio, so fewer, coarser changes keep playback smoother.
-      const nudge = Math.round(wanted / RATE_STEP) * RATE_STEP || Math.sign(wanted) * RATE_STEP;
-      this.correcting = true;
-      const rate = baseRate * (1 + nudge);
-      if (Math.abs(this.player.rate() - rate) > 1e-6) this.stats.rateCorrections++;
-      this.setRate(rate);
-    } else if (this.correcting) {
-      this.correcting = false;
-      this.setRate(baseRate);
-    }
+    const step = correctionFor(drift, baseRate, this.correcting);
+    if (step.seek) this.seekTo(this.party.expectedPosition() + this.seekLatencyS);
+    this.correcting = step.correcting;
+    if (step.rate === null) return;
+    if (step.correcting && Math.abs(this.player.rate() - step.rate) > 1e-6) this.stats.rateCorrections++;
+    this.setRate(step.rate);
   }
 
   // ------------------------------------------------------------ driving the player
@@ -304,7 +284,7 @@ export class SyncEngine {
     if (!this.player.paused()) {
       // Learn how long a seek takes while playing, to lead the next one by it.
       const tookS = (performance.now() - expected.since) / 1000;
-      this.seekLatencyS = Math.min(1, 0.7 * this.seekLatencyS + 0.3 * tookS);
+      this.seekLatencyS = learnSeekLatency(this.seekLatencyS, tookS);
       this.stats.seekLatencyMs = Math.round(this.seekLatencyS * 1000);
     }
     this.expectSeek = null;

@@ -1,6 +1,6 @@
 import { io, type Socket } from "socket.io-client";
 import { SocialSyncError } from "./errors";
-import type { Auth, ErrorCode } from "./types";
+import type { Auth, ErrorCode } from "../protocol/types";
 
 export type Answer = Record<string, any>;
 

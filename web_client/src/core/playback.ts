@@ -1,4 +1,4 @@
-import type { PlaybackState } from "./types";
+import type { PlaybackState } from "../protocol/types";
 
 /** The media position, in seconds, that a playback state gives for server time `serverMs`. */
 export function positionAt(state: PlaybackState, serverMs: number): number {

@@ -7,40 +7,9 @@
  * so `start()` opens no device. Call it only from the user's own action: it tells the
  * server the user consents to the clip being recorded and kept.
  */
-import type { PartySession } from "./client";
-import { Emitter } from "./emitter";
-
-export interface ClipInfo {
-  id: string;
-  party: string;
-  user: { id: string; name: string };
-  /** The media the clip reacts to, and where in it the clip's first frame belongs. */
-  media_url: string;
-  media_time: number;
-  duration: number;
-  created_at: number;
-  mime_type: string;
-  size: number;
-  width: number;
-  height: number;
-  /** visible: everyone; held: you and the moderators until approved; hidden: you only. */
-  status: "visible" | "held" | "hidden";
-  /** The file (Range requests work); signed, it stops working at `url_expires` (server ms). */
-  url: string;
-  url_expires: number;
-}
-
-export interface ClipRecording {
-  id: string;
-  /** Server time it started, and the longest it may last (seconds). */
-  started_at: number;
-  max_duration: number;
-  mime_type: string;
-}
-
-/** Why a recording ended: clip.stop, its 30 s cap, the size cap, the camera went off,
- * no video arrived, the room refused it (a sanction or a mode), or it failed. */
-export type ClipEndReason = "stopped" | "limit" | "size" | "camera_off" | "no_video" | "moderated" | "failed";
+import { Emitter } from "../core/emitter";
+import type { ClipEndReason, ClipInfo, ClipRecording } from "../protocol/types";
+import type { MediaParty } from "./party";
 
 export type ClipEvents = {
   /** A clip you may see was stored (or approved by a moderator). */
@@ -67,7 +36,7 @@ export class PartyClips extends Emitter<ClipEvents> {
   recording: ClipRecording | null = null;
   private readonly off: Array<() => void> = [];
 
-  constructor(private readonly party: PartySession) {
+  constructor(private readonly party: MediaParty) {
     super();
     this.off.push(party.client.onServerEvent((name, data) => {
       if (data?.party === party.id) this.handle(name, data);

@@ -53,9 +53,9 @@ export class ClockSync {
     return this.best?.rtt ?? Infinity;
   }
 
-  /** Server epoch ms now, as far as this client can tell. */
-  serverNow(): number {
-    return localNow() + this.offset;
+  /** Server epoch ms now (or at client time `localMs`), as far as this client can tell. */
+  serverNow(localMs = localNow()): number {
+    return localMs + this.offset;
   }
 
   reset(): void {

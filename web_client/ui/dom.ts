@@ -1,6 +1,7 @@
 /**
- * The widget's only way to build DOM. Children that are strings become text nodes,
- * so user-provided text is never parsed as HTML: there is no innerHTML anywhere.
+ * The only way the widget, the moderation panel and the demo page build DOM. Children
+ * that are strings become text nodes, so user-provided text is never parsed as HTML:
+ * there is no innerHTML anywhere.
  */
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Listener = (event: any) => void;
@@ -86,4 +87,11 @@ export class Disposer {
       }
     }
   }
+}
+
+/** The page's element with this id; a missing one is a broken page (`where` names it). */
+export function elementById<T extends HTMLElement>(id: string, where: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`${where}: #${id} is missing`);
+  return el as T;
 }

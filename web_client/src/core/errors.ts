@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./types";
+import type { ErrorCode } from "../protocol/types";
 
 /** The server refused a request; `code` is the wire error code. */
 export class SocialSyncError extends Error {

@@ -1,4 +1,4 @@
-import type { Media } from "./types";
+import type { Media } from "../protocol/types";
 
 export type PlayerEvent =
   | "play" | "pause" | "seeking" | "seeked" | "waiting" | "playing" | "ratechange" | "ended" | "canplay";

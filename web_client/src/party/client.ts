@@ -1,16 +1,17 @@
-import { PartyCameras, type CameraOptions } from "./cameras";
-import { PartyClips } from "./clips";
-import { ClockSync, localNow } from "./clock";
-import { Emitter } from "./emitter";
-import { SocialSyncError } from "./errors";
-import { positionAt } from "./playback";
-import type { PlayerAdapter } from "./player";
-import { SyncEngine, type SyncOptions } from "./sync";
-import { Transport } from "./transport";
+import { ClockSync, localNow } from "../core/clock";
+import { Emitter } from "../core/emitter";
+import { SocialSyncError } from "../core/errors";
+import { positionAt } from "../core/playback";
+import type { PlayerAdapter } from "../core/player";
+import { SyncEngine, type SyncOptions, type SyncParty } from "../core/sync";
+import { Transport } from "../core/transport";
+import { PartyCameras, type CameraOptions } from "../media/cameras";
+import { PartyClips } from "../media/clips";
+import type { MediaParty } from "../media/party";
 import type {
   Auth, ChatMessage, ChatRules, JoinAnswer, Media, Member, PartyInfo, PartySettings, PlaybackState,
   ReactionBurst, SessionUser,
-} from "./types";
+} from "../protocol/types";
 
 /** Clock: a burst at connect, then one ping every ~10 s keeps the estimate fresh. */
 const CLOCK_BURST = 8;
@@ -172,7 +173,7 @@ type PartyEvents = {
 };
 
 /** Your membership of one party: its state, members, chat and controls. */
-export class PartySession extends Emitter<PartyEvents> {
+export class PartySession extends Emitter<PartyEvents> implements MediaParty, SyncParty {
   info!: PartyInfo;
   playback!: PlaybackState;
   you!: Member;
