@@ -43,6 +43,7 @@ from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket
 
 from loadtests.servers import machine_cpu_s, proc_cpu_s, proc_rss_kb
 from socialsync.media import forward as rtc_forward
+from tests import rtc_support
 
 RESULTS = Path(__file__).parent / "results" / "rtc_cpu.json"
 FREEZE_S = 0.5  # a "long freeze"
@@ -68,19 +69,19 @@ class RelayServer:
         return web.json_response({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type})
 
     async def publish(self, request: web.Request) -> web.Response:
-        pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+        pc = RTCPeerConnection(rtc_support.loopback_rtc_configuration())
         self.pcs.append(pc)
         self.sources = rtc_forward.add_publisher_tracks(pc)
         if "member" in request.query:
             self.party[request.query["member"]] = self.sources
         self.nacks.append(count_nacks(self.sources["video"].receiver))
         if self.loss:
-            self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["video"], self.loss))
-            self.loss_counters.append(rtc_forward.simulate_receive_loss(self.sources["audio"], self.loss))
+            self.loss_counters.append(rtc_support.simulate_receive_loss(self.sources["video"], self.loss))
+            self.loss_counters.append(rtc_support.simulate_receive_loss(self.sources["audio"], self.loss))
         return await self._answer(pc, request)
 
     async def subscribe(self, request: web.Request) -> web.Response:
-        pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+        pc = RTCPeerConnection(rtc_support.loopback_rtc_configuration())
         self.pcs.append(pc)
         sources = self.party[request.query["member"]] if "member" in request.query else self.sources
         for kind in ("video", "audio"):
@@ -202,7 +203,7 @@ async def signal(http: ClientSession, url: str, pc: RTCPeerConnection) -> None:
 
 
 async def add_member(http: ClientSession, base: str, query: str = "") -> Member:
-    member = Member(RTCPeerConnection(rtc_forward.loopback_rtc_configuration()))
+    member = Member(RTCPeerConnection(rtc_support.loopback_rtc_configuration()))
     for kind in ("video", "audio"):
         member.pc.addTransceiver(kind, direction="recvonly")
 
@@ -282,7 +283,7 @@ async def run_once(mode: str, subscribers: int, seconds: float, loss: float) -> 
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    publisher = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+    publisher = RTCPeerConnection(rtc_support.loopback_rtc_configuration())
     members: list[Member] = []
     try:
         line = await proc.stdout.readline()  # type: ignore[union-attr]
@@ -363,7 +364,7 @@ async def run_party(n: int, seconds: float) -> dict[str, Any]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    publishers = [RTCPeerConnection(rtc_forward.loopback_rtc_configuration()) for _ in range(n)]
+    publishers = [RTCPeerConnection(rtc_support.loopback_rtc_configuration()) for _ in range(n)]
     pictures = [TestPicture() for _ in range(n)]
     links: list[tuple[int, int, Member]] = []  # (subscriber, publisher, its connection)
     try:

@@ -83,7 +83,9 @@ fi
 
 echo "==> ruff"
 .venv/bin/ruff check socialsync tests loadtests
-echo "==> mypy --strict socialsync/domain"
+echo "==> import rules (lint-imports: the contracts in pyproject.toml, docs/architecture.md)"
+.venv/bin/lint-imports --no-cache
+echo "==> mypy --strict socialsync"
 .venv/bin/mypy
 echo "==> tsc --noEmit, import check and vitest (web client)"
 (

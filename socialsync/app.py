@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import socketio
 from aiohttp import web
 
 from socialsync.adapters.memory.broker import MemoryBroker
+from socialsync.adapters.memory.media_nodes import LocalMediaNodes
 from socialsync.adapters.memory.party_store import MemoryPartyStore
 from socialsync.adapters.memory.timers import LoopTimers
 from socialsync.adapters.prometheus import Metrics
@@ -32,26 +34,53 @@ from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import Authenticator, new_secret
 from socialsync.edge.http.api import HttpApi, errors_as_json
 from socialsync.edge.http.clips import ClipRoutes
+from socialsync.edge.sio import tuning
+from socialsync.edge.sio.chat import ChatEvents
+from socialsync.edge.sio.clips import ClipEvents
 from socialsync.edge.sio.gateway import SocketGateway
-from socialsync.edge.sio.tuning import FanoutManager, check_internals, poll_without_tasks, without_compression
+from socialsync.edge.sio.moderation import ModerationEvents
+from socialsync.edge.sio.party import PartyEvents
+from socialsync.edge.sio.playback import PlaybackEvents
+from socialsync.edge.sio.reactions import ReactionEvents
+from socialsync.edge.sio.rooms import SocketRooms
+from socialsync.edge.sio.rtc import RtcEvents
+from socialsync.edge.sio.time import TimeEvents
 from socialsync.media.network import client_ice_servers, public_ipv4
-from socialsync.media.relay import MediaRelay, loopback_scope
-from socialsync.media.routing import LocalMediaNodes, RoutedRelay
+from socialsync.media.relay import AiortcRelay, loopback_scope, media_kinds
+from socialsync.media.routing import RoutedRelay
 from socialsync.ports import Clock
 from socialsync.services.cameras import CameraService
 from socialsync.services.chat import ChatService, Limits
 from socialsync.services.clips import ClipService, ClipSettings, ClipUrls
+from socialsync.services.hub import BrokerInbox, Hub
 from socialsync.services.moderation import ModerationService
 from socialsync.services.moderator import FilterModerator
-from socialsync.services.parties import PartyService
+from socialsync.services.parties import PartyCalls, PartyService
+from socialsync.services.sanctions import SanctionBook
 
 log = logging.getLogger("socialsync.app")
 
-SERVICE = web.AppKey("service", PartyService)
+
+@dataclass(frozen=True)
+class Node:
+    """What one node is made of, for its lifetime and for tests that look inside."""
+
+    hub: Hub
+    parties: PartyService
+    moderation: ModerationService
+    chat: ChatService
+    cameras: CameraService
+    clips: ClipService
+    relay: RoutedRelay
+    local: SocketRooms
+    gateway: SocketGateway
+
+
+SERVICE = web.AppKey("service", Node)
 STORE = web.AppKey("store", SqlStore)
 CONFIG = web.AppKey("config", Config)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-DRAIN = web.AppKey("drain", Callable[[], Awaitable[None]])
+DRAIN: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("drain")
 
 # Built by scripts/build_web.sh; a deployment can point SOCIALSYNC_WEB_DIR elsewhere.
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web_client" / "build"
@@ -74,7 +103,11 @@ async def ensure_demo_tenant(store: SqlStore, clock: Clock) -> None:
 async def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     """The whole server as an aiohttp application. The database is migrated and
     opened here; everything is closed by the application's cleanup."""
-    check_internals()
+    # The fast paths reach into python-socketio/engineio/aiohttp internals: only on
+    # the releases they were checked against, else the stock path with a warning.
+    tuning_problems = tuning.problems()
+    if tuning_problems:
+        log.warning("socket fast paths off: python-socketio's stock path", extra={"why": tuning_problems})
     clock = clock or SystemClock()
     await upgrade_database(config.database_url)
     store = await SqlStore.open(config.database_url, clock=clock)
@@ -82,43 +115,74 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         await ensure_demo_tenant(store, clock)
 
     cluster = RedisCluster(config, clock) if config.redis_url else None
-    parties: MemoryPartyStore | RedisPartyStore = cluster.parties if cluster else MemoryPartyStore()
-    service = PartyService(
-        parties=parties,
-        messages=store,
-        broker=(
-            cluster.broker(
-                lambda envelope: service.on_envelope(envelope),
-                lambda: service.resume(),
-                lambda envelope: gateway.deliver(envelope),
-            )
-            if cluster
-            else MemoryBroker(lambda envelope: service.on_envelope(envelope))
-        ),
-        clock=clock,
-        machine=PartyMachine(config.rules),
-        public_url=config.base_url,
+    parties_store: MemoryPartyStore | RedisPartyStore = cluster.parties if cluster else MemoryPartyStore()
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=(cluster.socketio_manager() if cluster else None)
+        or (None if tuning_problems else tuning.FanoutManager(direct_writes=config.websocket_direct_writes)),
+        cors_allowed_origins="*",
+        max_http_buffer_size=config.max_packet_bytes,
+        logger=False,
+        engineio_logger=False,
     )
-    service.chat = ChatService(
-        service,
-        Limits(
-            chat=Limit(config.chat_burst, config.chat_per_s),
-            newcomer_chat=Limit(config.newcomer_chat_burst, config.newcomer_chat_per_s),
-            reaction=Limit(config.reaction_burst, config.reaction_per_s),
-            reaction_window_ms=config.reaction_window_ms,
-        ),
+    if not tuning_problems:
+        tuning.poll_without_tasks()
+        if not config.websocket_compression:
+            tuning.without_compression(sio)
+    rooms = SocketRooms(sio, config.base_url)
+    # The broker and the timers are built before the services they call back: they
+    # reach them through these two, bound once the services exist.
+    inbox = BrokerInbox()
+    calls = PartyCalls()
+    broker = (
+        cluster.broker(inbox.deliver, inbox.resumed, rooms.deliver)
+        if cluster
+        else MemoryBroker(inbox.deliver)
     )
-    service.moderation = ModerationService(service, SqlModerationStore(store), FilterModerator())
-    relay = MediaRelay(ice_servers(config))
+    timers: LoopTimers | RedisTimers = (
+        cluster.timers(calls.tick) if cluster else LoopTimers(clock, calls.tick)
+    )
+    relay = AiortcRelay(ice_servers(config))
     # Each party's relay work runs on its media node: this one, or (in a cluster)
     # the node that claimed the party in Redis.
     media_nodes = cluster.media_nodes() if cluster else LocalMediaNodes()
     routed = RoutedRelay(relay, media_nodes, public_ipv4(config.rtc_public_address))
-    service.relay = routed
-    service.cameras = CameraService(
-        service,
+    hub = Hub(
+        broker=broker,
+        local=rooms,
+        relay=routed,
+        presence=cluster.presence(calls.evict) if cluster else None,
+    )
+    metrics = Metrics(
+        sockets=lambda: hub.session_count,
+        parties=lambda: len(parties_store),
+        members=lambda: parties_store.member_count(),
+    )
+    moderation_store = SqlModerationStore(store)
+    sanctions = SanctionBook(moderation_store)
+    parties = PartyService(
+        hub=hub,
+        parties=parties_store,
+        messages=store,
+        clock=clock,
+        machine=PartyMachine(config.rules),
+        gate=sanctions,
+        timers=timers,
+        observer=metrics,
+        recent=cluster.recent if cluster else None,
+        public_url=config.base_url,
+    )
+    calls.bind(parties)
+    inbox.listen(hub.on_envelope)
+    inbox.listen(parties.on_envelope)
+    inbox.on_resumed(parties.resume)
+    moderation = ModerationService(parties, moderation_store, FilterModerator(), sanctions)
+    chat = ChatService(parties, moderation, metrics, chat_limits(config))
+    cameras = CameraService(
+        parties,
         routed,
         config.max_cameras,
+        media_kinds,
         lambda user_id: client_ice_servers(
             relay.ice_servers,
             config.rtc_turn_url,
@@ -128,55 +192,42 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
             config.rtc_turn_ttl_s,
         ),
     )
-    media_nodes.on_lost = service.cameras.reset
-    timers: LoopTimers | RedisTimers = (
-        cluster.timers(service.tick) if cluster else LoopTimers(clock, service.tick)
-    )
-    service.timers = timers
-    if cluster:
-        service.presence = cluster.presence(service.evict)
-        service.recent = cluster.recent
-    metrics = Metrics(
-        sockets=lambda: service.session_count,
-        parties=lambda: len(parties),
-        members=lambda: parties.member_count(),
-    )
-    service.observer = metrics
-    auth = Authenticator(store, DEMO_TENANT)
-
-    sio = socketio.AsyncServer(
-        async_mode="aiohttp",
-        client_manager=(cluster.socketio_manager() if cluster else None)
-        or FanoutManager(direct_writes=config.websocket_direct_writes),
-        cors_allowed_origins="*",
-        max_http_buffer_size=config.max_packet_bytes,
-        logger=False,
-        engineio_logger=False,
-    )
-    poll_without_tasks()
-    if not config.websocket_compression:
-        without_compression(sio)
-    gateway = SocketGateway(sio, service, auth, clock, metrics, Limit(config.event_burst, config.event_per_s))
-    service.local = gateway
+    media_nodes.on_lost = cameras.reset
     # Recording runs where the camera is relayed (the party's media node); the file is
     # stored, and the clip announced, by that node's ClipService.
-    gateway.clips = clips = ClipService(
-        service,
-        service.relay,
+    clips = ClipService(
+        parties,
+        moderation,
+        routed,
         SqlClipStore(store),
         ClipUrls(store.get_tenant, config.base_url, config.clip_url_ttl_s),
         clip_settings(config),
     )
     relay.on_clip_ended = clips.recorded
+    auth = Authenticator(store, DEMO_TENANT)
+    families = [
+        TimeEvents(clock).handlers(),
+        PartyEvents(parties, config.base_url).handlers(),
+        PlaybackEvents(parties).handlers(),
+        ChatEvents(chat).handlers(),
+        ReactionEvents(chat).handlers(),
+        ModerationEvents(moderation, clips, config.base_url).handlers(),
+        RtcEvents(cameras).handlers(),
+        ClipEvents(clips).handlers(),
+    ]
+    handlers = {name: handler for family in families for name, handler in family.items()}
+    limit = Limit(config.event_burst, config.event_per_s)
+    gateway = SocketGateway(sio, parties, auth, clock, metrics, limit, handlers)
+    node = Node(hub, parties, moderation, chat, cameras, clips, routed, rooms, gateway)
 
     app = web.Application(middlewares=[errors_as_json], client_max_size=config.max_packet_bytes)
-    app[SERVICE] = service
+    app[SERVICE] = node
     app[STORE] = store
     app[CONFIG] = config
     app[SIO] = sio
     sio.attach(app)
     checks = [("database", store.ping)] + ([("redis", cluster.ping)] if cluster else [])
-    app.router.add_routes(HttpApi(service, store, auth, metrics, checks).routes())
+    app.router.add_routes(HttpApi(parties, store, auth, metrics, checks).routes())
     app.router.add_routes(ClipRoutes(clips, auth).routes())
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
@@ -197,11 +248,13 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
             yield
             await media_nodes.close()
             await relay.close()
-        await service.close()
+        # What members are owed (open reaction windows), then what the database is.
+        await chat.close()
+        await parties.close()
         await timers.close()
         if cluster:
             await cluster.close()
-        await service.broker.close()
+        await broker.close()
         await store.close()
 
     async def drain() -> None:
@@ -213,7 +266,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         the sockets still work normally; aiohttp's own shutdown (on_shutdown) would
         come after it has begun closing connections, when a WebSocket's close can
         take the whole shutdown timeout."""
-        sessions = service.session_ids()
+        sessions = hub.session_ids()
         if not sessions:
             return
         log.info("draining", extra={"sockets": len(sessions)})
@@ -221,8 +274,8 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         await asyncio.gather(*(sio.emit("server.draining", notice, to=s) for s in sessions))
         # SDKs move on their own when told; give them a moment, then close the rest.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(service.all_disconnected.wait(), DRAIN_MS / 1000)
-        for session in service.session_ids():
+            await asyncio.wait_for(hub.all_disconnected.wait(), DRAIN_MS / 1000)
+        for session in hub.session_ids():
             await sio.disconnect(session)
 
     async def close_sockets(app: web.Application) -> None:
@@ -232,6 +285,15 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifetime)
     return app
+
+
+def chat_limits(config: Config) -> Limits:
+    return Limits(
+        chat=Limit(config.chat_burst, config.chat_per_s),
+        newcomer_chat=Limit(config.newcomer_chat_burst, config.newcomer_chat_per_s),
+        reaction=Limit(config.reaction_burst, config.reaction_per_s),
+        reaction_window_ms=config.reaction_window_ms,
+    )
 
 
 def clip_settings(config: Config) -> ClipSettings:

@@ -14,8 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from socialsync import launcher as cluster
-from socialsync import logs
+from socialsync import launcher, logs
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.adapters.system_clock import SystemClock
 from socialsync.config import Config
@@ -42,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", help="URL users reach this server at (env SOCIALSYNC_PUBLIC_URL)")
     _common(serve)
 
-    cluster.add_arguments(sub.add_parser("cluster", help="run local nodes of one cluster"))
+    launcher.add_arguments(sub.add_parser("cluster", help="run local nodes of one cluster (the launcher)"))
 
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
@@ -79,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_serve(config))
         return 0
     if args.command == "cluster":
-        return cluster.run(args, config)
+        return launcher.run(args, config)
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))

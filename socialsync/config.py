@@ -9,6 +9,9 @@ from typing import Any
 
 from socialsync.domain.party.machine import Rules
 
+# The playback rules' defaults are the domain's own (one source).
+_RULES = Rules()
+
 
 @dataclass(frozen=True)
 class Config:
@@ -32,11 +35,12 @@ class Config:
     public_url: str | None = None
     demo_tenant: bool = True
     # Playback rules (see socialsync.domain.party.machine.Rules for why each default).
-    lead_ms: int = 200
-    buffer_timeout_ms: int = 8_000
-    leave_grace_ms: int = 10_000
-    empty_ttl_ms: int = 30 * 60_000
-    # Rate limits: chat burst/refill, reactions burst/refill, any event per socket.
+    lead_ms: int = _RULES.lead_ms
+    buffer_timeout_ms: int = _RULES.buffer_timeout_ms
+    leave_grace_ms: int = _RULES.leave_grace_ms
+    empty_ttl_ms: int = _RULES.empty_ttl_ms
+    # Rate limits: chat burst/refill, reactions burst/refill, any event per socket
+    # (the only source of these defaults: the services take them from here).
     chat_burst: float = 5
     chat_per_s: float = 1
     # In a user's first minute in a room, on top of the above.
@@ -55,7 +59,7 @@ class Config:
     # Largest Engine.IO packet accepted; a bigger one closes the connection.
     max_packet_bytes: int = 64 * 1024
     # Cameras (WebRTC relayed by this node): at most this many on at once per party.
-    max_cameras: int = 8
+    max_cameras: int = _RULES.max_cameras
     # ICE servers for the clients and the relay, as JSON: [{"urls": "turn:...", "username": ..,
     # "credential": ..}]. None: host candidates only (fine on one network, or with a public IP).
     rtc_ice_servers: str | None = None
@@ -77,7 +81,7 @@ class Config:
     web_dir: str | None = None
     # Reaction clips (members' camera recordings): where the files go (default: a
     # "clips" directory beside the SQLite file, or ./clips with PostgreSQL; the nodes
-    # of a cluster must share it), and their bounds.
+    # of a cluster must share it), and their bounds (the only source of their defaults).
     clip_dir: str | None = None
     clip_max_s: float = 30.0
     clip_max_bytes: int = 16 * 1024 * 1024

@@ -1,4 +1,6 @@
-"""``socialsync cluster``: several local nodes of one cluster, without Docker.
+"""The local cluster launcher (``socialsync cluster``): several node processes of one
+cluster on this machine, without Docker; for development and demos. (How a node joins a
+cluster, Redis, is adapters/redis/cluster.py; this only starts and supervises processes.)
 
 Starts N ``python -m socialsync serve`` processes on consecutive ports, all
 pointed at the same Redis and database, waits until each answers ``/readyz``,
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     )
     try:
         check(spec)
-        return asyncio.run(Cluster(spec).run())
+        return asyncio.run(Launcher(spec).run())
     except ClusterError as exc:
         print(f"socialsync cluster: {exc}", file=sys.stderr)
         return 2
@@ -168,7 +170,7 @@ def node_env(spec: ClusterSpec, node: NodeSpec, base: Mapping[str, str]) -> dict
 # --- supervision --------------------------------------------------------------
 
 
-class Cluster:
+class Launcher:
     def __init__(self, spec: ClusterSpec) -> None:
         self.spec = spec
         self.nodes = node_specs(spec)

@@ -48,5 +48,12 @@ class Metrics:
     def message(self, kind: str) -> None:
         self.messages.labels(kind).inc()
 
+    def connected(self, outcome: str) -> None:
+        self.connects.labels(outcome).inc()
+
+    def answered(self, event: str, outcome: str, seconds: float) -> None:
+        self.events.labels(event, outcome).inc()
+        self.ack_seconds.labels(event).observe(seconds)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

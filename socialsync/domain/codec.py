@@ -6,9 +6,14 @@ or msgpack alike, and unpacking it can never run code (no pickle anywhere).
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import typing
+from collections.abc import Callable
 from typing import Any
 
 from socialsync.domain.chat.messages import Message
+from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.domain.model import (
     Camera,
     ChatRules,
@@ -23,6 +28,8 @@ from socialsync.domain.model import (
     Settings,
     Status,
 )
+from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report
+from socialsync.domain.notices import NOTICES, Notice, SignedClip
 
 
 def media_to_data(media: Media) -> dict[str, Any]:
@@ -216,3 +223,102 @@ def message_to_data(m: Message) -> dict[str, Any]:
 
 def message_from_data(d: dict[str, Any]) -> Message:
     return Message(**d)
+
+
+# ---------------------------------------------------------------------------- broker notices
+# A notice as plain data: ``(kind, fields)``, each field in its own plain form. Only
+# the notice classes of socialsync.domain.notices decode: nothing else can be made.
+
+
+def _flat_to_data(value: Any) -> dict[str, Any]:
+    """A flat record (Held, AuditEntry, Report, ClipReport, Clip): its fields as they are,
+    enums as their values and tuples as lists."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        if isinstance(item, enum.Enum):
+            item = item.value
+        elif isinstance(item, tuple):
+            item = list(item)
+        out[f.name] = item
+    return out
+
+
+def held_from_data(d: dict[str, Any]) -> Held:
+    return Held(**(d | {"reasons": tuple(d["reasons"])}))
+
+
+def clip_from_data(d: dict[str, Any]) -> Clip:
+    return Clip(**(d | {"status": ClipStatus(d["status"])}))
+
+
+def signed_clip_to_data(s: SignedClip) -> dict[str, Any]:
+    return {"clip": _flat_to_data(s.clip), "url": s.url, "url_expires_ms": s.url_expires_ms}
+
+
+def signed_clip_from_data(d: dict[str, Any]) -> SignedClip:
+    return SignedClip(clip_from_data(d["clip"]), d["url"], int(d["url_expires_ms"]))
+
+
+_Converter = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+_CONVERTERS: dict[Any, _Converter] = {
+    Playback: (playback_to_data, playback_from_data),
+    Member: (member_to_data, member_from_data),
+    Party: (party_to_data, party_from_data),
+    ChatRules: (rules_to_data, rules_from_data),
+    Camera: (camera_to_data, camera_from_data),
+    Message: (message_to_data, message_from_data),
+    Held: (_flat_to_data, held_from_data),
+    AuditEntry: (_flat_to_data, lambda d: AuditEntry(**d)),
+    Report: (_flat_to_data, lambda d: Report(**d)),
+    ClipReport: (_flat_to_data, lambda d: ClipReport(**d)),
+    SignedClip: (signed_clip_to_data, signed_clip_from_data),
+}
+_NOTICE_TYPES: dict[str, type[Notice]] = {t.__name__: t for t in NOTICES}
+
+
+def _field_types(kind: type[Notice]) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
+
+
+def _encode(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    for candidate in typing.get_args(tp) or (tp,):
+        if candidate in _CONVERTERS:
+            return _CONVERTERS[candidate][0](value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    for candidate in typing.get_args(tp) or (tp,):
+        if candidate in _CONVERTERS:
+            return _CONVERTERS[candidate][1](data)
+    if typing.get_origin(tp) is tuple:
+        return tuple(data)
+    if typing.get_origin(tp) is dict:
+        return dict(data)
+    return data
+
+
+def notice_to_data(notice: Notice) -> tuple[str, dict[str, Any]]:
+    types = _field_types(type(notice))
+    return type(notice).__name__, {
+        f.name: _encode(types[f.name], getattr(notice, f.name)) for f in dataclasses.fields(notice)
+    }
+
+
+def notice_from_data(kind: str, data: dict[str, Any]) -> Notice:
+    """The notice back; ValueError if ``kind`` is no notice or its fields do not fit."""
+    cls = _NOTICE_TYPES.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown notice {kind!r}")
+    types = _field_types(cls)
+    try:
+        return cls(**{name: _decode(types[name], value) for name, value in data.items()})
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"a malformed {kind}: {exc}") from exc

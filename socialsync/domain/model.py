@@ -42,6 +42,8 @@ class TenantRole(StrEnum):
 
 # How many members a room of each type may be configured for.
 MAX_MEMBERS = {RoomType.WATCH_PARTY: 1_000, RoomType.LIVE_ROOM: 100_000}
+# ... and how many when its creator does not say.
+DEFAULT_MAX_MEMBERS = {RoomType.WATCH_PARTY: 50, RoomType.LIVE_ROOM: 10_000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ class Settings:
     type: RoomType = RoomType.WATCH_PARTY
     control: ControlMode = ControlMode.EVERYONE
     wait_for_buffering: bool = True
-    max_members: int = 50
+    max_members: int = DEFAULT_MAX_MEMBERS[RoomType.WATCH_PARTY]
     chat: ChatRules = ChatRules()
     # Members may turn their cameras on (the host can switch it off for the party).
     cameras: bool = True

@@ -42,6 +42,14 @@ def _clean_name(value: Any) -> str:
     return name
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (any case), or None."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token.strip()
+
+
 class Authenticator:
     """Turns a Socket.IO ``auth`` payload or a bearer token into a User."""
 
@@ -67,6 +75,13 @@ class Authenticator:
         if "guest" in auth:
             return await self._guest(auth["guest"], auth.get("tenant", self._default_tenant))
         raise unauthorized("send auth: {token} or, where guests are allowed, {guest: name}")
+
+    async def from_bearer(self, authorization: str) -> User:
+        """The user of an HTTP ``Authorization: Bearer <token>`` header; unauthorized without one."""
+        token = bearer_token(authorization)
+        if token is None:
+            raise unauthorized("send Authorization: Bearer <token>")
+        return await self.from_token(token)
 
     async def from_token(self, token: Any) -> User:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_BYTES:

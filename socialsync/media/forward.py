@@ -28,19 +28,20 @@ import contextlib
 import fractions
 import functools
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import get_decoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
+
+from socialsync.media.codecs import is_keyframe
 
 __all__ = [
     "DEFAULT_VIDEO_CODECS",
@@ -51,11 +52,8 @@ __all__ = [
     "add_subscriber_track",
     "check_aiortc",
     "forwarded_track",
-    "is_keyframe",
     "link_keyframe_requests",
     "loopback_ice",
-    "loopback_rtc_configuration",
-    "simulate_receive_loss",
 ]
 
 log = logging.getLogger(__name__)
@@ -134,24 +132,6 @@ def _ensure_checked() -> None:
 # --------------------------------------------------------------------------- codecs
 
 
-def is_keyframe(mime_type: str, data: bytes) -> bool:
-    """Whether an encoded frame (as aiortc's depayloaders rebuild it) starts a decodable picture."""
-    mime = mime_type.lower()
-    if mime == "video/vp8":
-        # RFC 6386 §9.1: bit 0 of the frame tag is 0 for key frames, which carry a start code.
-        return len(data) >= 6 and not data[0] & 0x01 and data[3:6] == b"\x9d\x01\x2a"
-    if mime == "video/h264":
-        return any(nal_type == 5 for nal_type in _h264_nal_types(data))
-    return True  # audio: every frame stands alone
-
-
-def _h264_nal_types(data: bytes) -> Iterator[int]:
-    pos = data.find(b"\x00\x00\x01")
-    while pos != -1 and pos + 3 < len(data):
-        yield data[pos + 3] & 0x1F
-        pos = data.find(b"\x00\x00\x01", pos + 3)
-
-
 def _capabilities(kind: str, mime_types: Iterable[str]) -> list[RTCRtpCodecCapability]:
     available = RTCRtpSender.getCapabilities(kind).codecs
     chosen = []
@@ -187,7 +167,7 @@ class ForwardStats:
 
 @dataclass(frozen=True, slots=True)
 class _Frame:
-    packet: av.Packet
+    packet: av.Packet[Any]
     keyframe: bool
 
 
@@ -273,7 +253,9 @@ class _FrameEndJitterBuffer(JitterBuffer):
         else:
             return None
         self.remove(count)
-        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=timestamp)
+        # _data: the depayloaded frame data aiortc's receiver sets on each packet.
+        data = b"".join(p._data for p in packets)  # type: ignore[attr-defined]
+        return JitterFrame(data=data, timestamp=timestamp)
 
 
 class MediaSource:
@@ -336,8 +318,9 @@ class MediaSource:
                 track._resync(request=False)
             await self._stock_pli(media_ssrc)
 
-        receiver.receive = receive
-        receiver._send_rtcp_pli = receiver_pli
+        # Wrapped on this receiver only (check_aiortc vouches for both methods).
+        receiver.receive = receive  # type: ignore[method-assign]
+        receiver._send_rtcp_pli = receiver_pli  # type: ignore[method-assign]
 
     @property
     def receiver(self) -> Any:
@@ -483,11 +466,7 @@ class _ForwardedTrack(MediaStreamTrack):
     def queued(self) -> int:
         return len(self._queue)
 
-    @property
-    def waiting_for_keyframe(self) -> bool:
-        return self._waiting_key
-
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         if self.readyState != "live":
             raise MediaStreamError
         if not self._attached:  # frames flow once the sender reads, so a PLI now is useful
@@ -724,7 +703,8 @@ class _Transcoder:
                 if decoder is None or mime != decoder_mime:
                     decoder = get_decoder(RTCRtpCodecParameters(mimeType=mime, clockRate=0, payloadType=0))
                     decoder_mime = mime
-                encoded = JitterFrame(data=bytes(packet), timestamp=int(packet.pts))
+                assert packet.pts is not None  # forwarded packets carry their RTP timestamp
+                encoded = JitterFrame(data=bytes(packet), timestamp=packet.pts)
                 try:
                     frames = await loop.run_in_executor(None, decoder.decode, encoded)
                 except av.FFmpegError as exc:  # a damaged frame: start again from a keyframe
@@ -734,7 +714,7 @@ class _Transcoder:
                 for frame in frames:
                     self.source.stats.frames_decoded += 1
                     for output in list(self._outputs):
-                        output._put(frame)
+                        output._put(cast("av.AudioFrame | av.VideoFrame", frame))
         except MediaStreamError:
             pass
         finally:
@@ -742,13 +722,14 @@ class _Transcoder:
                 output._put(None)
 
 
-# --------------------------------------------------------------------------- test helpers
+# --------------------------------------------------------------------------- loopback ICE
 
 
 @contextlib.contextmanager
 def loopback_ice() -> Iterator[None]:
-    """For tests only: make aioice offer 127.0.0.1 as its one host candidate (by default it leaves
-    loopback out and offers every other interface). Undone on exit; production never calls it."""
+    """ICE on 127.0.0.1 alone (SOCIALSYNC_RTC_LOOPBACK, for tests and one-machine runs): make
+    aioice offer 127.0.0.1 as its one host candidate (by default it leaves loopback out and
+    offers every other interface). Undone on exit; production never calls it."""
     from aioice import ice
 
     stock = ice.get_host_addresses
@@ -763,27 +744,3 @@ def loopback_ice() -> Iterator[None]:
         yield
     finally:
         ice.get_host_addresses = stock
-
-
-def loopback_rtc_configuration() -> RTCConfiguration:
-    """No STUN/TURN servers (aiortc would otherwise ask a public STUN server): for tests."""
-    return RTCConfiguration(iceServers=[])
-
-
-def simulate_receive_loss(source: MediaSource, fraction: float, *, seed: int = 1) -> Callable[[], int]:
-    """For tests and load tests only: drop `fraction` of the RTP packets reaching the source's
-    receiver (before NACK, jitter buffer and RTX handling see them). Returns a dropped-count getter."""
-    receiver = source.receiver
-    stock = receiver._handle_rtp_packet
-    rng = random.Random(seed)
-    dropped = 0
-
-    async def lossy(packet: Any, arrival_time_ms: int) -> None:
-        nonlocal dropped
-        if rng.random() < fraction:
-            dropped += 1
-            return
-        await stock(packet, arrival_time_ms)
-
-    receiver._handle_rtp_packet = lossy
-    return lambda: dropped

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
@@ -29,10 +27,9 @@ from socialsync.media.forward import (
     loopback_ice,
 )
 from socialsync.media.recording import ClipRecording, RecordedClip
+from socialsync.ports.media import ClipContext, ClipEnded, ClipLimits, ClipStarted, ClipStopped, IceServer
 
 log = logging.getLogger("socialsync.rtc")
-
-ClipEnded = Callable[[str, str, str, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 # ICE gathering on a host with a few interfaces takes well under a second; a
 # description that takes longer than this is refused rather than left hanging.
@@ -67,8 +64,12 @@ def media_kinds(sdp: str) -> list[str]:
     return kinds
 
 
-class MediaRelay:
-    def __init__(self, ice_servers: list[dict[str, Any]]) -> None:
+class AiortcRelay:
+    """This node's relay (no routing: `RoutedRelay` puts each party's calls on its
+    media node, whose `AiortcRelay` runs them). Plain data in and out, as the
+    `MediaRelay` port says."""
+
+    def __init__(self, ice_servers: list[IceServer]) -> None:
         check_aiortc()
         self.ice_servers = ice_servers
         self._publications: dict[tuple[str, str], Publication] = {}
@@ -119,9 +120,9 @@ class MediaRelay:
         user_id: str,
         clip_id: str,
         path_stem: str,
-        limits: dict[str, Any],
-        context: dict[str, Any],
-    ) -> dict[str, Any]:
+        limits: ClipLimits,
+        context: ClipContext,
+    ) -> ClipStarted:
         """Record ``user_id``'s camera into ``path_stem`` + the container's suffix until
         `stop_clip`, ``limits["max_s"]`` or ``limits["max_bytes"]``; at most
         ``limits["per_party"]`` recordings at once in the party. ``context`` (plain data)
@@ -157,15 +158,16 @@ class MediaRelay:
             raise bad_request(str(exc)) from None
         self._clips[(party_id, user_id)] = recording
         recording.start()
-        return {"mime_type": recording.mime_type, "path": str(recording.path)}
+        return ClipStarted(mime_type=recording.mime_type, path=str(recording.path))
 
-    async def stop_clip(self, party_id: str, user_id: str) -> dict[str, Any] | None:
+    async def stop_clip(self, party_id: str, user_id: str) -> ClipStopped | None:
         """End the member's recording: {"clip_id", **RecordedClip} once the file is closed
         and ``on_clip_ended`` has run, or None if it was not recording."""
         recording = self._clips.get((party_id, user_id))
         if recording is None:
             return None
-        return {"clip_id": recording.clip_id, **(await recording.stop("stopped")).as_dict()}
+        result = (await recording.stop("stopped")).as_dict()
+        return ClipStopped(clip_id=recording.clip_id, **result)
 
     # ------------------------------------------------------------------ subscribers
     async def subscribe(self, party_id: str, session: str, publisher: str) -> str:
@@ -274,6 +276,9 @@ async def _apply(pc: RTCPeerConnection, description: RTCSessionDescription) -> N
 
 def _reason(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__)[:200]
+
+
+# The name this class had before the media port took it (app.py imports it so).
 
 
 def loopback_scope(enabled: bool) -> contextlib.AbstractContextManager[None]:

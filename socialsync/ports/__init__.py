@@ -7,11 +7,13 @@ the shared contract suites in tests/contract.
 
 from __future__ import annotations
 
-from socialsync.ports.broker import Broker, Envelope, Handler, LocalDelivery
+from socialsync.ports.broker import Broker, Envelope, Handler, LocalDelivery, Packet, PacketHandler
+from socialsync.ports.clip_store import ClipStore
 from socialsync.ports.clock import Clock
-from socialsync.ports.media import Relay
+from socialsync.ports.media import MediaNodes, MediaRelay, Relay, RelayHost
 from socialsync.ports.messages import MessageStore, RecentMessages
 from socialsync.ports.moderation import ModerationContext, Moderator, Verdict
+from socialsync.ports.moderation_store import ModerationStore
 from socialsync.ports.observer import Observer
 from socialsync.ports.parties import PartyStore
 from socialsync.ports.presence import Presence
@@ -19,18 +21,25 @@ from socialsync.ports.timers import Timers
 
 __all__ = [
     "Broker",
+    "ClipStore",
     "Clock",
     "Envelope",
     "Handler",
     "LocalDelivery",
+    "MediaNodes",
+    "MediaRelay",
     "MessageStore",
     "ModerationContext",
+    "ModerationStore",
     "Moderator",
     "Observer",
+    "Packet",
+    "PacketHandler",
     "PartyStore",
     "Presence",
     "RecentMessages",
     "Relay",
+    "RelayHost",
     "Timers",
     "Verdict",
 ]

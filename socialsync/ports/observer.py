@@ -1,4 +1,4 @@
-"""Where the services report what they saw (metrics)."""
+"""Where the services and the edges report what they saw (metrics)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,26 @@ from typing import Protocol
 
 
 class Observer(Protocol):
-    """Where the service reports what it saw (metrics)."""
+    """Where the services and edges report what they saw (metrics). Never fails, never blocks."""
 
-    def drift(self, drift_s: float) -> None: ...
+    def drift(self, drift_s: float) -> None:
+        """A member's reported distance from the party position (seconds, signed)."""
+        ...
 
-    def message(self, kind: str) -> None: ...
+    def message(self, kind: str) -> None:
+        """A message of ``kind`` was published ("chat", "reaction.burst")."""
+        ...
+
+    def connected(self, outcome: str) -> None:
+        """A connection attempt: "accepted" or "refused"."""
+        ...
+
+    def answered(self, event: str, outcome: str, seconds: float) -> None:
+        """A client event was answered: its outcome ("ok" or an error code) and how long it took."""
+        ...
+
+
+class MetricsPage(Protocol):
+    """The node's metrics as a scrape page (the Prometheus text exposition format)."""
+
+    def render(self) -> bytes: ...

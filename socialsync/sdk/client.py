@@ -22,14 +22,22 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import socketio
 
 from socialsync.domain.clock_offset import ClockEstimator, ClockSample
+from socialsync.domain.model import Media, MediaKind, Playback, Status
+from socialsync.domain.party.playback import position_at
 from socialsync.tasks import stop
 
-Listener = Callable[[dict[str, Any]], Awaitable[None] | None]
+# What the server sends: JSON objects, taken as they are at this edge.
+JsonObject = dict[str, Any]
+Listener = Callable[[JsonObject], Awaitable[None] | None]
+
+
+def _object(value: Any) -> JsonObject:
+    return cast(JsonObject, value)
 
 
 class SocialSyncError(Exception):
@@ -40,6 +48,19 @@ class SocialSyncError(Exception):
         self.code = code
         self.message = message
         self.answer = answer
+
+
+def playback_of(state: dict[str, Any]) -> Playback:
+    """The domain's playback from a ``playback.state`` event (the fields the position needs)."""
+    media = state["media"]
+    return Playback(
+        media=Media(url=media["url"], kind=MediaKind(media["kind"]), duration_s=media.get("duration")),
+        status=Status(state["status"]),
+        position_s=float(state["position"]),
+        rate=state["rate"],
+        at_ms=state["at"],
+        seq=state["seq"],
+    )
 
 
 class SocialSyncClient:
@@ -110,7 +131,7 @@ class SocialSyncClient:
                 url, auth=self._auth, transports=self.transports, wait_timeout=self.request_timeout_s
             )
         except socketio.exceptions.ConnectionError as exc:
-            refusal = (self._refusal or {}).get("data")
+            refusal = self._refusal.get("data") if self._refusal else None
             if isinstance(refusal, dict) and "code" in refusal:
                 raise SocialSyncError(refusal["code"], refusal.get("message", ""), refusal) from None
             raise SocialSyncError("unavailable", str(exc), {}) from None
@@ -198,13 +219,8 @@ class SocialSyncClient:
 
     def expected_position(self, party: str, at_ms: float | None = None) -> float:
         """Where the party's media is at server time ``at_ms`` (default: now)."""
-        state = self.playback[party]
         at = self.server_now_ms() if at_ms is None else at_ms
-        position = float(state["position"])
-        if state["status"] == "playing" and at > state["at"]:
-            position += state["rate"] * (at - state["at"]) / 1000
-        duration = state["media"].get("duration")
-        return min(position, duration) if duration is not None else position
+        return position_at(playback_of(self.playback[party]), at)
 
     # ------------------------------------------------------------------ parties
     async def create_party(
@@ -213,7 +229,7 @@ class SocialSyncClient:
         payload: dict[str, Any] = {"title": title, "media": media}
         if settings:
             payload["settings"] = settings
-        return (await self.request("party.create", payload))["party"]
+        return _object((await self.request("party.create", payload))["party"])
 
     async def join(self, party: str, since: int | None = None) -> dict[str, Any]:
         # Live chat that arrives while the join is in flight waits here, to be merged
@@ -249,8 +265,9 @@ class SocialSyncClient:
 
     async def control(self, party: str, action: str, **fields: Any) -> dict[str, Any]:
         answer = await self.request("playback.control", {"party": party, "action": action, **fields})
-        self._apply_playback(answer["playback"])
-        return answer["playback"]
+        playback = _object(answer["playback"])
+        self._apply_playback(playback)
+        return playback
 
     async def report_status(
         self, party: str, position: float, playing: bool, buffering: bool = False
@@ -275,7 +292,7 @@ class SocialSyncClient:
         payload = {"party": party, "text": text, "nonce": nonce or secrets.token_hex(8), **fields}
         for attempt in range(attempts):
             try:
-                return (await self.request("chat.send", payload))["message"]
+                return _object((await self.request("chat.send", payload))["message"])
             except SocialSyncError as exc:
                 if exc.code != "unavailable" or attempt == attempts - 1:
                     raise
@@ -283,7 +300,9 @@ class SocialSyncClient:
         raise AssertionError("unreachable")
 
     async def history(self, party: str, **fields: Any) -> list[dict[str, Any]]:
-        return (await self.request("chat.history", {"party": party, **fields}))["messages"]
+        return cast(
+            list[JsonObject], (await self.request("chat.history", {"party": party, **fields}))["messages"]
+        )
 
     async def react(self, party: str, emoji: str, **fields: Any) -> None:
         await self.request("reaction.send", {"party": party, "emoji": emoji, **fields})

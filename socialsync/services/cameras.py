@@ -1,7 +1,7 @@
-"""Cameras: the rtc.* events, between the party's rules (the state machine decides
-who may publish) and this node's media relay (which holds the peer connections).
+"""Cameras: the rtc.* requests, between the party's rules (the state machine decides
+who may publish) and the media relay (which holds the peer connections).
 
-In a cluster the relay work runs on the party's media node (media_routing.py);
+In a cluster the relay work runs on the party's media node (media/routing.py);
 the rules run here, on the node that received the request.
 
 Order matters at both ends. A publisher's connection is negotiated before its
@@ -13,121 +13,134 @@ connection before the new one is offered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.model import Camera, Member
+from socialsync.domain.notices import CamerasReset
 from socialsync.domain.party import commands as c
-from socialsync.media.relay import media_kinds
-from socialsync.media.routing import RoutedRelay
-from socialsync.ports import Envelope
-from socialsync.protocol import wire
+from socialsync.ports.media import IceServer, MediaRelay
 from socialsync.services.parties import PartyService
 
-Answer = dict[str, Any]
-IceServers = Callable[[str], list[dict[str, Any]]]
+IceServers = Callable[[str], list[IceServer]]
+# What an SDP offer's media sections are (audio, video): the relay's parser, injected.
+MediaKinds = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class RtcConfig:
+    ice_servers: list[IceServer]
+    max_cameras: int
+
+
+@dataclass(frozen=True)
+class Published:
+    sdp: str
+    camera: Camera | None
 
 
 class CameraService:
     def __init__(
         self,
         parties: PartyService,
-        relay: RoutedRelay | None,
+        relay: MediaRelay | None,
         max_cameras: int,
+        media_kinds: MediaKinds,
         ice_servers: IceServers | None = None,
     ) -> None:
         self.parties = parties
         self.relay = relay
         self.max_cameras = max_cameras
+        self.media_kinds = media_kinds
         # The ICE servers of a user's peer connections (TURN credentials are per user).
         self.ice_servers = ice_servers
 
-    def _relay(self) -> RoutedRelay:
+    def _relay(self) -> MediaRelay:
         if self.relay is None:
             raise SyncError(Code.UNAVAILABLE, "this server does not relay cameras")
         return self.relay
 
-    async def config(self, session: str, party_id: str) -> Answer:
+    async def config(self, session: str, party_id: str) -> RtcConfig:
         await self.parties.joined_party(session, party_id)
         relay = self._relay()
         user = self.parties.user_of(session)
         servers = self.ice_servers(user.id) if self.ice_servers else relay.ice_servers
-        return {"ok": True, "ice_servers": servers, "max_cameras": self.max_cameras}
+        return RtcConfig(servers, self.max_cameras)
 
-    async def publish(self, session: str, m: wire.RtcPublish) -> Answer:
+    async def publish(
+        self, session: str, party_id: str, sdp: str, *, audio: bool, video: bool, consent: bool
+    ) -> Published:
         user = self.parties.user_of(session)
-        party = await self.parties.joined_party(session, m.party)
-        if not m.consent:
+        party = await self.parties.joined_party(session, party_id)
+        if not consent:
             raise forbidden("a camera goes on only when its member chooses to (consent: true)")
-        wanted = {kind for kind, on in (("audio", m.audio), ("video", m.video)) if on}
+        wanted = {kind for kind, on in (("audio", audio), ("video", video)) if on}
         if not wanted:
             raise bad_request("publish audio, video or both")
-        if set(media_kinds(m.sdp)) != wanted:
+        if set(self.media_kinds(sdp)) != wanted:
             raise bad_request(f"sdp: its media sections must be exactly {' and '.join(sorted(wanted))}")
         relay = self._relay()
-        command = c.Publish(user.id, session, m.audio, m.video, m.consent)
-        await self.parties.check(session, m.party, command)  # the rules before the media work
+        command = c.Publish(user.id, session, audio, video, consent)
+        await self.parties.check(session, party_id, command)  # the rules before the media work
         member = party.members.get(user.id)
         if member is not None and member.camera is not None:
-            await self.parties.command(session, m.party, c.Unpublish(user.id))
-        answer = await relay.publish(m.party, user.id, session, m.sdp)
+            await self.parties.command(session, party_id, c.Unpublish(user.id))
+        answer = await relay.publish(party_id, user.id, session, sdp)
         try:
-            party = await self.parties.command(session, m.party, command)
+            party = await self.parties.command(session, party_id, command)
         except BaseException:
-            await relay.unpublish(m.party, user.id)
+            await relay.unpublish(party_id, user.id)
             raise
-        return {"ok": True, "sdp": answer, "camera": wire.camera_out(party.members[user.id].camera)}
+        return Published(answer, party.members[user.id].camera)
 
-    async def unpublish(self, session: str, party_id: str) -> Answer:
+    async def unpublish(self, session: str, party_id: str) -> None:
         user = self.parties.user_of(session)
         await self.parties.command(session, party_id, c.Unpublish(user.id))
         if self.relay is not None:
             await self.relay.unpublish(party_id, user.id)
-        return {"ok": True}
 
-    async def mute(self, session: str, m: wire.RtcMute) -> Answer:
+    async def mute(
+        self, session: str, party_id: str, audio: bool | None, video: bool | None
+    ) -> Camera | None:
         user = self.parties.user_of(session)
-        party = await self.parties.command(session, m.party, c.Mute(user.id, m.audio, m.video))
-        return {"ok": True, "camera": wire.camera_out(party.members[user.id].camera)}
+        party = await self.parties.command(session, party_id, c.Mute(user.id, audio, video))
+        return party.members[user.id].camera
 
-    async def subscribe(self, session: str, m: wire.RtcPeer) -> Answer:
+    async def subscribe(self, session: str, party_id: str, publisher_id: str) -> str:
         user = self.parties.user_of(session)
-        party = await self.parties.joined_party(session, m.party)
-        if m.publisher == user.id:
+        party = await self.parties.joined_party(session, party_id)
+        if publisher_id == user.id:
             raise bad_request("publisher: your own camera is yours already")
-        publisher = party.members.get(m.publisher)
+        publisher = party.members.get(publisher_id)
         if publisher is None or publisher.camera is None:
-            raise not_found(f"no camera of {m.publisher!r} is on in this party")
-        return {"ok": True, "sdp": await self._relay().subscribe(m.party, session, m.publisher)}
+            raise not_found(f"no camera of {publisher_id!r} is on in this party")
+        return await self._relay().subscribe(party_id, session, publisher_id)
 
-    async def answer(self, session: str, m: wire.RtcAnswer) -> Answer:
-        await self.parties.joined_party(session, m.party)
-        await self._relay().answer(m.party, session, m.publisher, m.sdp)
-        return {"ok": True}
+    async def answer(self, session: str, party_id: str, publisher_id: str, sdp: str) -> None:
+        await self.parties.joined_party(session, party_id)
+        await self._relay().answer(party_id, session, publisher_id, sdp)
 
-    async def unsubscribe(self, session: str, m: wire.RtcPeer) -> Answer:
-        await self.parties.joined_party(session, m.party)
+    async def unsubscribe(self, session: str, party_id: str, publisher_id: str) -> None:
+        await self.parties.joined_party(session, party_id)
         if self.relay is not None:
-            await self.relay.unsubscribe(m.party, session, m.publisher)
-        return {"ok": True}
+            await self.relay.unsubscribe(party_id, session, publisher_id)
 
-    async def stage(self, session: str, m: wire.RtcStage) -> Answer:
+    async def stage(self, session: str, party_id: str, user_id: str, on: bool) -> Member:
         user = self.parties.user_of(session)
-        party = await self.parties.command(session, m.party, c.SetStage(user.id, m.user, m.on))
-        return {"ok": True, "member": wire.member_out(party.members[m.user])}
+        party = await self.parties.command(session, party_id, c.SetStage(user.id, user_id, on))
+        return party.members[user_id]
 
     async def reset(self, party_id: str, reason: str = "media_node_lost") -> None:
-        """The party's media node is gone (media_nodes_redis.py): its cameras are off.
-        Members are told first (`rtc.reset` names the cameras), then each camera goes
-        off, so a publisher republishes once it sees its own camera off and the
-        reset can never turn off a camera published anew."""
-        party = await self.parties.parties.get(party_id)
+        """The party's media node is gone: its cameras are off. Members are told first
+        (`rtc.reset` names the cameras), then each camera goes off, so a publisher
+        republishes once it sees its own camera off and the reset can never turn off
+        a camera published anew."""
+        party = await self.parties.live(party_id)
         if party is None or party.ended is not None:
             return
-        users = sorted(u for u, member in party.members.items() if member.camera is not None)
+        users = tuple(sorted(u for u, member in party.members.items() if member.camera is not None))
         if not users:
             return
-        await self.parties.publish(
-            Envelope(party_id, "rtc.reset", {"party": party_id, "reason": reason, "users": users})
-        )
+        await self.parties.publish(party_id, CamerasReset(party_id, reason, users))
         for user_id in users:
             await self.parties.run_command(party_id, c.Unpublish(user_id))

@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.chat.reactions import DEFAULT_EMOJI, ReactionWindow
 from socialsync.domain.errors import Code, SyncError, bad_request
-from socialsync.domain.moderation.sanctions import Held
+from socialsync.domain.notices import ReactionBurst
 from socialsync.domain.ratelimit import Limit, TokenBucket
-from socialsync.ports import Envelope, Verdict
-from socialsync.protocol import wire
-
-if TYPE_CHECKING:
-    from socialsync.services.parties import PartyService
+from socialsync.ports import Observer
+from socialsync.services.moderation import ModerationService
+from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.services.chat")
 
@@ -32,11 +29,13 @@ MAX_BUCKETS = 100_000
 
 @dataclass(frozen=True)
 class Limits:
-    chat: Limit = Limit(burst=5, per_s=1)
-    # For the first minute in a room: 3 messages, then one every 3 s.
-    newcomer_chat: Limit = Limit(burst=3, per_s=1 / 3)
-    reaction: Limit = Limit(burst=20, per_s=20)
-    reaction_window_ms: int = 250
+    """Built from the configuration (socialsync/config.py holds the defaults)."""
+
+    chat: Limit
+    # For the first minute in a room (newcomers), on top of ``chat``.
+    newcomer_chat: Limit
+    reaction: Limit
+    reaction_window_ms: int
     emoji: frozenset[str] = frozenset(DEFAULT_EMOJI)
 
 
@@ -66,8 +65,16 @@ class RateLimits:
 
 
 class ChatService:
-    def __init__(self, service: PartyService, limits: Limits = Limits()) -> None:
-        self.service = service
+    def __init__(
+        self,
+        parties: PartyService,
+        moderation: ModerationService,
+        observer: Observer,
+        limits: Limits,
+    ) -> None:
+        self.parties = parties
+        self.moderation = moderation
+        self.observer = observer
         self.limits = limits
         self._rates = RateLimits()
         self._reactions: dict[str, ReactionWindow] = {}
@@ -83,17 +90,16 @@ class ChatService:
         media_time: float | None,
     ) -> Message | None:
         """The message as delivered, or None when it was held for review."""
-        service = self.service
-        user = service.user_of(session)
-        party = await service.joined_party(session, party_id)
-        now = service.clock.now_ms()
-        moderation = service.moderation
+        parties, moderation = self.parties, self.moderation
+        user = parties.user_of(session)
+        party = await parties.joined_party(session, party_id)
+        now = parties.clock.now_ms()
         if moderation.newcomer(party, user, now):
             self._rates.take(user.id, "newcomer chat", self.limits.newcomer_chat, now)
         self._rates.take(user.id, "chat", self.limits.chat, now)
         screened = await moderation.screen(user, party, text, now)
         if reply_to is not None:
-            found = await service.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
+            found = await parties.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
             if not found or found[0].id != reply_to:
                 raise bad_request(f"reply_to: no message {reply_to} in this party")
         draft = MessageDraft(
@@ -111,62 +117,33 @@ class ChatService:
             await moderation.hold(user, draft, screened.verdict.reasons)
             moderation.posted(party, user, now)
             return None
-        message, created = await service.messages.append(draft, service.publish_message)
+        message, created = await parties.messages.append(draft, parties.publish_message)
         if created:
             moderation.posted(party, user, now)
             await moderation.observed(message, screened.verdict, text)
-            if service.observer:
-                service.observer.message("chat")
+            self.observer.message("chat")
         return message
-
-    async def deliver_approved(self, held: Held) -> None:
-        """A held message a moderator approved: delivered with its original time."""
-        service = self.service
-        if held.message_id is not None:
-            # Taken down by reports: the same message comes back, in its place.
-            restored = await service.moderation.store.restore_message(held.party_id, held.message_id)
-            if restored is not None:
-                if service.recent is not None:
-                    await service.recent.add(restored)
-                payload = wire.message_out(restored)
-                for audience in ("members", "moderators"):
-                    envelope = Envelope(held.party_id, "chat.restored", payload, audience=audience)
-                    await service.publish(envelope)
-            return
-        draft = MessageDraft(
-            held.party_id,
-            held.user_id,
-            held.user_name,
-            held.text,
-            held.ts_ms,
-            held.nonce,
-            held.media_time_s,
-            held.reply_to,
-        )
-        message, created = await service.messages.append(draft, service.publish_message)
-        if created:
-            await service.moderation.observed(message, Verdict("approved", message.text, held.reasons))
 
     async def history(
         self, session: str, party_id: str, before: int | None, after: int | None, limit: int
     ) -> list[Message]:
-        service = self.service
-        viewer = service.user_of(session).id
-        await service.joined_party(session, party_id)
+        parties = self.parties
+        viewer = parties.user_of(session).id
+        await parties.joined_party(session, party_id)
         if after is not None:
             if before is not None:
                 raise bad_request("give before or after, not both")
-            return await service.messages_after(party_id, after, limit, viewer)
-        return await service.messages.before(party_id, before, limit, viewer=viewer)
+            return await parties.messages_after(party_id, after, limit, viewer)
+        return await parties.messages.before(party_id, before, limit, viewer=viewer)
 
     async def react(self, session: str, party_id: str, emoji: str) -> None:
-        service = self.service
-        user = service.user_of(session)
-        party = await service.joined_party(session, party_id)
+        parties = self.parties
+        user = parties.user_of(session)
+        party = await parties.joined_party(session, party_id)
         if emoji not in self.limits.emoji:
             raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
-        now = service.clock.now_ms()
-        await service.moderation.check_reaction(user, party, now)
+        now = parties.clock.now_ms()
+        await self.moderation.check_may_post(user, party, now, reaction=True)
         self._rates.take(user.id, "reaction", self.limits.reaction, now)
         window = self._reactions.get(party_id)
         if window is None:
@@ -180,17 +157,12 @@ class ChatService:
         await asyncio.sleep(self.limits.reaction_window_ms / 1000)
         if self._reactions.get(party_id) is window:
             del self._reactions[party_id]
-        payload = {
-            "party": party_id,
-            "counts": dict(window.counts),
-            "window_ms": self.limits.reaction_window_ms,
-        }
         try:
-            await self.service.publish(Envelope(party_id, "reaction.burst", payload))
+            burst = ReactionBurst(party_id, dict(window.counts), self.limits.reaction_window_ms)
+            await self.parties.publish(party_id, burst)
         except SyncError as exc:
             log.warning("reaction burst for %s lost: %s", party_id, exc.message)
-        if self.service.observer:
-            self.service.observer.message("reaction.burst")
+        self.observer.message("reaction.burst")
 
     async def close(self) -> None:
         """Send the open reaction windows: they are owed to members."""

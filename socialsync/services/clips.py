@@ -1,7 +1,7 @@
 """Reaction clips: the clip.* events, between the party (who may record, what the
 media was) and this node's media relay (which records), the clip store and the clip
 directory. Moderation is the chat's: the same sanctions and room modes gate a clip,
-the same review queue holds it in live rooms (and reported ones: clip_reports.py),
+the same review queue holds it in live rooms (and reported ones: ``report``),
 the same audit log records removals.
 
 A clip's row and file go together: the row is written once the file is closed, and
@@ -12,6 +12,7 @@ which clip, when, and where it sat in the media; never the media itself).
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import hashlib
 import hmac
@@ -20,47 +21,71 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from socialsync.adapters.sql.clip_store import SqlClipStore
+from socialsync.domain.audit import clip_reason_details
 from socialsync.domain.clips import (
     Clip,
+    ClipReport,
     ClipStatus,
     audit_details,
+    check_reportable,
     clip_media_time,
     initial_status,
     visible_to,
 )
 from socialsync.domain.codec import playback_from_data, playback_to_data
 from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
-from socialsync.domain.model import Party, Playback, Role, TenantRole, User
-from socialsync.domain.moderation.sanctions import SanctionKind, active_sanction, check_may_post
+from socialsync.domain.model import Playback, Role, TenantRole, User
+from socialsync.domain.notices import (
+    ClipAdded,
+    ClipEnded,
+    ClipForModerators,
+    ClipRemoved,
+    ClipReported,
+    SignedClip,
+)
 from socialsync.domain.ratelimit import Limit
 from socialsync.domain.tenant import Tenant
-from socialsync.ports import Envelope
-from socialsync.protocol import wire
+from socialsync.ports.clip_store import ClipStore
+from socialsync.ports.media import ClipContext, ClipLimits, MediaRelay, RecordedClipData
 from socialsync.services.chat import RateLimits
-from socialsync.services.clip_reports import ClipReports, report_out
-
-if TYPE_CHECKING:
-    from socialsync.media.relay import MediaRelay
-    from socialsync.services.parties import PartyService
+from socialsync.services.moderation import REPORTS_TO_HOLD, ModerationService, TakenDown
+from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.services.clips")
 
-Answer = dict[str, Any]
 # Recording starts per member: three in a row, then one every 10 s.
 START_LIMIT = Limit(burst=3, per_s=0.1)
 
 
 @dataclass(frozen=True)
 class ClipSettings:
+    """Built from the configuration (socialsync/config.py holds the defaults)."""
+
     directory: Path
-    max_s: float = 30.0
-    max_bytes: int = 16 * 1024 * 1024
-    per_party: int = 200
-    recordings_per_party: int = 4
-    url_ttl_s: int = 3_600
+    max_s: float
+    max_bytes: int
+    per_party: int
+    recordings_per_party: int
+    url_ttl_s: int
+
+
+@dataclass(frozen=True)
+class RecordingStarted:
+    clip_id: str
+    started_at_ms: int
+    max_duration_s: float
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class ModeratorsClips:
+    """mod.watch's clip fields: every clip of the room with its number of reporters,
+    and the room's newest clip reports."""
+
+    clips: builtins.list[tuple[SignedClip, int]]
+    reports: builtins.list[ClipReport]
 
 
 @dataclass(frozen=True)
@@ -148,40 +173,40 @@ class ClipService:
     def __init__(
         self,
         parties: PartyService,
+        moderation: ModerationService,
         relay: MediaRelay | None,
-        store: SqlClipStore,
+        store: ClipStore,
         urls: ClipUrls,
         settings: ClipSettings,
     ) -> None:
         self.parties = parties
+        self.moderation = moderation
         self.relay = relay
         self.store = store
         self.urls = urls
         self.settings = settings
         self._rates = RateLimits()
-        self.reports = ClipReports(self)
-
-    @property
-    def _moderation(self) -> Any:
-        return self.parties.moderation
 
     def _relay(self) -> MediaRelay:
         if self.relay is None:
             raise SyncError(Code.UNAVAILABLE, "this server does not record clips")
         return self.relay
 
+    def _now(self) -> int:
+        return self.parties.clock.now_ms()
+
     # ------------------------------------------------------------------ recording
-    async def start(self, session: str, m: wire.ClipStart) -> Answer:
+    async def start(self, session: str, party_id: str, consent: bool) -> RecordingStarted:
         user = self.parties.user_of(session)
-        party = await self.parties.joined_party(session, m.party)
-        if not m.consent:
+        party = await self.parties.joined_party(session, party_id)
+        if not consent:
             raise forbidden("a clip is recorded only when its member chooses to (consent: true)")
         member = party.members.get(user.id)
         camera = member.camera if member else None
         if camera is None or not camera.video or camera.video_muted:
             raise bad_request("turn your camera on to record a clip")
-        now = self.parties.clock.now_ms()
-        await self._check_may_post(user, party, now)
+        now = self._now()
+        await self.moderation.check_may_post(user, party, now)
         relay = self._relay()
         if await self.store.count(party.id) >= self.settings.per_party:
             raise forbidden(f"this party has {self.settings.per_party} clips, the most it keeps")
@@ -189,24 +214,16 @@ class ClipService:
         clip_id = secrets.token_urlsafe(12)
         trusted = user.is_staff or (member is not None and member.role in (Role.HOST, Role.COHOST))
         context = _Recording(user, party.id, party.playback, now, trusted, party.is_live_room)
-        limits = {
+        limits: ClipLimits = {
             "max_s": self.settings.max_s,
             "max_bytes": self.settings.max_bytes,
             "per_party": self.settings.recordings_per_party,
         }
         stem = self.settings.directory / party.id / clip_id
         started = await relay.start_clip(party.id, user.id, clip_id, str(stem), limits, context.to_data())
-        return {
-            "ok": True,
-            "recording": {
-                "id": clip_id,
-                "started_at": now,
-                "max_duration": self.settings.max_s,
-                "mime_type": started["mime_type"],
-            },
-        }
+        return RecordingStarted(clip_id, now, self.settings.max_s, started["mime_type"])
 
-    async def stop(self, session: str, party_id: str) -> Answer:
+    async def stop(self, session: str, party_id: str) -> SignedClip:
         user = self.parties.user_of(session)
         await self.parties.joined_party(session, party_id)
         result = await self._relay().stop_clip(party_id, user.id)
@@ -216,10 +233,10 @@ class ClipService:
         if clip is None:
             reason = "moderated" if result["packets"].get("video") else "no_video"
             raise bad_request(_unsaved("failed" if result["reason"] == "failed" else reason))
-        return {"ok": True, "clip": await self.clip_out(clip)}
+        return await self.signed(clip)
 
     async def recorded(
-        self, party_id: str, user_id: str, clip_id: str, result: dict[str, Any], context: dict[str, Any]
+        self, party_id: str, user_id: str, clip_id: str, result: RecordedClipData, context: ClipContext
     ) -> None:
         """This node's relay closed a recording's file (stopped, at a limit, camera off):
         keep it if it holds video and its author may still post, and announce it."""
@@ -233,22 +250,20 @@ class ClipService:
                 reason = "moderated"
         else:
             _remove_file(path)
-        ended = {"party": party_id, "id": clip_id, "reason": reason}
-        ended["clip"] = await self.clip_out(clip) if clip else None
-        await self.parties.publish(Envelope(party_id, "clip.ended", ended, to_user=user_id))
+        signed = await self.signed(clip) if clip else None
+        await self.parties.publish(party_id, ClipEnded(party_id, clip_id, reason, signed), to_user=user_id)
 
-    async def _keep(self, clip_id: str, r: _Recording, result: dict[str, Any], path: Path) -> Clip | None:
-        now = self.parties.clock.now_ms()
-        sanctions = await self._moderation.sanctions_of(r.user, now)
-        party = await self.parties.parties.get(r.party_id)
+    async def _keep(self, clip_id: str, r: _Recording, result: RecordedClipData, path: Path) -> Clip | None:
+        now = self._now()
+        party = await self.parties.live(r.party_id)
         try:
             if party is None:
                 raise not_found("the party has ended")
-            await self._check_may_post(r.user, party, now)
+            await self.moderation.check_may_post(r.user, party, now)
         except SyncError:
             _remove_file(path)  # banned, timed out or locked out while recording
             return None
-        shadow = active_sanction(sanctions, r.party_id, SanctionKind.SHADOW_MUTE, now) is not None
+        shadow = await self.moderation.shadow_muted(r.user, r.party_id, now)
         clip = Clip(
             id=clip_id,
             tenant_id=r.user.tenant_id,
@@ -275,33 +290,30 @@ class ClipService:
         return clip
 
     # ------------------------------------------------------------------ reading
-    async def list(self, session: str, m: wire.ClipList) -> Answer:
+    async def list(self, session: str, party_id: str, media_url: str | None) -> builtins.list[SignedClip]:
         user = self.parties.user_of(session)
-        await self.parties.joined_party(session, m.party)
-        clips = await self.store.of_party(m.party, m.media_url)
-        shown = [c for c in clips if visible_to(c, user.id)]
-        return {"ok": True, "clips": [await self.clip_out(c) for c in shown]}
+        await self.parties.joined_party(session, party_id)
+        clips = await self.store.of_party(party_id, media_url)
+        return [await self.signed(c) for c in clips if visible_to(c, user.id)]
 
-    async def for_moderators(self, actor: User, party_id: str) -> dict[str, Any]:
+    async def for_moderators(self, actor: User, party_id: str) -> ModeratorsClips:
         """mod.watch's clip fields: every clip of the room, held ones included, with its
         report count; and the room's newest clip reports, so the panel can say why."""
-        await self._moderation.authorise(actor, party_id)
+        await self.moderation.authorise(actor, party_id)
         counts = await self.store.report_counts(actor.tenant_id, party_id)
-        # A moderator's Clip carries its number of distinct reporters (members' does not).
         stored = await self.store.of_party(party_id)
-        clips = [await self.clip_out(c) | {"reports": counts.get(c.id, 0)} for c in stored]
-        reports = await self.store.reports_of(actor.tenant_id, party_id)
-        return {"clips": clips, "clip_reports": [report_out(r) for r in reports]}
+        clips = [(await self.signed(c), counts.get(c.id, 0)) for c in stored]
+        return ModeratorsClips(clips, await self.store.reports_of(actor.tenant_id, party_id))
 
-    async def room_counts(self, actor: User, party_ids: list[str]) -> dict[str, dict[str, int]]:
+    async def room_counts(self, actor: User, party_ids: builtins.list[str]) -> dict[str, tuple[int, int]]:
         """mod.rooms' clip fields for each of ``party_ids`` (the actor's tenant's rooms):
-        clips waiting for review, and reported clips still up. Two queries whatever the
+        (clips waiting for review, reported clips still up). Two queries whatever the
         number of rooms, since the panel asks for the whole list every 10 s."""
         if not actor.is_staff:
             raise forbidden("the room list is for moderators")
         held = await self.store.held_per_party(actor.tenant_id, party_ids)
         reported = await self.store.reported_per_party(actor.tenant_id, party_ids)
-        return {p: {"held_clips": held.get(p, 0), "clip_reports": reported.get(p, 0)} for p in party_ids}
+        return {p: (held.get(p, 0), reported.get(p, 0)) for p in party_ids}
 
     async def media_file(self, clip_id: str, expires: str, sig: str, user: User | None) -> tuple[Path, Clip]:
         """The file of a clip for a signed URL, or for a moderator of its tenant."""
@@ -312,44 +324,45 @@ class ClipService:
             if user.tenant_id != clip.tenant_id or not user.is_staff:
                 raise not_found("no such clip")  # other tenants' clips do not exist for them
         else:
-            await self.urls.check(clip, expires, sig, self.parties.clock.now_ms())
+            await self.urls.check(clip, expires, sig, self._now())
         path = self.settings.directory / clip.file_name
         if not path.is_file():
             raise not_found("the clip's file is not on this server")
         return path, clip
 
-    async def party_clips(self, user: User, party_id: str) -> list[dict[str, Any]]:
+    async def party_clips(self, user: User, party_id: str) -> builtins.list[SignedClip]:
         """REST: a platform's backend (staff of the tenant) lists a party's clips."""
         if not user.is_staff:
             raise forbidden("listing a party's clips over REST is for the tenant's moderators")
         party = await self.parties.get(user, party_id)
-        return [await self.clip_out(c) for c in await self.store.of_party(party.id)]
+        return [await self.signed(c) for c in await self.store.of_party(party.id)]
 
     # ------------------------------------------------------------------ removing
-    async def delete(self, session: str, m: wire.ClipDelete) -> Answer:
+    async def delete(self, session: str, party_id: str, clip_id: str, reason: str | None) -> None:
         actor = self.parties.user_of(session)
-        clip = await self.clip_in(actor, m.party, m.id)
+        clip = await self.clip_in(actor, party_id, clip_id)
         by_author = clip.user_id == actor.id
         if not by_author:
-            await self._moderation.authorise(actor, m.party)
+            await self.moderation.authorise(actor, party_id)
         await self._remove(clip, "deleted")
-        await self._moderation.record(
+        await self.moderation.record(
             actor,
-            m.party,
+            party_id,
             "clip_delete",
-            self.parties.clock.now_ms(),
+            self._now(),
             target_user=clip.user_id,
-            reason=m.reason,
+            reason=reason,
             details=audit_details(clip) | {"by_author": by_author},
         )
-        return {"ok": True}
 
-    async def review(self, session: str, m: wire.ModClipReview) -> Answer:
+    async def review(
+        self, session: str, party_id: str, clip_id: str, approve: bool, reason: str | None
+    ) -> None:
         actor = self.parties.user_of(session)
-        await self._moderation.authorise(actor, m.party)
-        clip = await self.clip_in(actor, m.party, m.id)
-        now = self.parties.clock.now_ms()
-        if m.decision == "approve":
+        await self.moderation.authorise(actor, party_id)
+        clip = await self.clip_in(actor, party_id, clip_id)
+        now = self._now()
+        if approve:
             if not await self.store.set_status(clip.id, ClipStatus.HELD, ClipStatus.VISIBLE):
                 raise SyncError(Code.CONFLICT, f"clip {clip.id} is not waiting for review")
             clip = replace(clip, status=ClipStatus.VISIBLE)
@@ -358,16 +371,46 @@ class ClipService:
             if clip.status is not ClipStatus.HELD:
                 raise SyncError(Code.CONFLICT, f"clip {clip.id} is not waiting for review")
             await self._remove(clip, "rejected")
-        await self._moderation.record(
+        await self.moderation.record(
             actor,
-            m.party,
-            "clip_review_approved" if m.decision == "approve" else "clip_review_rejected",
+            party_id,
+            "clip_review_approved" if approve else "clip_review_rejected",
             now,
             target_user=clip.user_id,
-            reason=m.reason,
+            reason=reason,
             details=audit_details(clip),
         )
-        return {"ok": True}
+
+    async def report(self, session: str, party_id: str, clip_id: str, reason: str) -> None:
+        """A member reports a clip as they report a chat message (ModerationService's
+        counted_report): once per member, seen by the moderators, and the
+        REPORTS_TO_HOLD-th distinct reporter takes the clip down into the review queue."""
+        reporter = self.parties.user_of(session)
+        party = await self.parties.joined_party(session, party_id)
+        clip = await self.clip_in(reporter, party.id, clip_id)
+        check_reportable(clip, reporter.id)
+        now = self._now()
+        report = ClipReport(reporter.tenant_id, party.id, clip.id, reporter.id, reporter.name, reason, now)
+        count = await self.store.report(report)
+
+        async def take_down() -> TakenDown | None:
+            return await self._take_down(clip)
+
+        notice = ClipReported(report, count or 0)
+        await self.moderation.counted_report(clip.tenant_id, party.id, count, notice, take_down, now)
+
+    async def _take_down(self, clip: Clip) -> TakenDown | None:
+        """Held for review, as a live room's clip is before approval: gone for the
+        others, still its author's (status held, as clip.list shows it to them)."""
+        if not await self.store.set_status(clip.id, ClipStatus.VISIBLE, ClipStatus.HELD):
+            return None  # deleted, or already held, meanwhile: nothing to take down
+        await self.parties.publish(clip.party_id, ClipRemoved(clip.party_id, clip.id, "reported"))
+        # After clip.removed (one party's events keep their order): the author's copy
+        # comes back as held, and the moderators' queue gets it (mod.clip).
+        await self.announce_added(replace(clip, status=ClipStatus.HELD))
+        behind = await self.store.reports_of(clip.tenant_id, clip.party_id, clip.id, limit=REPORTS_TO_HOLD)
+        details = audit_details(clip) | {"reports": [clip_reason_details(r) for r in behind]}
+        return TakenDown("clip_held_by_reports", clip.user_id, details)
 
     async def clip_in(self, actor: User, party_id: str, clip_id: str) -> Clip:
         clip = await self.store.get(clip_id)
@@ -378,50 +421,21 @@ class ClipService:
     async def _remove(self, clip: Clip, reason: str) -> None:
         _remove_file(self.settings.directory / clip.file_name)
         await self.store.delete(clip.id)
-        payload = {"party": clip.party_id, "id": clip.id, "reason": reason}
-        await self.parties.publish(Envelope(clip.party_id, "clip.removed", payload))
-        await self._moderation.to_moderators(clip.party_id, "clip.removed", payload)
+        await self.moderation.to_everyone(clip.party_id, ClipRemoved(clip.party_id, clip.id, reason))
 
     # ------------------------------------------------------------------ helpers
-    async def _check_may_post(self, user: User, party: Party, now_ms: int) -> None:
-        """The chat's gate: bans, timeouts and the room's modes (locked, emote only,
-        members only) refuse a clip as they refuse a message."""
-        sanctions = await self._moderation.sanctions_of(user, now_ms)
-        member = party.members.get(user.id)
-        host = member is not None and member.role is Role.HOST
-        rules = party.settings.chat
-        check_may_post(user, party.id, rules, sanctions, now_ms, reaction=False, last_post_ms=None, host=host)
-
     async def announce_added(self, clip: Clip) -> None:
         """To whoever may see it now (everyone, or its author only), and to the room's
         moderators, whatever its status."""
-        out = await self.clip_out(clip)
+        signed = await self.signed(clip)
         to_user = None if clip.status is ClipStatus.VISIBLE else clip.user_id
-        await self.parties.publish(
-            Envelope(clip.party_id, "clip.added", {"party": clip.party_id, "clip": out}, to_user)
-        )
+        await self.parties.publish(clip.party_id, ClipAdded(signed), to_user=to_user)
         counts = await self.store.report_counts(clip.tenant_id, clip.party_id)
-        payload = {"party": clip.party_id, "clip": out | {"reports": counts.get(clip.id, 0)}}
-        await self._moderation.to_moderators(clip.party_id, "mod.clip", payload)
+        await self.moderation.to_moderators(clip.party_id, ClipForModerators(signed, counts.get(clip.id, 0)))
 
-    async def clip_out(self, clip: Clip) -> dict[str, Any]:
-        url, expires_ms = await self.urls.sign(clip, self.parties.clock.now_ms())
-        return {
-            "id": clip.id,
-            "party": clip.party_id,
-            "user": {"id": clip.user_id, "name": clip.user_name},
-            "media_url": clip.media_url,
-            "media_time": clip.media_time_s,
-            "duration": clip.duration_s,
-            "created_at": clip.created_at_ms,
-            "mime_type": clip.mime_type,
-            "size": clip.size_bytes,
-            "width": clip.width,
-            "height": clip.height,
-            "status": clip.status.value,
-            "url": url,
-            "url_expires": expires_ms,
-        }
+    async def signed(self, clip: Clip) -> SignedClip:
+        url, expires_ms = await self.urls.sign(clip, self._now())
+        return SignedClip(clip, url, expires_ms)
 
 
 def _unsaved(reason: str) -> str:

@@ -1,16 +1,15 @@
 """Moderation orchestration: who may post, moderator actions, the review queue,
-reports and the audit log. The rules themselves are pure (domain/sanctions.py,
+reports and the audit log. The rules themselves are pure (domain/moderation/sanctions.py,
 the Moderator filter); this module loads, stores and announces."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from socialsync.adapters.sql.moderation_store import SqlModerationStore
+from socialsync.domain.audit import report_details
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.errors import Code, SyncError, forbidden, not_found
 from socialsync.domain.model import ChatRules, Party, Role, User
@@ -23,23 +22,33 @@ from socialsync.domain.moderation.sanctions import (
     active_sanction,
     check_may_post,
 )
+from socialsync.domain.notices import (
+    Audited,
+    ChatDeleted,
+    ChatRestored,
+    HeldResolved,
+    MessageHeld,
+    MessageObserved,
+    MessageReported,
+    Notice,
+)
 from socialsync.domain.party import commands as c
-from socialsync.ports import Envelope, ModerationContext, Moderator, Verdict
-from socialsync.protocol import wire
-
-if TYPE_CHECKING:
-    from socialsync.services.parties import PartyService
+from socialsync.ports import ModerationContext, Moderator, Verdict
+from socialsync.ports.moderation_store import ModerationStore
+from socialsync.services.hub import MODERATORS
+from socialsync.services.parties import PartyService
+from socialsync.services.sanctions import SANCTIONS_TTL_MS, SanctionBook
 
 log = logging.getLogger("socialsync.services.moderation")
 
-# This many distinct members reporting one message take it down for review.
+# This many distinct members reporting one message (or clip) take it down for review.
 REPORTS_TO_HOLD = 3
 # Users who joined the room this recently get a tighter chat allowance: the
 # copy-paste raid arrives as a wave of new accounts.
 NEWCOMER_MS = 60_000
-# A node re-reads a user's sanctions this often, so one placed through another
-# node holds here within this time (this node's own take effect at once).
-SANCTIONS_TTL_MS = 5_000
+# Audit actions of a sanction placed, and lifted, by kind.
+_PLACED = {"ban": "ban", "timeout": "timeout", "shadow_mute": "shadow_mute"}
+_LIFTED = {"ban": "unban", "timeout": "end_timeout", "shadow_mute": "unshadow_mute"}
 
 
 @dataclass(frozen=True)
@@ -50,73 +59,83 @@ class Screened:
     hidden: bool  # shadow-muted: only its author will see it
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a moderator's panel starts from when it watches a room."""
+
+    party: Party
+    messages: list[Message]
+    held: list[Held]
+    reports: list[Report]
+
+
+@dataclass(frozen=True)
+class Room:
+    party: Party
+    held: int
+    reports: int
+
+
+@dataclass(frozen=True)
+class TakenDown:
+    """What a takedown by reports did, for the audit log."""
+
+    action: str
+    target_user: str
+    details: dict[str, Any]
+
+
+def reports_actor(tenant_id: str) -> User:
+    """Who the audit log names for a takedown by reports: the reports themselves (as a
+    message's ``deleted_by`` does), not the member whose report happened to be last."""
+    return User("reports", "reports", tenant_id)
+
+
+def is_host(party: Party, user: User) -> bool:
+    member = party.members.get(user.id)
+    return member is not None and member.role is Role.HOST
+
+
 class ModerationService:
-    def __init__(self, service: PartyService, store: SqlModerationStore, moderator: Moderator) -> None:
-        self.service = service
+    def __init__(
+        self, parties: PartyService, store: ModerationStore, moderator: Moderator, sanctions: SanctionBook
+    ) -> None:
+        self.parties = parties
         self.store = store
         self.moderator = moderator
-        # Each tenant's active sanctions by user, with when they were read: one query
-        # per tenant every SANCTIONS_TTL_MS, not one per message (sanctions are few,
-        # senders many). Dropped on this node's own writes, so they hold at once here.
-        self._sanctions: dict[str, tuple[int, dict[str, list[Sanction]]]] = {}
-        self._reading: dict[str, asyncio.Future[dict[str, list[Sanction]]]] = {}
+        self.sanctions = sanctions
         self._last_post: dict[tuple[str, str], int] = {}
         # Each tenant's own terms, with when they were read (re-read like sanctions).
         self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 
     # ------------------------------------------------------------------ gatekeeping
-    async def sanctions_of(self, user: User, now_ms: int) -> list[Sanction]:
-        cached = self._sanctions.get(user.tenant_id)
-        if cached is not None and now_ms - cached[0] < SANCTIONS_TTL_MS:
-            by_user = cached[1]
-        else:
-            by_user = await self._read_sanctions(user.tenant_id, now_ms)
-        return [s for s in by_user.get(user.id, ()) if s.until_ms is None or s.until_ms > now_ms]
-
-    async def _read_sanctions(self, tenant_id: str, now_ms: int) -> dict[str, list[Sanction]]:
-        """One read per tenant at a time: the senders that find the cache stale
-        together wait for the same query."""
-        reading = self._reading.get(tenant_id)
-        if reading is not None:
-            return await asyncio.shield(reading)
-        reading = self._reading[tenant_id] = asyncio.get_running_loop().create_future()
-        try:
-            by_user: dict[str, list[Sanction]] = defaultdict(list)
-            for sanction in await self.store.tenant_sanctions(tenant_id, now_ms):
-                by_user[sanction.user_id].append(sanction)
-            self._sanctions[tenant_id] = (now_ms, by_user)
-            reading.set_result(by_user)
-            return by_user
-        except BaseException as exc:
-            reading.set_exception(exc)
-            reading.exception()  # retrieved: the waiters, if any, get it too
-            raise
-        finally:
-            del self._reading[tenant_id]
-
-    async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
-        ban = active_sanction(await self.sanctions_of(user, now_ms), party_id, SanctionKind.BAN, now_ms)
-        if ban is not None:
-            raise forbidden("you are banned from this room")
-
-    async def check_reaction(self, user: User, party: Party, now_ms: int) -> None:
-        sanctions = await self.sanctions_of(user, now_ms)
+    async def check_may_post(
+        self, user: User, party: Party, now_ms: int, *, reaction: bool = False
+    ) -> list[Sanction]:
+        """Bans, timeouts and the room's modes (locked, emote only, members only) refuse
+        a post (a message, a reaction or a clip); slow mode only messages. Returns the
+        user's sanctions."""
+        sanctions = await self.sanctions.sanctions_of(user, now_ms)
         check_may_post(
             user,
             party.id,
             party.settings.chat,
             sanctions,
             now_ms,
-            reaction=True,
+            reaction=reaction,
             last_post_ms=None,
-            host=_is_host(party, user),
+            host=is_host(party, user),
         )
+        return sanctions
+
+    async def shadow_muted(self, user: User, party_id: str, now_ms: int) -> bool:
+        sanctions = await self.sanctions.sanctions_of(user, now_ms)
+        return active_sanction(sanctions, party_id, SanctionKind.SHADOW_MUTE, now_ms) is not None
 
     async def screen(self, user: User, party: Party, text: str, now_ms: int) -> Screened:
         """Room modes and sanctions first (they refuse), then the content filter."""
-        sanctions = await self.sanctions_of(user, now_ms)
+        sanctions = await self.sanctions.sanctions_of(user, now_ms)
         rules = party.settings.chat
-        last_post = self._last_post.get((party.id, user.id))
         check_may_post(
             user,
             party.id,
@@ -124,8 +143,8 @@ class ModerationService:
             sanctions,
             now_ms,
             reaction=False,
-            last_post_ms=last_post,
-            host=_is_host(party, user),
+            last_post_ms=self._last_post.get((party.id, user.id)),
+            host=is_host(party, user),
         )
         tenant_blocked, tenant_allowed = await self._terms_of(user.tenant_id, now_ms)
         context = ModerationContext(
@@ -177,20 +196,13 @@ class ModerationService:
                 draft.reply_to,
             )
         )
-        await self._to_moderators(draft.party_id, "mod.held", held_out(held))
+        await self.to_moderators(draft.party_id, MessageHeld(held))
         return held
 
     async def observed(self, message: Message, verdict: Verdict, original: str | None = None) -> None:
-        """Every delivered message, as the moderators watching the room see it: with
-        what the author wrote when the filter masked it."""
-        payload = wire.message_out(message) | {
-            "verdict": verdict.action,
-            "hidden": message.hidden,
-            "reasons": list(verdict.reasons),
-        }
-        if original is not None and original != message.text:
-            payload["original"] = original
-        await self._to_moderators(message.party_id, "mod.message", payload)
+        """Every delivered message, as the moderators watching the room see it."""
+        notice = MessageObserved(message, verdict.action, verdict.reasons, original)
+        await self.to_moderators(message.party_id, notice)
 
     async def _terms_of(self, tenant_id: str, now_ms: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         cached = self._tenant_terms.get(tenant_id)
@@ -202,69 +214,95 @@ class ModerationService:
 
     async def set_tenant_terms(
         self, actor: User, blocked: tuple[str, ...] | None, allowed: tuple[str, ...] | None, now_ms: int
-    ) -> dict[str, list[str]]:
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The tenant's (blocked, allowed) terms, after the change if any."""
         if not actor.is_staff:
             raise forbidden("the tenant's terms are for moderators")
         current_blocked, current_allowed = await self.store.tenant_terms(actor.tenant_id)
         if blocked is None and allowed is None:
-            return {"blocked_terms": list(current_blocked), "allowed_terms": list(current_allowed)}
+            return current_blocked, current_allowed
         new_blocked = current_blocked if blocked is None else blocked
         new_allowed = current_allowed if allowed is None else allowed
         await self.store.set_tenant_terms(actor.tenant_id, new_blocked, new_allowed, now_ms)
         self._tenant_terms.pop(actor.tenant_id, None)
-        await self._record(
+        await self.record(
             actor,
             None,
             "tenant_terms",
             now_ms,
             details={"blocked_terms": list(new_blocked), "allowed_terms": list(new_allowed)},
         )
-        return {"blocked_terms": list(new_blocked), "allowed_terms": list(new_allowed)}
+        return new_blocked, new_allowed
 
     # ------------------------------------------------------------------ who may moderate
-    async def _authorise(self, actor: User, party_id: str) -> Party:
-        party = await self.service.get(actor, party_id)
+    async def authorise(self, actor: User, party_id: str) -> Party:
+        """The party, if ``actor`` may moderate it (other content's services use this too)."""
+        party = await self.parties.get(actor, party_id)
         if actor.is_staff:
             return party
         member = party.members.get(actor.id)
-        if member is None or member.role.value != "host" or not member.connected:
+        if member is None or member.role is not Role.HOST or not member.connected:
             raise forbidden("only moderators, or the host in their own party, may do this")
         return party
-
-    async def authorise(self, actor: User, party_id: str) -> Party:
-        """The party, if ``actor`` may moderate it (other content's services use this too)."""
-        return await self._authorise(actor, party_id)
 
     async def record(
         self, actor: User, party_id: str | None, action: str, now_ms: int, **fields: Any
     ) -> None:
         """An entry in the audit log, announced to the room's moderators."""
-        await self._record(actor, party_id, action, now_ms, **fields)
-
-    async def to_moderators(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
-        await self._to_moderators(party_id, event, payload)
-
-    async def _record(
-        self, actor: User, party_id: str | None, action: str, now_ms: int, **fields: Any
-    ) -> None:
         entry = await self.store.audit(
             AuditEntry(actor.tenant_id, party_id, actor.id, actor.name, action, now_ms, **fields)
         )
         log.info("moderation", extra={"action": action, "party": party_id, "actor": actor.id})
         if party_id is not None:
-            await self._to_moderators(party_id, "mod.audit", audit_out(entry))
+            await self.to_moderators(party_id, Audited(entry))
+
+    async def to_moderators(self, party_id: str, notice: Notice) -> None:
+        await self.parties.publish(party_id, notice, audience=MODERATORS)
+
+    async def to_everyone(self, party_id: str, notice: Notice) -> None:
+        """To the party's members and to its moderators."""
+        await self.parties.publish(party_id, notice)
+        await self.to_moderators(party_id, notice)
+
+    async def counted_report(
+        self,
+        tenant_id: str,
+        party_id: str,
+        count: int | None,
+        notice: Notice,
+        take_down: Callable[[], Awaitable[TakenDown | None]],
+        now_ms: int,
+    ) -> None:
+        """A member's report of some content, as its store counted it (None: a repeat,
+        counted once): the room's moderators see it, and the REPORTS_TO_HOLD-th
+        distinct reporter takes the content down, into the audit log."""
+        if count is None:
+            return
+        await self.to_moderators(party_id, notice)
+        if count != REPORTS_TO_HOLD:
+            return
+        taken = await take_down()
+        if taken is not None:
+            await self.record(
+                reports_actor(tenant_id),
+                party_id,
+                taken.action,
+                now_ms,
+                target_user=taken.target_user,
+                details=taken.details,
+            )
 
     # ------------------------------------------------------------------ actions
     async def delete(
         self, actor: User, party_id: str, message_id: int, reason: str | None, now_ms: int
     ) -> None:
-        await self._authorise(actor, party_id)
+        await self.authorise(actor, party_id)
         message = await self.store.message(party_id, message_id)
         deleted = await self.store.delete_messages(party_id, actor.id, now_ms, ids=[message_id])
         if message is None or not deleted:
             raise not_found(f"no message {message_id} in this room")
         await self._announce_deleted(party_id, deleted)
-        await self._record(
+        await self.record(
             actor,
             party_id,
             "delete",
@@ -278,13 +316,13 @@ class ModerationService:
     async def purge(
         self, actor: User, party_id: str, user_id: str, minutes: int, reason: str | None, now_ms: int
     ) -> list[int]:
-        await self._authorise(actor, party_id)
+        await self.authorise(actor, party_id)
         since = now_ms - minutes * 60_000
         deleted = await self.store.delete_messages(
             party_id, actor.id, now_ms, user_id=user_id, since_ms=since
         )
         await self._announce_deleted(party_id, deleted)
-        await self._record(
+        await self.record(
             actor,
             party_id,
             "purge",
@@ -307,40 +345,20 @@ class ModerationService:
         *,
         tenant_wide: bool = False,
     ) -> Sanction:
-        await self._authorise(actor, party_id)
-        if tenant_wide and not actor.is_staff:
-            raise forbidden("only moderators ban from the whole tenant")
+        await self._may_sanction(actor, party_id, tenant_wide, "only moderators ban from the whole tenant")
         if user_id == actor.id:
             raise SyncError(Code.BAD_REQUEST, "you cannot sanction yourself")
         until = None if seconds is None else now_ms + seconds * 1000
+        scope = None if tenant_wide else party_id
         sanction = await self.store.add_sanction(
-            Sanction(
-                actor.tenant_id,
-                None if tenant_wide else party_id,
-                user_id,
-                kind,
-                until,
-                reason,
-                actor.id,
-                now_ms,
-            )
+            Sanction(actor.tenant_id, scope, user_id, kind, until, reason, actor.id, now_ms)
         )
-        self._sanctions.pop(actor.tenant_id, None)  # re-read, with this one, on next use
+        self.sanctions.changed(actor.tenant_id)
         if kind is SanctionKind.BAN:
-            await self.service.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
-        action = {
-            "ban": "ban_tenant" if tenant_wide else "ban",
-            "timeout": "timeout",
-            "shadow_mute": "shadow_mute",
-        }
-        await self._record(
-            actor,
-            party_id,
-            action[kind.value],
-            now_ms,
-            target_user=user_id,
-            reason=reason,
-            details={"until": until},
+            await self.parties.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
+        action = "ban_tenant" if tenant_wide and kind is SanctionKind.BAN else _PLACED[kind.value]
+        await self.record(
+            actor, party_id, action, now_ms, target_user=user_id, reason=reason, details={"until": until}
         )
         return sanction
 
@@ -355,31 +373,34 @@ class ModerationService:
         *,
         tenant_wide: bool = False,
     ) -> None:
-        await self._authorise(actor, party_id)
-        if tenant_wide and not actor.is_staff:
-            raise forbidden("only moderators lift a tenant-wide ban")
+        await self._may_sanction(actor, party_id, tenant_wide, "only moderators lift a tenant-wide ban")
         await self.store.revoke(actor.tenant_id, user_id, kind, None if tenant_wide else party_id, now_ms)
-        self._sanctions.pop(actor.tenant_id, None)  # reloaded on next use
-        action = {"ban": "unban", "timeout": "end_timeout", "shadow_mute": "unshadow_mute"}[kind.value]
-        await self._record(
+        self.sanctions.changed(actor.tenant_id)
+        scope = "tenant" if tenant_wide else "room"
+        await self.record(
             actor,
             party_id,
-            action,
+            _LIFTED[kind.value],
             now_ms,
             target_user=user_id,
             reason=reason,
-            details={"scope": "tenant" if tenant_wide else "room"},
+            details={"scope": scope},
         )
 
+    async def _may_sanction(self, actor: User, party_id: str, tenant_wide: bool, refusal: str) -> None:
+        await self.authorise(actor, party_id)
+        if tenant_wide and not actor.is_staff:
+            raise forbidden(refusal)
+
     async def set_rules(self, actor: User, party_id: str, changes: dict[str, Any], now_ms: int) -> ChatRules:
-        party = await self._authorise(actor, party_id)
+        party = await self.authorise(actor, party_id)
         if not changes:
             return party.settings.chat  # a read: nothing to record
         # The changes are merged by the state machine, under the party's lock: two
         # moderators changing different rules at once both get their way.
         command = c.SetChatRules(actor.id, actor.is_staff, tuple(changes.items()))
-        rules = (await self.service.run_command(party_id, command)).settings.chat
-        await self._record(
+        rules = (await self.parties.run_command(party_id, command)).settings.chat
+        await self.record(
             actor,
             party_id,
             "rules",
@@ -391,21 +412,12 @@ class ModerationService:
     async def review(
         self, actor: User, party_id: str, held_id: int, decision: str, reason: str | None, now_ms: int
     ) -> None:
-        await self._authorise(actor, party_id)
+        await self.authorise(actor, party_id)
         held = await self.store.decide(party_id, held_id, decision, actor.id, now_ms)
         if decision == "approved":
-            await self.service.chat.deliver_approved(held)
-        await self._to_moderators(
-            party_id,
-            "mod.resolved",
-            {
-                "party": party_id,
-                "held": held_id,
-                "decision": decision,
-                "by": actor.id,
-            },
-        )
-        await self._record(
+            await self._deliver_approved(held)
+        await self.to_moderators(party_id, HeldResolved(party_id, held_id, decision, actor.id))
+        await self.record(
             actor,
             party_id,
             f"review_{decision}",
@@ -416,30 +428,38 @@ class ModerationService:
             details={"held": held_id},
         )
 
+    async def _deliver_approved(self, held: Held) -> None:
+        """A held message a moderator approved: delivered with its original time."""
+        if held.message_id is not None:
+            # Taken down by reports: the same message comes back, in its place.
+            restored = await self.store.restore_message(held.party_id, held.message_id)
+            if restored is not None:
+                await self.to_everyone(held.party_id, ChatRestored(restored))
+            return
+        draft = MessageDraft(
+            held.party_id,
+            held.user_id,
+            held.user_name,
+            held.text,
+            held.ts_ms,
+            held.nonce,
+            held.media_time_s,
+            held.reply_to,
+        )
+        message, created = await self.parties.messages.append(draft, self.parties.publish_message)
+        if created:
+            await self.observed(message, Verdict("approved", message.text, held.reasons))
+
     async def report(self, reporter: User, party: Party, message_id: int, reason: str, now_ms: int) -> None:
         message = await self.store.message(party.id, message_id)
         if message is None or message.hidden:
             raise not_found(f"no message {message_id} in this room")
         if message.user_id == reporter.id:
             raise SyncError(Code.BAD_REQUEST, "you cannot report your own message")
-        count = await self.store.report(
-            Report(party.id, message_id, reporter.id, reporter.name, reason, now_ms)
-        )
-        if count is None:
-            return  # reported before by this member: counted once
-        await self._to_moderators(
-            party.id,
-            "mod.report",
-            {
-                "party": party.id,
-                "message": message_id,
-                "reporter": {"id": reporter.id, "name": reporter.name},
-                "reason": reason,
-                "ts": now_ms,
-                "count": count,
-            },
-        )
-        if count == REPORTS_TO_HOLD:
+        report = Report(party.id, message_id, reporter.id, reporter.name, reason, now_ms)
+        count = await self.store.report(report)
+
+        async def take_down() -> TakenDown:
             deleted = await self.store.delete_messages(party.id, "reports", now_ms, ids=[message_id])
             await self._announce_deleted(party.id, deleted)
             held = await self.store.hold(
@@ -458,111 +478,49 @@ class ModerationService:
                     message_id,
                 )
             )
-            await self._to_moderators(party.id, "mod.held", held_out(held))
+            await self.to_moderators(party.id, MessageHeld(held))
             behind = [r for r in await self.store.reports_of(party.id) if r.message_id == message_id]
-            await self._record(
-                reports_actor(party.tenant_id),
-                party.id,
-                "held_by_reports",
-                now_ms,
-                target_user=message.user_id,
-                details={
-                    "message": message_id,
-                    "held": held.id,
-                    "reports": [report_out(r) for r in behind[:REPORTS_TO_HOLD]],
-                },
-            )
+            details = {
+                "message": message_id,
+                "held": held.id,
+                "reports": [report_details(r) for r in behind[:REPORTS_TO_HOLD]],
+            }
+            return TakenDown("held_by_reports", message.user_id, details)
+
+        notice = MessageReported(report, count or 0)
+        await self.counted_report(party.tenant_id, party.id, count, notice, take_down, now_ms)
 
     # ------------------------------------------------------------------ reading
-    async def rooms(self, actor: User) -> list[dict[str, Any]]:
+    async def rooms(self, actor: User) -> list[Room]:
         if not actor.is_staff:
             raise forbidden("the room list is for moderators")
-        parties = await self.service.list(actor)
+        parties = await self.parties.list(actor)
         ids = [p.id for p in parties]
         held, reported = await self.store.held_counts(ids), await self.store.report_counts(ids)
-        return [
-            wire.party_out(p, self.service.public_url)
-            | {"held": held.get(p.id, 0), "reports": reported.get(p.id, 0)}
-            for p in parties
-        ]
+        return [Room(p, held.get(p.id, 0), reported.get(p.id, 0)) for p in parties]
 
-    async def snapshot(self, actor: User, party_id: str) -> dict[str, Any]:
-        party = await self._authorise(actor, party_id)
-        recent = list(reversed(await self.service.messages.before(party_id, None, 100, viewer="*")))
-        return {
-            "party": wire.party_out(party, self.service.public_url),
-            "rules": wire.rules_out(party.settings.chat),
-            "messages": [wire.message_out(m) | {"hidden": m.hidden} for m in recent],
-            "held": [held_out(h) for h in await self.store.held(party_id)],
-            "reports": [report_out(r) for r in await self.store.reports_of(party_id)],
-            "members": [wire.member_out(m) for m in party.members.values()],
-        }
+    async def watch(self, session: str, party_id: str) -> Snapshot:
+        """A moderator's panel follows the room: its snapshot, then its mod.* events."""
+        actor = self.parties.user_of(session)
+        party = await self.authorise(actor, party_id)
+        recent = list(reversed(await self.parties.messages.before(party_id, None, 100, viewer="*")))
+        snapshot = Snapshot(
+            party, recent, await self.store.held(party_id), await self.store.reports_of(party_id)
+        )
+        await self.parties.hub.watch(session, party_id)
+        return snapshot
 
     async def audit_entries(
         self, actor: User, party_id: str | None, before: int | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEntry]:
         if party_id is None:
             if not actor.is_staff:
                 raise forbidden("the tenant's audit log is for moderators")
         else:
-            await self._authorise(actor, party_id)
-        entries = await self.store.audit_entries(actor.tenant_id, party_id, before, limit)
-        return [audit_out(e) for e in entries]
+            await self.authorise(actor, party_id)
+        return await self.store.audit_entries(actor.tenant_id, party_id, before, limit)
 
     # ------------------------------------------------------------------ announcing
     async def _announce_deleted(self, party_id: str, ids: list[int]) -> None:
         for message_id in ids:
-            payload = {"party": party_id, "id": message_id}
-            await self.service.publish(Envelope(party_id, "chat.deleted", payload))
-            await self._to_moderators(party_id, "chat.deleted", payload)
-
-    async def _to_moderators(self, party_id: str, event: str, payload: dict[str, Any]) -> None:
-        await self.service.publish(Envelope(party_id, event, payload, audience="moderators"))
-
-
-def _is_host(party: Party, user: User) -> bool:
-    member = party.members.get(user.id)
-    return member is not None and member.role is Role.HOST
-
-
-def held_out(h: Held) -> dict[str, Any]:
-    return {
-        "party": h.party_id,
-        "id": h.id,
-        "user": {"id": h.user_id, "name": h.user_name},
-        "text": h.text,
-        "ts": h.ts_ms,
-        "reasons": list(h.reasons),
-        "source": h.source,
-        "message": h.message_id,
-    }
-
-
-def reports_actor(tenant_id: str) -> User:
-    """Who the audit log names for a takedown by reports: the reports themselves (as a
-    message's ``deleted_by`` does), not the member whose report happened to be last."""
-    return User("reports", "reports", tenant_id)
-
-
-def report_out(r: Report) -> dict[str, Any]:
-    return {
-        "party": r.party_id,
-        "message": r.message_id,
-        "reporter": {"id": r.reporter_id, "name": r.reporter_name},
-        "reason": r.reason,
-        "ts": r.ts_ms,
-    }
-
-
-def audit_out(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "party": e.party_id,
-        "actor": {"id": e.actor_id, "name": e.actor_name},
-        "action": e.action,
-        "target_user": e.target_user,
-        "target_message": e.target_message,
-        "reason": e.reason,
-        "details": e.details,
-        "ts": e.ts_ms,
-    }
+            await self.to_everyone(party_id, ChatDeleted(party_id, message_id))

@@ -57,10 +57,6 @@ class PartyRecorder:
         async with self._writing:
             await self._store.record_party(party)
 
-    @property
-    def backlog(self) -> int:
-        return len(self._pending)
-
     async def close(self) -> None:
         """Write what is pending (once more, no retries), then stop."""
         await stop(self._task)

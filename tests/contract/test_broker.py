@@ -14,6 +14,8 @@ from services import drop_keys, redis_or_skip
 from socialsync.adapters.memory.broker import MemoryBroker
 from socialsync.adapters.redis.broker import RedisBroker
 from socialsync.adapters.redis.support import Keys, connect
+from socialsync.domain.moderation.sanctions import AuditEntry
+from socialsync.domain.notices import Audited, MemberLeft
 from socialsync.ports import Envelope
 
 Inbox = list[Envelope]
@@ -82,37 +84,53 @@ async def eventually(condition: Callable[[], bool], timeout_s: float = 3.0) -> N
 PAYLOAD = {"text": "héllo 👋", "n": 2**62, "x": 1.5, "none": None, "list": [1, "a", {"b": False}]}
 
 
+def note(name: str, **payload: object) -> Audited:
+    """A notice named ``name`` carrying ``payload`` as plain data (an audit entry's details)."""
+    return Audited(AuditEntry("t1", "p1", "a1", "Ann", name, 1, details=dict(payload)))
+
+
+def name(envelope: Envelope) -> str:
+    assert isinstance(envelope.event, Audited)
+    return envelope.event.entry.action
+
+
+def payload(envelope: Envelope) -> dict:
+    assert isinstance(envelope.event, Audited)
+    return envelope.event.entry.details
+
+
 async def test_envelopes_arrive_in_publish_order_with_payloads_intact(node_factory):
     broker, inbox = await node_factory()
     await broker.subscribe("p1")
     for i in range(200):
         await broker.publish(
-            Envelope("p1", "chat.message", {"i": i, **PAYLOAD}, to_user="u1" if i % 7 else None)
+            Envelope("p1", note("chat.message", i=i, **PAYLOAD), to_user="u1" if i % 7 else None)
         )
     await eventually(lambda: len(inbox) == 200)
-    assert [e.payload["i"] for e in inbox] == list(range(200))
+    assert [payload(e)["i"] for e in inbox] == list(range(200))
     first = inbox[0]
-    assert first.party_id == "p1" and first.event == "chat.message" and first.to_user is None
-    assert {k: v for k, v in first.payload.items() if k != "i"} == PAYLOAD
+    assert first.party_id == "p1" and name(first) == "chat.message" and first.to_user is None
+    assert {k: v for k, v in payload(first).items() if k != "i"} == PAYLOAD
+    assert first.event == note("chat.message", i=0, **PAYLOAD), "arrives equal to the one published"
     assert inbox[1].to_user == "u1" and inbox[1].audience == "members"
 
 
 async def test_only_subscribed_parties_are_delivered(node_factory):
     broker, inbox = await node_factory()
     await broker.subscribe("p1")
-    await broker.publish(Envelope("p2", "x", {}))
+    await broker.publish(Envelope("p2", note("x")))
     await broker.unsubscribe("p1")
-    await broker.publish(Envelope("p1", "y", {}))
+    await broker.publish(Envelope("p1", note("y")))
     await broker.subscribe("p3")
-    await broker.publish(Envelope("p3", "for staff", {}, audience="moderators"))  # nobody watches
+    await broker.publish(Envelope("p3", note("for staff"), audience="moderators"))  # nobody watches
     await broker.subscribe("p3", "moderators")
-    await broker.publish(Envelope("p3", "z", {}, audience="moderators"))
+    await broker.publish(Envelope("p3", note("z"), audience="moderators"))
     await broker.unsubscribe("p3", "moderators")
-    await broker.publish(Envelope("p3", "for staff again", {}, audience="moderators"))
-    await broker.publish(Envelope("p3", "w", {}))
+    await broker.publish(Envelope("p3", note("for staff again"), audience="moderators"))
+    await broker.publish(Envelope("p3", note("w")))
     await eventually(lambda: len(inbox) == 2)
     await asyncio.sleep(0.1)
-    assert [(e.event, e.audience) for e in inbox] == [("z", "moderators"), ("w", "members")]
+    assert [(name(e), e.audience) for e in inbox] == [("z", "moderators"), ("w", "members")]
 
 
 @pytest.mark.redis
@@ -121,9 +139,9 @@ async def test_another_node_gets_what_one_node_publishes(redis_nodes):
     b, inbox_b = await redis_nodes()
     await b.subscribe("p1")
     for i in range(50):
-        await a.publish(Envelope("p1", "e", {"i": i}))
+        await a.publish(Envelope("p1", note("e", i=i)))
     await eventually(lambda: len(inbox_b) == 50)
-    assert [e.payload["i"] for e in inbox_b] == list(range(50))
+    assert [payload(e)["i"] for e in inbox_b] == list(range(50))
     assert inbox_a == [], "a node gets nothing of parties it is not subscribed to"
 
 
@@ -138,6 +156,6 @@ async def test_garbage_on_a_channel_is_dropped_and_delivery_goes_on(redis_nodes)
         await raw.publish(channel, b"\x93\x01\x02\x03")  # msgpack, wrong shape
     finally:
         await raw.aclose()
-    await broker.publish(Envelope("p1", "after", {}))
+    await broker.publish(Envelope("p1", MemberLeft("p1", "u1")))
     await eventually(lambda: len(inbox) == 1)
-    assert inbox[0].event == "after"
+    assert inbox[0].event == MemberLeft("p1", "u1")

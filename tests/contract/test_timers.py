@@ -85,6 +85,33 @@ async def test_timers_fire_when_due_not_before(timer_nodes):
     assert [key for _, _, key in fired.calls] == ["k"]
 
 
+async def test_the_same_key_in_two_parties_is_two_timers(timer_nodes):
+    fired = Fired()
+    timers = timer_nodes(fired.on("a"))
+    due = CLOCK.now_ms() + 50
+    await timers.schedule("p1", "wait:1", due)
+    await timers.schedule("p2", "wait:1", due)
+    await asyncio.sleep(0.4)
+    assert sorted((party_id, key) for _, party_id, key in fired.calls) == [("p1", "wait:1"), ("p2", "wait:1")]
+
+
+async def test_a_timer_that_fails_does_not_stop_the_others(timer_nodes):
+    fired = Fired()
+    record = fired.on("a")
+
+    async def fire(party_id, key):
+        if key == "bad":
+            raise RuntimeError("boom")
+        await record(party_id, key)
+
+    timers = timer_nodes(fire)
+    now = CLOCK.now_ms()
+    await timers.schedule("p1", "bad", now + 50)
+    await timers.schedule("p1", "good", now + 100)
+    await asyncio.sleep(0.4)
+    assert [key for _, _, key in fired.calls] == ["good"]
+
+
 @pytest.mark.redis
 async def test_a_dead_nodes_timer_is_fired_by_another_node():
     url = await redis_or_skip()

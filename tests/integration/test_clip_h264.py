@@ -16,7 +16,7 @@ from h264_camera import HEIGHT, WIDTH, publish_h264
 from support import running_server
 from test_clip_recording import clip_file, node_relay, packets_of, record
 
-from socialsync.media.recording import _nal_units, h264_size
+from socialsync.media.codecs import h264_size, nal_units
 
 NAL_IDR, NAL_SPS, NAL_PPS = 5, 7, 8
 
@@ -47,7 +47,7 @@ def tap(source, edit=None) -> list[bytes]:
 
 
 def nal_types(access_unit: bytes) -> list[int]:
-    return [u[0] & 0x1F for u in _nal_units(access_unit)]
+    return [u[0] & 0x1F for u in nal_units(access_unit)]
 
 
 def as_annex_b(sample: bytes) -> bytes:
@@ -127,7 +127,7 @@ async def test_an_h264_camera_is_recorded_into_an_mp4_access_unit_for_access_uni
     assert samples[0][1] and nal_types(units[0])[:2] == [NAL_SPS, NAL_PPS] and NAL_IDR in nal_types(units[0])
     assert [k for _, k in samples] == [NAL_IDR in nal_types(u) for u in units]
     length_size, sps, pps = avcc_parameter_sets(extradata)
-    in_band = _nal_units(units[0])
+    in_band = nal_units(units[0])
     # FFmpeg keeps the zero byte before the next 4-byte start code at the PPS's end
     # (trailing_zero_8bits, which decoders skip).
     assert length_size == 4 and sps == [in_band[0]] and [p.rstrip(b"\x00") for p in pps] == [in_band[1]]
@@ -162,7 +162,7 @@ async def test_a_keyframe_without_its_parameter_sets_does_not_open_the_file(part
         armed.set()
         if stripped < 2 and NAL_IDR in nal_types(data):
             stripped += 1
-            return b"".join(b"\x00\x00\x00\x01" + u for u in _nal_units(data) if u[0] & 0x1F not in (7, 8))
+            return b"".join(b"\x00\x00\x00\x01" + u for u in nal_units(data) if u[0] & 0x1F not in (7, 8))
         return data
 
     forwarded = tap(source, strip_two_keyframes)

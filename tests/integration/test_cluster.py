@@ -120,6 +120,7 @@ async def test_members_joined_on_the_other_node_are_listed(members, nodes):
 async def test_a_buffering_member_on_one_node_holds_members_on_the_other(members):
     party_id, clients = members
     await clients[0].control(party_id, "play")
+    await clients[1].report_status(party_id, position=0.0, playing=True, buffering=False)
     await clients[1].report_status(party_id, position=0.5, playing=False, buffering=True)
     for c in clients:
         await c.wait_until(lambda c=c: c.playback[party_id]["status"] == "waiting")

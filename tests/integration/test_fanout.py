@@ -6,6 +6,8 @@ from __future__ import annotations
 import aiohttp
 
 from socialsync.app import SERVICE
+from socialsync.domain.model import Member, Role
+from socialsync.domain.notices import MemberUpdated
 from socialsync.edge.sio import tuning as sio_tuning
 from socialsync.ports import Envelope
 
@@ -32,7 +34,8 @@ async def test_a_socket_too_far_behind_is_closed_and_its_client_resumes(party, s
     monkeypatch.setattr(sio_tuning, "DIRECT_MAX_BUFFERED", -1)
     service = server.app[SERVICE]
     for i in range(2):
-        envelope = Envelope(party_id, "member.updated", {"party": party_id, "n": i}, to_user=slow.user["id"])
+        member = Member(f"u{i}", f"n{i}", Role.MEMBER, i)
+        envelope = Envelope(party_id, MemberUpdated(party_id, member), to_user=slow.user["id"])
         await service.local.deliver(envelope)
     monkeypatch.undo()  # the stock bound and direct writes again
     await slow.wait_until(lambda: bool(reconnected), 10)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import av
 import pytest
+import rtc_support
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc import rtcrtpreceiver as aiortc_receiver
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
@@ -103,7 +104,7 @@ class RtcParty:
         self.sources: dict[str, MediaSource] = {}
 
     def _pc(self) -> RTCPeerConnection:
-        pc = RTCPeerConnection(rtc_forward.loopback_rtc_configuration())
+        pc = RTCPeerConnection(rtc_support.loopback_rtc_configuration())
         self.pcs.append(pc)
         return pc
 
@@ -117,7 +118,7 @@ class RtcParty:
         self.sources = rtc_forward.add_publisher_tracks(self.server_pub, video_codecs=video_codecs)
         if loss:
             for source in self.sources.values():
-                rtc_forward.simulate_receive_loss(source, loss)
+                rtc_support.simulate_receive_loss(source, loss)
         await negotiate(self.publisher, self.server_pub)
         return self.sources
 

@@ -12,6 +12,7 @@ import pytest
 from aiortc.codecs import h264, vpx
 
 from socialsync.media import forward as rtc_forward
+from socialsync.media.codecs import is_keyframe
 
 
 def assert_advancing(received, at_least: int) -> None:  # type: ignore[no-untyped-def]
@@ -197,9 +198,9 @@ def test_keyframe_detection_on_what_aiortc_depayloads():
             frame = av.VideoFrame(width=320, height=240, format="yuv420p")  # a forced one stays "I"
             frame.pts, frame.time_base = i * 3000, fractions.Fraction(1, 90000)
             payloads, _ = encoder.encode(frame, force)
-            seen.append(rtc_forward.is_keyframe(mime, b"".join(depayload(p) for p in payloads)))
+            seen.append(is_keyframe(mime, b"".join(depayload(p) for p in payloads)))
         assert seen == [True, False, True, False], mime
-    assert rtc_forward.is_keyframe("audio/opus", b"\x01")
+    assert is_keyframe("audio/opus", b"\x01")
 
 
 def test_check_aiortc_passes_and_catches_a_renamed_internal(monkeypatch):

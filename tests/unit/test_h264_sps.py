@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from socialsync.media.recording import _nal_units, h264_size, sps_size
+from socialsync.media.codecs import h264_size, nal_units, sps_size
 
 
 def encoded_keyframe(width: int, height: int, pix_fmt: str = "yuv420p", **options: str) -> bytes:
@@ -28,7 +28,7 @@ def encoded_keyframe(width: int, height: int, pix_fmt: str = "yuv420p", **option
 
 
 def sps_of(access_unit: bytes) -> bytes:
-    return next(u for u in _nal_units(access_unit) if u[0] & 0x1F == 7)
+    return next(u for u in nal_units(access_unit) if u[0] & 0x1F == 7)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_emulation_prevention_is_undone():
 
 def test_a_keyframe_without_its_parameter_sets_has_no_size():
     keyframe = encoded_keyframe(640, 360, profile="baseline")
-    units = _nal_units(keyframe)
+    units = nal_units(keyframe)
     without_pps = b"".join(b"\x00\x00\x00\x01" + u for u in units if u[0] & 0x1F != 8)
     without_sps = b"".join(b"\x00\x00\x01" + u for u in units if u[0] & 0x1F != 7)
     assert h264_size(without_pps) == (0, 0) and h264_size(without_sps) == (0, 0)

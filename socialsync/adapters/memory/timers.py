@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 from socialsync.ports import Clock
+from socialsync.ports.timers import Fire
 
 log = logging.getLogger("socialsync.timers")
-
-Fire = Callable[[str, str], Awaitable[None]]
 
 
 class LoopTimers:
@@ -42,9 +40,6 @@ class LoopTimers:
             await self._fire(party_id, key)
         except Exception:
             log.exception("timer %s of party %s failed", key, party_id)
-
-    def __len__(self) -> int:
-        return len(self._handles)
 
     async def close(self) -> None:
         for handle in self._handles.values():

@@ -1,4 +1,8 @@
-"""Broker over Redis pub/sub: one channel per party, msgpack on the wire.
+"""Broker over Redis pub/sub: one channel per party, msgpack of plain data on the wire.
+
+``RedisChannels`` carries plain-data packets (the media nodes' calls use it as it
+is); ``RedisBroker`` is the Broker port on top of it, each envelope's notice in its
+plain-data form (socialsync.domain.codec), never pickled.
 
 A node subscribes to the channels of the parties it has sockets in, so it decodes
 only their traffic (python-socketio's stock AsyncRedisManager sends everything on
@@ -23,8 +27,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from socialsync.adapters.redis.support import Keys, connect_listener, pack, redis_errors, unpack
+from socialsync.domain.codec import notice_from_data, notice_to_data
 from socialsync.domain.errors import Code, SyncError
-from socialsync.ports import Envelope, Handler
+from socialsync.ports import Envelope, Handler, Packet, PacketHandler
 from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.broker")
@@ -34,13 +39,15 @@ RECONNECT_MAX_S = 2.0
 SUBSCRIBE_TIMEOUT_S = 2.0
 
 
-class RedisBroker:
+class RedisChannels:
+    """Plain-data packets over Redis pub/sub, with reconnects and resubscription."""
+
     def __init__(
         self,
         url: str,
         client: aioredis.Redis,
         keys: Keys,
-        handler: Handler,
+        handler: PacketHandler,
         on_resumed: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._url = url
@@ -61,7 +68,7 @@ class RedisBroker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._connected.wait(), RECONNECT_MAX_S)
 
-    async def publish(self, envelope: Envelope) -> None:
+    async def publish(self, envelope: Packet) -> None:
         packet = pack(
             [envelope.party_id, envelope.event, envelope.payload, envelope.to_user, envelope.audience]
         )
@@ -156,7 +163,7 @@ class RedisBroker:
     async def _deliver(self, raw: bytes) -> None:
         try:
             party_id, event, payload, to_user, audience = unpack(raw)
-            envelope = Envelope(str(party_id), str(event), dict(payload), to_user, str(audience))
+            envelope = Packet(str(party_id), str(event), dict(payload), to_user, str(audience))
         except Exception:
             log.warning("dropped an undecodable broker message (%d bytes)", len(raw))
             return
@@ -164,3 +171,53 @@ class RedisBroker:
             await self._handler(envelope)
         except Exception:
             log.exception("delivering %s to party %s failed", envelope.event, envelope.party_id)
+
+
+class RedisBroker:
+    """The Broker port over Redis: each envelope a packet whose event is the notice's
+    kind and whose payload its fields (a packet that does not decode is dropped)."""
+
+    def __init__(
+        self,
+        url: str,
+        client: aioredis.Redis,
+        keys: Keys,
+        handler: Handler,
+        on_resumed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._handler = handler
+        self._channels = RedisChannels(url, client, keys, self._received, on_resumed)
+
+    @property
+    def _keys(self) -> Keys:
+        return self._channels._keys
+
+    @property
+    def connected(self) -> bool:
+        return self._channels.connected
+
+    async def start(self) -> None:
+        await self._channels.start()
+
+    async def publish(self, envelope: Envelope) -> None:
+        kind, data = notice_to_data(envelope.event)
+        await self._channels.publish(
+            Packet(envelope.party_id, kind, data, envelope.to_user, envelope.audience)
+        )
+
+    async def subscribe(self, party_id: str, audience: str = "members") -> None:
+        await self._channels.subscribe(party_id, audience)
+
+    async def unsubscribe(self, party_id: str, audience: str = "members") -> None:
+        await self._channels.unsubscribe(party_id, audience)
+
+    async def close(self) -> None:
+        await self._channels.close()
+
+    async def _received(self, packet: Packet) -> None:
+        try:
+            notice = notice_from_data(packet.event, packet.payload)
+        except ValueError:
+            log.warning("dropped an undecodable notice %r of party %s", packet.event[:64], packet.party_id)
+            return
+        await self._handler(Envelope(packet.party_id, notice, packet.to_user, packet.audience))

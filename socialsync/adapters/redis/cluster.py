@@ -1,16 +1,20 @@
 """The Redis side of a cluster node, built in one place for the composition root:
-shared party state, per-party fan-out, shared timers and presence."""
+shared party state, per-party fan-out, shared timers and presence.
+
+It reads only the plain values of ``RedisSettings`` (``socialsync.config.Config``
+has them all, so the composition root may pass its config as it is); it imports
+nothing above the adapters.
+"""
 
 from __future__ import annotations
 
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 
-from socialsync.adapters.memory.timers import Fire
 from socialsync.adapters.redis.broker import RedisBroker
 from socialsync.adapters.redis.broker_stock import StockManagerBroker
 from socialsync.adapters.redis.media_nodes import RedisMediaNodes
@@ -19,12 +23,29 @@ from socialsync.adapters.redis.presence import Evict, RedisPresence
 from socialsync.adapters.redis.recent import RedisRecentMessages
 from socialsync.adapters.redis.support import Keys, connect, redis_errors
 from socialsync.adapters.redis.timers import RedisTimers
-from socialsync.config import Config
 from socialsync.ports import Broker, Clock, Handler
+from socialsync.ports.timers import Fire
+
+
+class RedisSettings(Protocol):
+    """What a cluster node's Redis side is configured with (a subset of Config)."""
+
+    @property
+    def redis_url(self) -> str | None: ...
+    @property
+    def redis_prefix(self) -> str: ...
+    @property
+    def node_id(self) -> str | None: ...
+    @property
+    def broker(self) -> str: ...  # "ours" or "stock"
+    @property
+    def presence_ttl_ms(self) -> int: ...
+    @property
+    def rtc_route_timeout_ms(self) -> int: ...
 
 
 class RedisCluster:
-    def __init__(self, config: Config, clock: Clock) -> None:
+    def __init__(self, config: RedisSettings, clock: Clock) -> None:
         assert config.redis_url is not None
         if config.broker not in ("ours", "stock"):
             raise SystemExit(f"SOCIALSYNC_BROKER: 'ours' or 'stock', not {config.broker!r}")

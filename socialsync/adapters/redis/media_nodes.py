@@ -25,17 +25,16 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from socialsync.adapters.redis.broker import RedisBroker
+from socialsync.adapters.redis.broker import RedisChannels
 from socialsync.adapters.redis.support import Keys, redis_errors
 from socialsync.domain.errors import Code, SyncError
-from socialsync.media.routing import RelayHost
-from socialsync.ports import Envelope
+from socialsync.ports import Packet
+from socialsync.ports.media import CallArgs, PartyLost, RelayHost
 from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.rtc")
@@ -59,6 +58,8 @@ return 0
 
 
 class RedisMediaNodes:
+    """The `MediaNodes` of a cluster: claims in Redis, calls on per-node channels."""
+
     def __init__(
         self, url: str, client: aioredis.Redis, keys: Keys, node_id: str, *, ttl_ms: int, timeout_ms: int
     ) -> None:
@@ -67,13 +68,13 @@ class RedisMediaNodes:
         self.node_id = node_id
         self._ttl_ms = ttl_ms
         self._timeout_s = timeout_ms / 1000
-        self.on_lost: Callable[[str], Awaitable[None]] | None = None
+        self.on_lost: PartyLost | None = None
         self._host: RelayHost | None = None
         self._claims: dict[str, int] = {}  # party -> idle rounds
         self._origins: set[str] = set()  # nodes that routed calls here
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._serving: set[asyncio.Task[None]] = set()
-        self._rpc = RedisBroker(url, client, keys, self._received)
+        self._rpc = RedisChannels(url, client, keys, self._received)
         self._listening = False
         self._task: asyncio.Task[None] | None = None
         self._hold = client.register_script(_HOLD)
@@ -112,7 +113,7 @@ class RedisMediaNodes:
 
     async def _get(self, key: str) -> str | None:
         raw = await self._redis.get(key)
-        return raw.decode() if raw is not None else None
+        return _text(raw) if raw is not None else None
 
     async def _register(self, party_id: str) -> None:
         if party_id in self._claims:
@@ -129,7 +130,7 @@ class RedisMediaNodes:
         await self._redis.srem(self._keys.node_media(self.node_id), party_id)
 
     # ------------------------------------------------------------------ calls
-    async def call(self, node_id: str, method: str, args: list[Any]) -> Any:
+    async def call(self, node_id: str, method: str, args: CallArgs) -> Any:
         call_id = secrets.token_hex(8)
         answered = asyncio.get_running_loop().create_future()
         self._pending[call_id] = answered
@@ -144,15 +145,15 @@ class RedisMediaNodes:
         finally:
             self._pending.pop(call_id, None)
 
-    async def send(self, node_id: str, method: str, args: list[Any]) -> None:
+    async def send(self, node_id: str, method: str, args: CallArgs) -> None:
         await self._post(node_id, "call", {"id": "", "method": method, "args": args, "reply": False})
 
     async def _post(self, node_id: str, kind: str, payload: dict[str, Any]) -> None:
         await self._rpc.publish(
-            Envelope(_channel(node_id), kind, payload | {"from": self.node_id}, None, "rtc")
+            Packet(_channel(node_id), kind, payload | {"from": self.node_id}, None, "rtc")
         )
 
-    async def _received(self, envelope: Envelope) -> None:
+    async def _received(self, envelope: Packet) -> None:
         p = envelope.payload
         if envelope.event == "reply":
             answered = self._pending.get(str(p.get("id")))
@@ -249,7 +250,7 @@ class RedisMediaNodes:
 
     async def _reap_dead(self) -> None:
         for raw in await self._redis.smembers(self._keys.media_nodes):
-            node = raw.decode()
+            node = _text(raw)
             if node == self.node_id or await self._redis.exists(self._keys.node_alive(node)):
                 continue
             if await self._redis.set(self._keys.media_reaping(node), self.node_id, nx=True, px=self._ttl_ms):
@@ -264,7 +265,7 @@ class RedisMediaNodes:
     async def _reap(self, node: str) -> None:
         key = self._keys.node_media(node)
         for raw in await self._redis.smembers(key):
-            party_id = raw.decode()
+            party_id = _text(raw)
             claim = self._keys.media_claim(party_id)
             owner = await self._get(claim)
             if owner not in (None, node):
@@ -284,6 +285,10 @@ class RedisMediaNodes:
 def _channel(node_id: str) -> str:
     # A broker "party" of its own per node (party ids never contain a colon).
     return f"node:{node_id}"
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _code(value: Any) -> Code:

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import redis.asyncio as aioredis
 
-from socialsync.adapters.redis.support import Keys, pack, redis_errors, unpack
+from socialsync.adapters.redis.support import Keys, pack, redis_errors, text, unpack
 from socialsync.domain import codec
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import Member, Party
@@ -178,7 +178,7 @@ class RedisPartyStore:
     async def list(self, tenant_id: str) -> list[Party]:
         with redis_errors():
             ids = await self._redis.smembers(self._keys.tenant_parties(tenant_id))
-        found = [await self.get(raw.decode()) for raw in sorted(ids)]
+        found = [await self.get(text(raw)) for raw in sorted(ids)]
         return [p for p in found if p is not None]
 
     def _remember(self, party: Party) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from socialsync.adapters.redis.support import Keys, redis_errors
+from socialsync.adapters.redis.support import Keys, redis_errors, text
 from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.presence")
@@ -90,7 +90,7 @@ class RedisPresence:
 
     async def _reap_dead(self) -> None:
         for raw in await self._redis.smembers(self._keys.nodes):
-            node = raw.decode()
+            node = text(raw)
             if node == self.node_id or await self._redis.exists(self._keys.node_alive(node)):
                 continue
             if await self._redis.set(self._keys.reaping(node), self.node_id, nx=True, px=self._ttl_ms):
@@ -101,7 +101,7 @@ class RedisPresence:
         key = self._keys.node_sessions(node)
         by_party: dict[str, set[str]] = defaultdict(set)
         for raw in await self._redis.smembers(key):
-            party_id, _, session = raw.decode().partition("|")
+            party_id, _, session = text(raw).partition("|")
             by_party[party_id].add(session)
         for party_id, sessions in by_party.items():
             await self._evict(party_id, frozenset(sessions))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -115,10 +115,16 @@ class Keys:
 
 
 def pack(data: Any) -> bytes:
-    return msgpack.packb(data, use_bin_type=True)
+    return bytes(msgpack.packb(data, use_bin_type=True))
 
 
-def unpack(raw: bytes) -> Any:
+def text(raw: bytes | str) -> str:
+    """A reply of a client without decode_responses, as str."""
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def unpack(raw: bytes | str) -> Any:
     # strict_map_key=False: payload maps are keyed by str, but tolerate others
     # rather than dropping a message; sizes are bounded by what nodes publish.
-    return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+    data = raw.encode() if isinstance(raw, str) else raw
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)

@@ -16,9 +16,9 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from socialsync.adapters.memory.timers import Fire
 from socialsync.adapters.redis.support import Keys, redis_errors
 from socialsync.ports import Clock
+from socialsync.ports.timers import Fire
 from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.timers")
@@ -100,9 +100,6 @@ class RedisTimers:
                 continue  # the broker and the service report the outage
             for raw in overdue:
                 self._start(raw.decode())
-
-    def __len__(self) -> int:
-        return len(self._handles)
 
     async def close(self) -> None:
         await stop(self._poller)

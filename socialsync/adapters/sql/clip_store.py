@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from socialsync.adapters.sql.store import SqlStore, _dialect_insert, _translate_errors, metadata
+from socialsync.adapters.sql.engine import metadata
+from socialsync.adapters.sql.store import SqlStore, _counts, _dialect_insert, _translate_errors
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.domain.errors import not_found
 
@@ -81,7 +82,8 @@ class SqlClipStore:
 
     async def count(self, party_id: str) -> int:
         rows = await self._read(sa.select(sa.func.count()).where(clips.c.party_id == party_id))
-        return int(rows[0][0])
+        first: tuple[Any, ...] = tuple(rows[0])
+        return int(first[0])
 
     async def held_per_party(self, tenant_id: str, party_ids: list[str]) -> dict[str, int]:
         """Clips waiting for review per party, for the room list: one query for all the
@@ -97,7 +99,7 @@ class SqlClipStore:
             )
             .group_by(clips.c.party_id)
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return _counts(rows)
 
     async def set_status(self, clip_id: str, expected: ClipStatus, status: ClipStatus) -> bool:
         """Compare-and-set: False when the clip is gone or not in ``expected`` any more."""
@@ -151,7 +153,7 @@ class SqlClipStore:
             .where(clip_reports.c.tenant_id == tenant_id, clip_reports.c.party_id == party_id)
             .group_by(clip_reports.c.clip_id)
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return _counts(rows)
 
     async def reported_per_party(self, tenant_id: str, party_ids: list[str]) -> dict[str, int]:
         """Reported clips per party that are still up (visible), as the chat's
@@ -172,7 +174,7 @@ class SqlClipStore:
             )
             .group_by(clips.c.party_id)
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return _counts(rows)
 
     async def reports_of(
         self, tenant_id: str, party_id: str, clip_id: str | None = None, limit: int = 100

@@ -8,15 +8,15 @@ import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
+from socialsync.adapters.sql.engine import metadata
 from socialsync.adapters.sql.store import (
     SqlStore,
+    _counts,
     _dialect_insert,
     _message_from_row,
     _translate_errors,
     messages,
-    metadata,
 )
 from socialsync.domain.chat.messages import Message
 from socialsync.domain.errors import Code, SyncError
@@ -225,7 +225,7 @@ class SqlModerationStore:
             .where(held_messages.c.party_id.in_(party_ids), held_messages.c.status == "held")
             .group_by(held_messages.c.party_id)
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return _counts(rows)
 
     async def decide(self, party_id: str, held_id: int, decision: str, by: str, now_ms: int) -> Held:
         """Mark a held message approved or rejected; conflict if it was decided already."""
@@ -248,19 +248,27 @@ class SqlModerationStore:
     # --- reports ------------------------------------------------------------------------
     async def report(self, report: Report) -> int | None:
         """Record a report; the number of distinct reporters of the message, or None
-        when this reporter had reported it already."""
-        try:
-            await self._write(sa.insert(reports).values(dataclasses.asdict(report)))
-        except SyncError as exc:
-            if isinstance(exc.__cause__, sa_exc.IntegrityError):
-                return None
-            raise
-        rows = await self._read(
-            sa.select(sa.func.count()).where(
-                reports.c.party_id == report.party_id, reports.c.message_id == report.message_id
-            )
-        )
-        return int(rows[0][0])
+        when this reporter had reported it already.
+
+        The message's row is locked first (PostgreSQL; SQLite has one writer anyway),
+        so concurrent reporters on any nodes count 1, 2, 3... in turn, and exactly one
+        of them reaches the takedown threshold.
+        """
+        with _translate_errors():
+            async with self._gate, self._writer.begin() as conn:
+                lock = sa.select(messages.c.id).where(
+                    messages.c.party_id == report.party_id, messages.c.id == report.message_id
+                )
+                await conn.execute(lock.with_for_update())
+                insert = _dialect_insert(self._engine)(reports).values(dataclasses.asdict(report))
+                if not (await conn.execute(insert.on_conflict_do_nothing())).rowcount:
+                    return None
+                count = await conn.scalar(
+                    sa.select(sa.func.count()).where(
+                        reports.c.party_id == report.party_id, reports.c.message_id == report.message_id
+                    )
+                )
+        return int(count or 0)
 
     async def report_counts(self, party_ids: list[str]) -> dict[str, int]:
         """Reported messages per party that are still up (not taken down or held)."""
@@ -275,7 +283,7 @@ class SqlModerationStore:
             .where(reports.c.party_id.in_(party_ids), messages.c.deleted_at_ms.is_(None))
             .group_by(reports.c.party_id)
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return _counts(rows)
 
     async def reports_of(self, party_id: str, limit: int = 100) -> list[Report]:
         rows = await self._read(

@@ -27,8 +27,13 @@ from alembic import command
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from socialsync.adapters.sql.engine import (
+    WRITE_OPTION,
+    make_engine,
+    metadata,
+)
 from socialsync.adapters.sql.migrations import alembic_config
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
@@ -37,16 +42,6 @@ from socialsync.domain.model import Party
 from socialsync.domain.tenant import Tenant
 from socialsync.ports import Clock
 
-# How long a SQLite connection waits for another process's write lock before
-# giving up with "database is locked" (reported as unavailable).
-SQLITE_BUSY_TIMEOUT_MS = 5_000
-
-# Execution option marking transactions that will write: on SQLite they take the
-# write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads and
-# then writes fails at once with SQLITE_BUSY when another connection wrote since
-# its read began, without waiting out the busy timeout.
-_WRITE_OPTION = "socialsync_write"
-
 # Key of the PostgreSQL advisory lock held while migrating, so nodes of a
 # cluster that start together migrate one after the other. Any constant works;
 # this is "sosy" in ASCII.
@@ -54,23 +49,6 @@ _MIGRATION_LOCK_KEY = 0x736F7379
 
 # Pauses between attempts to switch a SQLite file to WAL while another connection holds it.
 _WAL_RETRY_DELAYS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
-
-_PLAIN_TO_ASYNC_DRIVER = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
-}
-
-# Matches the names written out in migrations/versions, so metadata and the
-# migrated schema agree (and autogenerate finds nothing to do).
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 tenants = sa.Table(
     "tenants",
@@ -118,48 +96,6 @@ messages = sa.Table(
 )
 
 
-# --- engine -------------------------------------------------------------------
-
-
-def async_url(url: str) -> sa.URL:
-    """``sqlite:///x.db`` and ``postgresql://...`` with their async drivers; explicit drivers kept."""
-    parsed = sa.make_url(url)
-    driver = _PLAIN_TO_ASYNC_DRIVER.get(parsed.drivername)
-    return parsed.set(drivername=driver) if driver else parsed
-
-
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, with SQLite's connections tuned."""
-    engine = create_async_engine(async_url(url))
-    if engine.dialect.name not in ("sqlite", "postgresql"):
-        raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        sa.event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
-    return engine
-
-
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Take transaction control away from the sqlite3 module (which would not
-    # BEGIN before a SELECT) and let _on_sqlite_begin emit BEGIN itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL mode is a lasting property of the file, set once by upgrade_database.
-        # synchronous stays FULL: a message acknowledged to its sender survives a
-        # power cut, so its id is never handed out twice.
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        # SQLite checks foreign keys only when asked to, per connection.
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def _on_sqlite_begin(conn: Connection) -> None:
-    writes = conn.get_execution_options().get(_WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-
-
 @contextlib.contextmanager
 def _translate_errors() -> Iterator[None]:
     """Turn driver and pool exceptions into SyncError at the boundary."""
@@ -187,7 +123,7 @@ async def upgrade_database(url: str) -> None:
         with _translate_errors():
             if engine.dialect.name == "sqlite":
                 await _enable_wal(engine)
-            async with engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+            async with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
                 if conn.dialect.name == "postgresql":
                     # Held to the end of this transaction; SQLite's BEGIN IMMEDIATE does the same.
                     await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
@@ -246,7 +182,7 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
-        self._writer = engine.execution_options(**{_WRITE_OPTION: True})
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._clock: Clock = clock or _WallClock()
         # SQLite has one writer at a time. Queueing this process's writers here
         # rather than in SQLite's busy handler (which polls with sleeps) keeps
@@ -535,10 +471,16 @@ def _visible_to(viewer: str | None) -> tuple[sa.ColumnElement[bool], ...]:
     """Not deleted, and not shadow-muted unless the viewer wrote it (``"*"``: all)."""
     if viewer == "*":
         return (messages.c.deleted_at_ms.is_(None),)
-    hidden_ok = messages.c.hidden.is_(False)
+    hidden_ok: sa.ColumnElement[bool] = messages.c.hidden.is_(False)
     if viewer is not None:
         hidden_ok = sa.or_(hidden_ok, messages.c.user_id == viewer)
     return (messages.c.deleted_at_ms.is_(None), hidden_ok)
+
+
+def _counts(rows: list[sa.Row[Any]]) -> dict[str, int]:
+    """(key, count) rows of a GROUP BY as a dict."""
+    pairs: list[tuple[Any, ...]] = [tuple(row) for row in rows]
+    return {str(key): int(n) for key, n in pairs}
 
 
 def _dialect_insert(engine: AsyncEngine) -> Any:

@@ -11,7 +11,7 @@ OUT_OF_SYNC_S = 0.25
 BACK_IN_SYNC_S = 0.1
 
 
-def position_at(playback: Playback, now_ms: int) -> float:
+def position_at(playback: Playback, now_ms: float) -> float:
     """The media position, in seconds, at server time ``now_ms``."""
     position = playback.position_s
     if playback.status is Status.PLAYING and now_ms > playback.at_ms:

@@ -9,12 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from socialsync.adapters.prometheus import Metrics
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import User
 from socialsync.edge.auth import Authenticator
 from socialsync.ports import MessageStore
-from socialsync.protocol import wire
+from socialsync.ports.observer import MetricsPage
+from socialsync.protocol import inbound, outbound
 from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.http")
@@ -64,7 +64,7 @@ class HttpApi:
         service: PartyService,
         store: MessageStore,
         auth: Authenticator,
-        metrics: Metrics,
+        metrics: MetricsPage,
         ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
     ) -> None:
         self.service = service
@@ -100,11 +100,7 @@ class HttpApi:
         return web.Response(body=self.metrics.render(), content_type="text/plain", charset="utf-8")
 
     async def _user(self, request: web.Request) -> User:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise SyncError(Code.UNAUTHORIZED, "send Authorization: Bearer <token>")
-        return await self.auth.from_token(token.strip())
+        return await self.auth.from_bearer(request.headers.get("Authorization", ""))
 
     async def _json(self, request: web.Request) -> Any:
         try:
@@ -114,13 +110,13 @@ class HttpApi:
 
     async def create_party(self, request: web.Request) -> web.Response:
         user = await self._user(request)
-        m = wire.parse(wire.PartyCreate, await self._json(request))
+        m = inbound.parse(inbound.PartyCreate, await self._json(request))
         # A backend creates parties for its viewers; the first of them to join hosts.
         party = await self.service.create(
             user, m.title, m.media.to_domain(), m.settings.to_domain(), creator_joins=False
         )
         return web.json_response(
-            {"ok": True, "party": wire.party_out(party, self.service.public_url)}, status=201
+            {"ok": True, "party": outbound.party_out(party, self.service.public_url)}, status=201
         )
 
     async def list_parties(self, request: web.Request) -> web.Response:
@@ -132,17 +128,17 @@ class HttpApi:
         # Watch parties are private: only staff see the whole list; everyone sees live rooms.
         if not user.is_staff:
             parties = [p for p in parties if p.is_live_room]
-        out = [wire.party_out(p, self.service.public_url) for p in parties]
+        out = [outbound.party_out(p, self.service.public_url) for p in parties]
         return web.json_response({"ok": True, "parties": out})
 
     async def get_party(self, request: web.Request) -> web.Response:
         user = await self._user(request)
-        ref = wire.parse(wire.PartyRef, {"party": request.match_info["party"]})
+        ref = inbound.parse(inbound.PartyRef, {"party": request.match_info["party"]})
         party = await self.service.get(user, ref.party)
         return web.json_response(
             {
                 "ok": True,
-                "party": wire.party_out(party, self.service.public_url),
-                "playback": wire.playback_out(party.id, party.playback),
+                "party": outbound.party_out(party, self.service.public_url),
+                "playback": outbound.playback_out(party.id, party.playback),
             }
         )

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import User
-from socialsync.edge.auth import Authenticator
-from socialsync.protocol import wire
+from socialsync.edge.auth import Authenticator, bearer_token
+from socialsync.protocol import inbound, outbound
 from socialsync.services.clips import ClipService
 
 
@@ -25,15 +25,13 @@ class ClipRoutes:
         ]
 
     async def _bearer(self, request: web.Request, required: bool) -> User | None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            if required:
-                raise SyncError(Code.UNAUTHORIZED, "send Authorization: Bearer <token>")
+        header = request.headers.get("Authorization", "")
+        if not required and bearer_token(header) is None:
             return None
-        return await self.auth.from_token(token.strip())
+        return await self.auth.from_bearer(header)
 
     async def media(self, request: web.Request) -> web.StreamResponse:
-        clip_id = wire.parse(wire.ClipDelete, {"party": "x", "id": request.match_info["clip"]}).id
+        clip_id = inbound.parse(inbound.ClipDelete, {"party": "x", "id": request.match_info["clip"]}).id
         user = await self._bearer(request, required=False)
         if user is None and not {"exp", "sig"} <= request.query.keys():
             raise SyncError(Code.UNAUTHORIZED, "a clip's URL carries exp and sig (from clip.list)")
@@ -53,5 +51,6 @@ class ClipRoutes:
     async def party_clips(self, request: web.Request) -> web.Response:
         user = await self._bearer(request, required=True)
         assert user is not None
-        ref = wire.parse(wire.PartyRef, {"party": request.match_info["party"]})
-        return web.json_response({"ok": True, "clips": await self.clips.party_clips(user, ref.party)})
+        ref = inbound.parse(inbound.PartyRef, {"party": request.match_info["party"]})
+        clips = await self.clips.party_clips(user, ref.party)
+        return web.json_response({"ok": True, "clips": [outbound.clip_out(c) for c in clips]})

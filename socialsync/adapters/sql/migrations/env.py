@@ -14,7 +14,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from socialsync.adapters.sql.store import make_engine, metadata
+from socialsync.adapters.sql.engine import make_engine, metadata
 
 
 def run_migrations(connection: Connection) -> None:

@@ -1,4 +1,4 @@
-"""The wire protocol's payloads: inbound parsing into typed commands, outbound shapes.
+"""The wire protocol's inbound payloads: parsing and validation into typed models.
 
 Every inbound payload is validated here (types, sizes, ranges) and turned into a
 frozen model; anything wrong becomes a SyncError with a wire code before it can
@@ -13,21 +13,16 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from socialsync.domain.chat.messages import MAX_TEXT_CHARS, Message
-from socialsync.domain.codec import rules_to_data
+from socialsync.domain.chat.messages import MAX_TEXT_CHARS
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import (
+    DEFAULT_MAX_MEMBERS,
     MAX_MEMBERS,
     MAX_ROOM_TERMS,
     MAX_SLOW_MODE_S,
-    Camera,
     ControlMode,
     Media,
     MediaKind,
-    Member,
-    Party,
-    Playback,
-    Role,
     RoomType,
     Settings,
 )
@@ -37,7 +32,6 @@ from socialsync.domain.model import (
 MAX_SAFE_INT = 2**53 - 1
 # Positions are seconds: a VOD position, or live program time in epoch seconds.
 MAX_POSITION_S = 1e11
-DEFAULT_MAX_MEMBERS = {RoomType.WATCH_PARTY: 50, RoomType.LIVE_ROOM: 10_000}
 
 
 def trimmed_text(max_chars: int, min_chars: int = 1) -> AfterValidator:
@@ -230,99 +224,6 @@ def parse(model: type[_M], data: Any) -> _M:
         raise SyncError(code, f"{where}: {first['msg']}") from None
 
 
-# ---------------------------------------------------------------------------- outbound
-
-
-def media_out(media: Media) -> dict[str, Any]:
-    out: dict[str, Any] = {"url": media.url, "kind": media.kind.value}
-    if media.title is not None:
-        out["title"] = media.title
-    if media.duration_s is not None:
-        out["duration"] = media.duration_s
-    return out
-
-
-def playback_out(party_id: str, p: Playback) -> dict[str, Any]:
-    return {
-        "party": party_id,
-        "seq": p.seq,
-        "status": p.status.value,
-        "position": p.position_s,
-        "rate": p.rate,
-        "at": p.at_ms,
-        "media": media_out(p.media),
-        "by": p.by,
-    }
-
-
-def member_out(m: Member) -> dict[str, Any]:
-    return {
-        "id": m.user_id,
-        "name": m.name,
-        "role": m.role.value,
-        "buffering": m.buffering,
-        "in_sync": m.in_sync,
-        "connected": m.connected,
-        "camera": camera_out(m.camera),
-        "on_stage": m.on_stage,
-    }
-
-
-def camera_out(camera: Camera | None) -> dict[str, bool] | None:
-    if camera is None:
-        return None
-    return {
-        "audio": camera.audio,
-        "video": camera.video,
-        "audio_muted": camera.audio_muted,
-        "video_muted": camera.video_muted,
-    }
-
-
-def party_out(party: Party, invite_base: str | None = None) -> dict[str, Any]:
-    s = party.settings
-    host = party.host
-    out: dict[str, Any] = {
-        "id": party.id,
-        "title": party.title,
-        "created_at": party.created_at_ms,
-        "created_by": party.created_by,
-        "host": host.user_id if host else None,
-        "media": media_out(party.playback.media),
-        "settings": {
-            "type": s.type.value,
-            "control": s.control.value,
-            "wait_for_buffering": s.wait_for_buffering,
-            "max_members": s.max_members,
-            "cameras": s.cameras,
-        },
-        "member_count": len(party.members),
-    }
-    if invite_base:
-        out["invite_url"] = f"{invite_base.rstrip('/')}/?party={party.id}"
-    return out
-
-
-def message_out(m: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "party": m.party_id,
-        "id": m.id,
-        "user": {"id": m.user_id, "name": m.user_name},
-        "text": m.text,
-        "ts": m.ts_ms,
-        "nonce": m.nonce,
-    }
-    if m.media_time_s is not None:
-        out["media_time"] = m.media_time_s
-    if m.reply_to is not None:
-        out["reply_to"] = m.reply_to
-    return out
-
-
-def role_in(value: str) -> Role:
-    return Role(value)
-
-
 # ---------------------------------------------------------------------------- moderation
 
 Reason = Annotated[str, Field(max_length=1_000), trimmed_text(200, min_chars=0)]
@@ -433,10 +334,6 @@ class ModAudit(_In):
 
 class Empty(_In):
     pass
-
-
-# The wire shape of chat rules is their stored shape.
-rules_out = rules_to_data
 
 
 # ---------------------------------------------------------------------------- reaction clips
