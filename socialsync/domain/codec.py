@@ -126,6 +126,9 @@ def member_to_data(m: Member) -> dict[str, Any]:
         "in_sync": m.in_sync,
         "drift_ms": m.drift_ms,
         "excused": m.excused,
+        "buffering_since_ms": m.buffering_since_ms,
+        "wait_for_me": m.wait_for_me,
+        "rtt_ms": m.rtt_ms,
         "on_stage": m.on_stage,
         "camera": None if m.camera is None else camera_to_data(m.camera),
     }
@@ -164,6 +167,9 @@ def member_from_data(d: dict[str, Any]) -> Member:
         in_sync=bool(d["in_sync"]),
         drift_ms=d.get("drift_ms"),
         excused=bool(d["excused"]),
+        buffering_since_ms=d.get("buffering_since_ms"),
+        wait_for_me=bool(d.get("wait_for_me", True)),
+        rtt_ms=d.get("rtt_ms"),
         on_stage=bool(d.get("on_stage", False)),
         camera=camera_from_data(d["camera"]) if d.get("camera") else None,
     )

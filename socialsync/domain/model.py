@@ -141,9 +141,17 @@ class Member:
     buffering: bool = False
     in_sync: bool = True
     drift_ms: int | None = None
-    # Left behind by a buffering timeout: its buffering no longer stops the party
-    # until it reports ready again.
+    # Left behind by a buffering timeout, or new (joined, or back from a drop): its
+    # buffering does not stop the party until it has played in step (reported playing
+    # and not buffering) again.
     excused: bool = False
+    # Since when (server ms) its reports have said buffering; None while they do not.
+    buffering_since_ms: int | None = None
+    # Its own choice: False ("don't wait for me") and its stalls never hold the party.
+    wait_for_me: bool = True
+    # Its round trip to the server (ms) as its clock estimate measured it, when it says;
+    # the lead of scheduled starts is sized by the slowest member's.
+    rtt_ms: int | None = None
     # Live rooms: put on stage by the host or a moderator, so it may publish.
     on_stage: bool = False
     camera: Camera | None = None

@@ -138,6 +138,10 @@ class PlaybackStatus(PartyRef):
     buffering: bool
     at: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
     seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+    # "Don't wait for me" when false; absent: unchanged (protocol 5.9).
+    wait_for_me: bool | None = None
+    # The client's round trip to the server, ms (its clock estimate's best); sizes the lead.
+    rtt: Annotated[int, Field(ge=0, le=60_000)] | None = None
 
 
 class ChatSend(PartyRef):

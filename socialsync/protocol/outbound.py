@@ -79,6 +79,7 @@ def member_out(m: Member) -> dict[str, Any]:
         "connected": m.connected,
         "camera": camera_out(m.camera),
         "on_stage": m.on_stage,
+        "wait_for_me": m.wait_for_me,
     }
 
 

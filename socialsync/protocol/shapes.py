@@ -81,6 +81,8 @@ class Member(TypedDict):
     """What the member publishes while its camera or microphone is on, else null."""
     on_stage: bool
     """Live rooms: put on stage, so it may publish."""
+    wait_for_me: bool
+    """False: the member chose "don't wait for me"; its stalls never make the party wait."""
 
 
 @with_config(use_attribute_docstrings=True)

@@ -56,6 +56,21 @@ TABLE = [
         lambda p: {"party": p, "position": 1.0, "playing": "yes", "buffering": False},
         "bad_request",
     ),
+    (
+        "playback.status",
+        lambda p: {"party": p, "position": 1.0, "playing": True, "buffering": False, "wait_for_me": 0},
+        "bad_request",
+    ),
+    (
+        "playback.status",
+        lambda p: {"party": p, "position": 1.0, "playing": True, "buffering": False, "rtt": -5},
+        "bad_request",
+    ),
+    (
+        "playback.status",
+        lambda p: {"party": p, "position": 1.0, "playing": True, "buffering": False, "rtt": 12.5},
+        "bad_request",
+    ),
     ("chat.send", lambda p: {"party": p}, "bad_request"),
     ("chat.send", lambda p: {"party": p, "text": "   ", "nonce": "a"}, "bad_request"),
     ("chat.send", lambda p: {"party": p, "text": LONG, "nonce": "a"}, "too_large"),

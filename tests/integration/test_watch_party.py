@@ -197,6 +197,8 @@ async def test_buffering_member_makes_the_party_wait_then_all_resume(party):
     play = await a.control(party_id, "play")
     await settle([a, b], party_id, play["seq"])
     waiting = asyncio.create_task(a.wait_for("playback.state", lambda s: s["status"] == "waiting"))
+    # Playing in step first (a joiner's loading holds nobody), then a stall that lasts.
+    await b.report_status(party_id, b.expected_position(party_id), playing=True, buffering=False)
     await b.report_status(party_id, b.expected_position(party_id), playing=True, buffering=True)
     state = await waiting
     assert state["by"] is None
@@ -210,6 +212,7 @@ async def test_buffering_member_makes_the_party_wait_then_all_resume(party):
 async def test_buffering_timeout_goes_on_without_the_laggard(party, server):
     party_id, (a, b) = await party(2)
     await a.control(party_id, "play")
+    await b.report_status(party_id, 0.0, playing=True, buffering=False)
     await b.report_status(party_id, 0.0, playing=True, buffering=True)
     await a.wait_until(lambda: a.playback[party_id]["status"] == "waiting")
     waiting = a.playback[party_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ RULES = Rules()
 LEAD = RULES.lead_ms
 GRACE = RULES.leave_grace_ms
 BUFFER_TIMEOUT = RULES.buffer_timeout_ms
+STALL = RULES.stall_threshold_ms
 EMPTY_TTL = RULES.empty_ttl_ms
 T0 = 1_000_000  # when the party is created (server ms)
 
@@ -107,8 +109,12 @@ def build(
     media: Media = FILM,
     rules: Rules = RULES,
     staff: frozenset[str] = frozenset(),
+    settled: bool = True,
 ) -> Room:
-    """A party created at T0 by ``host``, who joins at T0 + 1; each guest joins 1 ms after the previous."""
+    """A party created at T0 by ``host``, who joins at T0 + 1; each guest joins 1 ms after the previous.
+
+    ``settled``: the members have been watching in step for a while (a joiner is excused
+    from holding the party until it has played in step; these are past that)."""
     created = create_party(
         "p1", user(host, staff=host in staff), "Movie night", media, settings or Settings(), T0, rules
     )
@@ -116,7 +122,17 @@ def build(
     room.join(host, T0 + 1, staff=host in staff)
     for i, uid in enumerate(guests, start=2):
         room.join(uid, T0 + i, staff=uid in staff)
+    if settled:
+        members = {uid: replace(m, excused=False) for uid, m in room.party.members.items()}
+        room.party = replace(room.party, members=members)
     return room
+
+
+def stall(room: Room, uid: str, since: int, *, position_s: float = 0.0) -> Transition:
+    """``uid`` reports buffering at ``since`` and is still buffering when its stall timer
+    comes due, STALL later: the transition of that timer."""
+    room.report(uid, since, position_s=position_s, buffering=True)
+    return room.do(c.Tick(f"stall:{uid}:{since}"), since + STALL)
 
 
 def playing_room(*guests: str, at: int = T0 + 100, **kw: Any) -> Room:
@@ -128,10 +144,11 @@ def playing_room(*guests: str, at: int = T0 + 100, **kw: Any) -> Room:
 
 
 def waiting_room(*guests: str, laggard: str = "bob") -> tuple[Room, int]:
-    """Playing from T0+100; ``laggard`` reports buffering at T0+5100 (media position 5 s)."""
+    """Playing from T0+100; ``laggard`` stalls from T0+4100, so the party waits from T0+5100
+    (media position 5 s)."""
     room = playing_room(*guests)
     now = T0 + 5_100
-    room.report(laggard, now, position_s=5.0, buffering=True)
+    stall(room, laggard, now - STALL, position_s=4.0)
     assert room.playback.status is Status.WAITING
     return room, now
 
@@ -466,10 +483,10 @@ class TestPlay:
         pb = room.playback
         assert (pb.status, pb.position_s, pb.at_ms, pb.seq) == (Status.PLAYING, 30.0, now + LEAD, 2)
 
-    def test_play_with_a_buffering_member_waits_for_it(self) -> None:
+    def test_play_with_a_stalled_member_waits_for_it(self) -> None:
         room = build("bob")
         room.report("bob", T0 + 50, position_s=0.0, buffering=True)
-        now = T0 + 100
+        now = T0 + 50 + STALL
         t = room.control("hana", c.Action.PLAY, now, position_s=10.0)
         pb = room.playback
         assert (pb.status, pb.position_s, pb.at_ms, pb.by) == (Status.WAITING, 10.0, now, "hana")
@@ -479,6 +496,12 @@ class TestPlay:
         assert room.playback.status is Status.PLAYING
         assert room.playback.at_ms == now + 500 + LEAD
         assert room.playback.position_s == 10.0
+
+    def test_play_does_not_wait_for_a_moment_of_buffering(self) -> None:
+        room = build("bob")
+        room.report("bob", T0 + 50, position_s=0.0, buffering=True)
+        room.control("hana", c.Action.PLAY, T0 + 50 + STALL - 1)
+        assert room.playback.status is Status.PLAYING
 
     def test_play_does_not_wait_when_waiting_is_off(self) -> None:
         room = build("bob", settings=Settings(wait_for_buffering=False))
@@ -756,33 +779,88 @@ class TestLiveRoom:
 
 # ---------------------------------------------------------------------------------------------- buffering
 class TestBuffering:
-    def test_a_buffering_report_while_playing_makes_the_party_wait(self) -> None:
+    def test_a_stall_that_lasts_makes_the_party_wait(self) -> None:
         room = playing_room("bob")
-        now = T0 + 5_100
-        t = room.report("bob", now, position_s=4.5, buffering=True)
+        since = T0 + 4_100
+        t = room.report("bob", since, position_s=4.0, buffering=True)
+        # The moment of buffering that every seek and start costs holds nobody...
+        assert room.playback.status is Status.PLAYING
+        assert room.member("bob").buffering_since_ms == since
+        assert t.events == (
+            e.MemberUpdated(room.member("bob")),
+            e.TimerRequested(f"stall:bob:{since}", since + STALL),
+        )
+        # ...a report in the meantime changes nothing...
+        assert not room.report("bob", since + STALL - 1, position_s=4.0, buffering=True).changed
+        assert room.playback.status is Status.PLAYING
+        # ...a stall that lasts STALL does.
+        now = since + STALL
+        t = room.do(c.Tick(f"stall:bob:{since}"), now)
         pb = room.playback
         assert (pb.status, pb.at_ms, pb.by, pb.seq) == (Status.WAITING, now, None, 2)
         assert pb.position_s == pytest.approx(5.0)  # the party's position, not the laggard's
         assert room.party.wait_epoch == 1
         assert room.member("bob").buffering
-        assert t.events == (
-            e.MemberUpdated(room.member("bob")),
-            e.PlaybackChanged(pb),
-            e.TimerRequested("buffer:1", now + BUFFER_TIMEOUT),
-        )
+        assert t.events == (e.PlaybackChanged(pb), e.TimerRequested("buffer:1", now + BUFFER_TIMEOUT))
+
+    def test_a_stall_over_before_its_timer_holds_nobody(self) -> None:
+        room = playing_room("bob")
+        since = T0 + 4_100
+        room.report("bob", since, position_s=4.0, buffering=True)
+        room.report("bob", since + 400, position_s=4.4)
+        t = room.do(c.Tick(f"stall:bob:{since}"), since + STALL)
+        assert not t.changed and room.playback.status is Status.PLAYING
+        # A new stall is a new timer: the old one stays stale.
+        room.report("bob", since + 900, position_s=4.9, buffering=True)
+        assert not room.do(c.Tick(f"stall:bob:{since}"), since + STALL + 1).changed
+
+    def test_a_joiner_loading_pauses_nobody_until_it_has_played_in_step(self) -> None:
+        room = playing_room("bob")
+        room.join("cy", T0 + 2_000)
+        assert room.member("cy").excused
+        stall(room, "cy", T0 + 2_100)
+        assert room.playback.status is Status.PLAYING
+        room.report("cy", T0 + 4_000, position_s=3.9)  # playing, in step
+        assert not room.member("cy").excused
+        stall(room, "cy", T0 + 5_000, position_s=4.9)  # a real stall now
+        assert room.playback.status is Status.WAITING
+
+    def test_a_member_held_for_its_start_is_not_yet_in_step(self) -> None:
+        room = playing_room("bob")
+        room.join("cy", T0 + 2_000)
+        command = c.ReportStatus("cy", position_s=3.0, playing=False, buffering=False)
+        room.do(command, T0 + 2_100)  # ready, but paused for its start
+        assert room.member("cy").excused
+
+    def test_dont_wait_for_me(self) -> None:
+        room = playing_room("bob")
+        command = c.ReportStatus("bob", position_s=3.0, playing=True, buffering=False, wait_for_me=False)
+        t = room.do(command, T0 + 3_100)
+        assert room.member("bob").wait_for_me is False
+        assert e.MemberUpdated(room.member("bob")) in t.events  # shown to the others
+        t = room.report("bob", T0 + 4_100, position_s=4.0, buffering=True)
+        assert not any(isinstance(ev, e.TimerRequested) for ev in t.events)
+        assert not room.do(c.Tick(f"stall:bob:{T0 + 4_100}"), T0 + 4_100 + STALL).changed
+        assert room.playback.status is Status.PLAYING
+        # A report that does not say keeps the choice.
+        room.report("bob", T0 + 9_000, position_s=9.0)
+        assert room.member("bob").wait_for_me is False
 
     def test_buffering_during_the_lead_waits_at_the_start_position(self) -> None:
         room = build("bob")
         room.control("hana", c.Action.PLAY, T0 + 10, position_s=30.0)
-        room.report("bob", T0 + 10 + LEAD // 2, position_s=30.0, buffering=True)
-        assert (room.playback.status, room.playback.position_s) == (Status.WAITING, 30.0)
+        stall(room, "bob", T0 + 10 + LEAD // 2, position_s=30.0)
+        # It waits where the party has got to when the stall has lasted STALL.
+        expected = 30.0 + (LEAD // 2 + STALL - LEAD) / 1000
+        assert room.playback.status is Status.WAITING
+        assert room.playback.position_s == pytest.approx(expected)
 
     def test_the_party_resumes_with_a_scheduled_start_once_all_are_ready(self) -> None:
         room, waited = waiting_room("bob", "cy")
         room.report("cy", waited + 100, position_s=5.0, buffering=True)
         assert room.party.wait_epoch == 1  # already waiting: no second wait
-        room.report("bob", waited + 1_000, position_s=5.0)
-        assert room.playback.status is Status.WAITING
+        room.report("bob", waited + 100 + STALL, position_s=5.0)
+        assert room.playback.status is Status.WAITING  # cy stalls too by now
         now = waited + 2_000
         t = room.report("cy", now, position_s=5.0)
         pb = room.playback
@@ -807,21 +885,21 @@ class TestBuffering:
         assert room.playback.status is Status.PLAYING and not t.changed
         # ...a stale timeout changes nothing...
         assert not room.do(c.Tick("buffer:1"), now + 2_000).changed
-        # ...until it reports ready, which ends the excuse; the next stall waits again.
+        # ...until it plays in step again, which ends the excuse; the next stall waits again.
         room.report("bob", now + 3_000, position_s=6.0)
         assert not room.member("bob").excused
-        room.report("bob", now + 4_000, position_s=7.0, buffering=True)
+        stall(room, "bob", now + 4_000, position_s=7.0)
         assert room.party.playback.status is Status.WAITING
         assert room.party.wait_epoch == 2
-        assert not room.do(c.Tick("buffer:1"), now + 5_000).changed
-        room.do(c.Tick("buffer:2"), now + 4_000 + BUFFER_TIMEOUT)
+        assert not room.do(c.Tick("buffer:1"), now + 5_000 + STALL).changed
+        room.do(c.Tick("buffer:2"), now + 4_000 + STALL + BUFFER_TIMEOUT)
         assert room.playback.status is Status.PLAYING
 
     def test_a_wait_started_by_play_times_out_the_same_way(self) -> None:
         room = build("bob")
         room.report("bob", T0 + 50, position_s=0.0, buffering=True)
-        room.control("hana", c.Action.PLAY, T0 + 100, position_s=10.0)
-        now = T0 + 100 + BUFFER_TIMEOUT
+        room.control("hana", c.Action.PLAY, T0 + 50 + STALL, position_s=10.0)
+        now = T0 + 50 + STALL + BUFFER_TIMEOUT
         room.do(c.Tick("buffer:1"), now)
         pb = room.playback
         assert (pb.status, pb.position_s, pb.at_ms) == (Status.PLAYING, 10.0, now + LEAD)
@@ -830,7 +908,7 @@ class TestBuffering:
     def test_a_new_wait_makes_the_previous_timeout_stale(self) -> None:
         room, waited = waiting_room("bob")
         room.report("bob", waited + 100, position_s=5.0)  # ready: resumes
-        room.report("bob", waited + 2_000, position_s=6.0, buffering=True)  # stalls again
+        stall(room, "bob", waited + 2_000, position_s=6.0)  # stalls again
         assert room.party.wait_epoch == 2
         assert not room.do(c.Tick("buffer:1"), waited + BUFFER_TIMEOUT).changed
         assert room.playback.status is Status.WAITING
@@ -1098,6 +1176,59 @@ class TestUpdateSettings:
 
 
 # ---------------------------------------------------------------------------------------------- reports
+class TestLead:
+    def report_rtt(self, room: Room, uid: str, now: int, rtt_ms: int) -> Transition:
+        command = c.ReportStatus(uid, position_s=0.0, playing=False, buffering=False, rtt_ms=rtt_ms)
+        return room.do(command, now)
+
+    def test_the_lead_fits_the_slowest_members_path(self) -> None:
+        room = build("bob", "cy")
+        self.report_rtt(room, "bob", T0 + 10, 60)
+        room.control("hana", c.Action.PLAY, T0 + 20)
+        assert room.playback.at_ms == T0 + 20 + 30 + RULES.lead_margin_ms
+        self.report_rtt(room, "cy", T0 + 30, 300)
+        room.control("hana", c.Action.SEEK, T0 + 40, position_s=9.0)
+        assert room.playback.at_ms == T0 + 40 + 150 + RULES.lead_margin_ms
+        # A member gone does not slow the others.
+        room.do(c.Leave("cy", "cy-s1"), T0 + 50)
+        room.control("hana", c.Action.SEEK, T0 + 60, position_s=19.0)
+        assert room.playback.at_ms == T0 + 60 + 30 + RULES.lead_margin_ms
+        # Without a round trip reported, the configured lead.
+        room.do(c.Leave("bob", "bob-s1"), T0 + 70)
+        room.control("hana", c.Action.SEEK, T0 + 80, position_s=29.0)
+        assert room.playback.at_ms == T0 + 80 + LEAD
+
+    def test_the_lead_is_bounded(self) -> None:
+        room = build("bob")
+        self.report_rtt(room, "bob", T0 + 10, 5_000)
+        room.control("hana", c.Action.PLAY, T0 + 20)
+        assert room.playback.at_ms == T0 + 20 + RULES.max_lead_ms
+
+    def test_resumes_use_it_too(self) -> None:
+        room, waited = waiting_room("bob")
+        self.report_rtt(room, "hana", waited + 10, 400)
+        room.report("bob", waited + 100, position_s=5.0)
+        assert room.playback.at_ms == waited + 100 + 200 + RULES.lead_margin_ms
+
+    def test_a_round_trip_is_kept_coarse(self) -> None:
+        room = build("bob")
+        self.report_rtt(room, "bob", T0 + 10, 100)
+        assert room.member("bob").rtt_ms == 100
+        assert not self.report_rtt(room, "bob", T0 + 20, 115).changed  # within 20 ms: no write
+        self.report_rtt(room, "bob", T0 + 30, 130)
+        assert room.member("bob").rtt_ms == 130
+
+
+class TestRejoin:
+    def test_a_member_back_from_a_drop_loads_again_without_holding_the_party(self) -> None:
+        room = playing_room("bob")
+        room.do(c.Disconnect("bob", "bob-s1"), T0 + 1_000)
+        room.join("bob", T0 + 2_000, n=2)
+        assert room.member("bob").excused
+        stall(room, "bob", T0 + 2_100)
+        assert room.playback.status is Status.PLAYING
+
+
 class TestInSync:
     """Playing from T0+100 at position 0, so at T0+100+x ms the party is at x/1000 s."""
 

@@ -173,6 +173,7 @@ async function start(): Promise<void> {
   setState("connecting");
   let client: SocialSync | null = null;
   try {
+    performance.mark("socialsync:connect"); // where the tests measure a join from
     client = await SocialSync.connect({ url: location.origin, auth: { guest: name } });
     let partyId = partyParam;
     if (!partyId && media) {

@@ -18,6 +18,7 @@ export class FakePlayer implements PlayerAdapter {
   private since = performance.now();
   private playbackRate = 1;
   private isPaused: boolean;
+  private seekingUntil = -1;
   stalled = false;
   readonly seeks: number[] = [];
   readonly plays: number[] = []; // performance.now() of each play()
@@ -36,6 +37,7 @@ export class FakePlayer implements PlayerAdapter {
   buffering(): boolean { return this.stalled; }
   ended(): boolean { return false; }
   rate(): number { return this.playbackRate; }
+  seeking(): boolean { return performance.now() < this.seekingUntil; }
 
   async play(): Promise<void> {
     this.plays.push(performance.now());
@@ -71,10 +73,16 @@ export class FakePlayer implements PlayerAdapter {
   userPlay(): void { void this.play(); }
   userSeek(position: number): void { this.moveTo(position); }
   userRate(rate: number): void { this.setRate(rate); }
+  /** The media clock slips by `seconds` (a decoder hiccup), with no event. */
+  jump(seconds: number): void {
+    this.rebase();
+    this.pos += seconds;
+  }
 
   private moveTo(position: number): void {
     this.pos = position;
     this.since = performance.now();
+    this.seekingUntil = performance.now() + SEEK_MS;
     this.fire("seeking");
     setTimeout(() => this.fire("seeked"), SEEK_MS);
   }
@@ -82,8 +90,12 @@ export class FakePlayer implements PlayerAdapter {
     this.pos = this.position();
     this.since = performance.now();
   }
+  /** Events are queued (a browser dispatches them as tasks), so they can come after
+   * what the engine or the user did next: the races the engine must get right. */
   private fire(event: PlayerEvent): void {
-    for (const fn of this.listeners.get(event) ?? []) fn();
+    setTimeout(() => {
+      for (const fn of this.listeners.get(event) ?? []) fn();
+    }, 0);
   }
 }
 

@@ -39,12 +39,20 @@ export function syncStatus(member: Member): SyncStatus {
   return member.in_sync ? "in-sync" : "out-of-sync";
 }
 
+/** Plain words for viewers: where a member stands, never a number of milliseconds. */
 export const SYNC_LABEL: Record<SyncStatus, string> = {
   "reconnecting": "reconnecting",
-  "buffering": "buffering",
+  "buffering": "loading",
   "in-sync": "in sync",
-  "out-of-sync": "out of sync",
+  "out-of-sync": "catching up",
 };
+
+/** This player's own standing, from the sync engine's drift (s): the same words. */
+export const OWN_IN_SYNC_S = 0.1;
+export function ownSyncLabel(driftS: number, buffering: boolean): string {
+  if (buffering) return "loading";
+  return Math.abs(driftS) <= OWN_IN_SYNC_S ? "in sync" : "catching up";
+}
 
 /** A refusal from the server, in words for the person who caused it. */
 export function describeError(err: unknown, what: string): string {

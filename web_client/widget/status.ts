@@ -1,6 +1,6 @@
 import type { WidgetContext } from "./context";
-import { h, setText } from "../ui/dom";
-import { formatMediaTime } from "./format";
+import { h, setText, uid } from "../ui/dom";
+import { formatMediaTime, ownSyncLabel } from "./format";
 
 export const DRIFT_REFRESH_MS = 500;
 
@@ -45,9 +45,22 @@ export function statusLine(ctx: WidgetContext): HTMLElement {
     }
     drift.hidden = false;
     const ms = Math.round(engine.stats.drift * 1000);
-    setText(drift, `Your drift: ${ms > 0 ? "+" : ""}${ms} ms`);
+    // Plain words for the viewer; the figure stays at hand for whoever looks closer.
+    setText(drift, `You: ${ownSyncLabel(engine.stats.drift, engine.stats.buffering)}`);
+    drift.title = `${ms > 0 ? "+" : ""}${ms} ms from the party`;
+    drift.dataset.driftMs = String(ms);
     drift.classList.toggle("ssw-drift-bad", Math.abs(ms) >= 250);
   };
+
+  // "Don't wait for me": this member's stalls never pause the party (protocol 5.9).
+  const noWaitId = uid("nowait");
+  const noWait = h("input", { id: noWaitId, type: "checkbox", class: "ssw-checkbox ssw-no-wait" });
+  noWait.checked = !party.waitForMe;
+  noWait.addEventListener("change", () => {
+    party.setWaitForMe(!noWait.checked).catch(() => {
+      noWait.checked = !party.waitForMe;
+    });
+  });
 
   ctx.disposer.add(client.on("disconnected", () => setConnection("reconnecting")));
   ctx.disposer.add(client.on("connected", (again) => setConnection(again ? "rejoining" : "connected")));
@@ -70,5 +83,7 @@ export function statusLine(ctx: WidgetContext): HTMLElement {
   // Connection and playback are announced when they change; the drift (every 500 ms) is not.
   return h("div", { class: "ssw-status" },
     h("p", { class: "ssw-status-live", role: "status", "aria-live": "polite" }, connection, " · ", playback),
-    drift);
+    drift,
+    h("span", { class: "ssw-toggle" }, noWait,
+      h("label", { for: noWaitId }, "Don't pause the others when my video stalls")));
 }

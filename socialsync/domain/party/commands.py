@@ -66,6 +66,10 @@ class ReportStatus:
     at_ms: int | None = None
     # The playback seq the client had applied when it made the report, if it says.
     seq: int | None = None
+    # The member's choice, if it says: False, "don't wait for me".
+    wait_for_me: bool | None = None
+    # The member's round trip to the server (ms), if it says.
+    rtt_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

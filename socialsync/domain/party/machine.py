@@ -32,11 +32,22 @@ from socialsync.domain.party.playback import drift_s, next_in_sync, position_at
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    # Plays and seeks start this far in the future, so members with different
-    # latencies all start at the same instant. 200 ms covers a transatlantic RTT.
+    # Plays and seeks start at least this far in the future, so members with different
+    # latencies all start at the same instant...
     lead_ms: int = 200
-    # How long a playing party waits for a buffering member before going on without it.
+    # ...and further when a member is further away: the slowest connected member's
+    # one-way time (half its reported round trip) plus this margin, which covers its
+    # jitter and the seek and start its player makes before the instant...
+    lead_margin_ms: int = 250
+    # ...but never more than this (a member further away starts late, at the position
+    # it should have reached).
+    max_lead_ms: int = 1_000
+    # How long a playing party waits for a buffering member before going on without it
+    # (once per stall: then the member is excused until it plays in step again).
     buffer_timeout_ms: int = 8_000
+    # A member's buffering holds the party only once it has lasted this long: the
+    # moment of buffering that a seek, a start or a corrective seek costs is no stall.
+    stall_threshold_ms: int = 1_000
     # A dropped socket keeps its member (and its role) this long, so a reconnect is silent.
     leave_grace_ms: int = 10_000
     # A party nobody has been in for this long ends.
@@ -210,9 +221,15 @@ class PartyMachine:
                 ch.put_member(replace(member, sessions=member.sessions | {cmd.session}), announce=False)
             else:
                 # Back within the grace period: same member, same role; whatever it
-                # was buffering before the drop it will report afresh.
+                # was buffering before the drop it will report afresh. It loads again,
+                # joining in progress: excused until it plays in step.
                 back = replace(
-                    member, sessions=frozenset({cmd.session}), disconnected_at_ms=None, buffering=False
+                    member,
+                    sessions=frozenset({cmd.session}),
+                    disconnected_at_ms=None,
+                    buffering=False,
+                    buffering_since_ms=None,
+                    excused=True,
                 )
                 ch.put_member(back)
             return
@@ -226,6 +243,9 @@ class PartyMachine:
             joined_at_ms=ch.now_ms,
             staff=cmd.user.is_staff,
             sessions=frozenset({cmd.session}),
+            # Joins in progress: its player loads and starts in step by itself; its
+            # loading holds nobody. It is waited for once it has played in step.
+            excused=True,
         )
         ch.members[member.user_id] = member
         ch.set(empty_since_ms=None)
@@ -310,7 +330,7 @@ class PartyMachine:
         duration = (cmd.media or playback.media).duration_s
         if cmd.position_s is not None and duration is not None and cmd.position_s > duration:
             raise bad_request(f"position {cmd.position_s} is beyond the media's duration {duration}")
-        start_at = now + self.rules.lead_ms
+        start_at = now + self._lead_ms(ch)
         current = position_at(playback, now)
 
         if cmd.action is c.Action.PLAY:
@@ -372,24 +392,72 @@ class PartyMachine:
             drift = drift_s(playback, cmd.position_s, at)
             ch.emit(e.DriftMeasured(member.user_id, drift))
             in_sync = next_in_sync(member.in_sync, drift)
-        excused = member.excused and cmd.buffering
-        if (cmd.buffering, in_sync, excused) != (member.buffering, member.in_sync, member.excused):
-            announce = (cmd.buffering, in_sync) != (member.buffering, member.in_sync)
-            ch.put_member(
-                replace(member, buffering=cmd.buffering, in_sync=in_sync, excused=excused),
-                announce=announce,
+        # An excuse lasts until the member plays in step again (or is ready while the
+        # party does not play): one wait per stall, none for a joiner's loading.
+        ready = not cmd.buffering and (cmd.playing or playback.status is not Status.PLAYING)
+        excused = member.excused and not ready
+        since = (member.buffering_since_ms if member.buffering else now) if cmd.buffering else None
+        wait_for_me = member.wait_for_me if cmd.wait_for_me is None else cmd.wait_for_me
+        rtt = member.rtt_ms
+        if cmd.rtt_ms is not None and (rtt is None or abs(cmd.rtt_ms - rtt) > max(20, rtt // 5)):
+            rtt = cmd.rtt_ms  # kept coarse: a report that changes nothing writes nothing
+        updated = replace(
+            member,
+            buffering=cmd.buffering,
+            in_sync=in_sync,
+            excused=excused,
+            buffering_since_ms=since,
+            wait_for_me=wait_for_me,
+            rtt_ms=rtt,
+        )
+        if updated != member:
+            announce = (cmd.buffering, in_sync, wait_for_me) != (
+                member.buffering,
+                member.in_sync,
+                member.wait_for_me,
             )
+            ch.put_member(updated, announce=announce)
+        playing = ch.playback.status is Status.PLAYING
+        if playing and since is not None and since == now and self._may_hold(ch, updated):
+            # A stall begins: it holds the party if it lasts (judged then, by a timer).
+            due = since + self.rules.stall_threshold_ms
+            ch.emit(e.TimerRequested(f"stall:{member.user_id}:{since}", due))
+        self._wait_or_resume(ch)
+
+    def _wait_or_resume(self, ch: _Change) -> None:
+        playback = ch.playback
         if playback.status is Status.PLAYING and self._laggards(ch):
-            self._start_waiting(ch, None, position_at(playback, now))
+            self._start_waiting(ch, None, position_at(playback, ch.now_ms))
         else:
             self._resume_if_ready(ch)
 
-    def _laggards(self, ch: _Change) -> list[Member]:
+    def _may_hold(self, ch: _Change, member: Member) -> bool:
+        """Whether this member's stall may make the party wait at all."""
         # Read the settings as changed so far (turning waiting off must release the wait);
         # a live room has no shared playback, so nobody's buffering holds it.
         if not ch.settings.wait_for_buffering or ch.party.is_live_room:
-            return []
-        return [m for m in ch.members.values() if m.buffering and m.connected and not m.excused]
+            return False
+        return member.connected and not member.excused and member.wait_for_me
+
+    def _laggards(self, ch: _Change) -> list[Member]:
+        """Members that really stall: buffering for stall_threshold_ms and more."""
+        threshold = self.rules.stall_threshold_ms
+        return [
+            m
+            for m in ch.members.values()
+            if m.buffering
+            and self._may_hold(ch, m)
+            and (m.buffering_since_ms is None or ch.now_ms - m.buffering_since_ms >= threshold)
+        ]
+
+    def _lead_ms(self, ch: _Change) -> int:
+        """How far ahead plays, seeks and resumes are scheduled: far enough for the
+        slowest connected member's state to arrive and its player to start in time."""
+        rtts = [m.rtt_ms for m in ch.members.values() if m.connected and m.rtt_ms is not None]
+        if not rtts:
+            return self.rules.lead_ms
+        fitted = max(rtts) // 2 + self.rules.lead_margin_ms
+        return max(self.rules.lead_ms, min(self.rules.max_lead_ms, fitted))
 
     def _start_waiting(self, ch: _Change, by: str | None, position: float) -> None:
         epoch = ch.party.wait_epoch + 1
@@ -402,7 +470,7 @@ class PartyMachine:
             self._resume(ch)
 
     def _resume(self, ch: _Change) -> None:
-        ch.set_playback(None, status=Status.PLAYING, at_ms=ch.now_ms + self.rules.lead_ms)
+        ch.set_playback(None, status=Status.PLAYING, at_ms=ch.now_ms + self._lead_ms(ch))
 
     def _excuse_laggards(self, ch: _Change) -> None:
         for member in self._laggards(ch):
@@ -543,6 +611,11 @@ class PartyMachine:
             if ch.playback.status is Status.WAITING and str(ch.party.wait_epoch) == arg:
                 self._excuse_laggards(ch)
                 self._resume(ch)
+        elif kind == "stall":
+            user_id, _, since = arg.rpartition(":")
+            member = ch.members.get(user_id)
+            if member is not None and member.buffering and str(member.buffering_since_ms) == since:
+                self._wait_or_resume(ch)
         elif kind == "grace":
             user_id, _, since = arg.rpartition(":")
             member = ch.members.get(user_id)

@@ -39,6 +39,8 @@ class PlaybackEvents:
             m.buffering,
             m.at if m.at else received_ms,
             m.seq,
+            wait_for_me=m.wait_for_me,
+            rtt_ms=m.rtt,
         )
         party = await self.parties.command(sid, m.party, command)
         return {"ok": True, "seq": party.playback.seq}

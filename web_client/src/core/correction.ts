@@ -5,9 +5,11 @@
  *
  * Drift correction constants. Chosen by measurement in headless Chromium on this
  * project's test clips (25 fps H.264, loopback), see docs/sync.md:
- * - Below RATE_START_S nothing is done: one frame at 25-30 fps is 33-40 ms, and
- *   chasing less costs more rate changes than it gains. Correction stops once the
- *   error is under RATE_STOP_S (hysteresis, so the rate does not flap).
+ * - Below RATE_START_S nothing is done: half a frame at 25 fps. Each member is left
+ *   anywhere within this band, so two members can be twice it apart: at 30 ms (a frame)
+ *   pairs of four members on network paths were 40-60 ms apart at the 95th percentile
+ *   (docs/sync.md), so the band is 20 ms. Correction stops once the error is under
+ *   RATE_STOP_S (hysteresis, so the rate does not flap).
  * - The rate nudge cancels the error over CORRECTION_HORIZON_S, bounded by
  *   MAX_RATE_NUDGE: +-10 % is hardly audible with pitch preservation (Chromium's default)
  *   and absorbs 100 ms in 1 s.
@@ -15,8 +17,8 @@
  *   A seek while playing lands late by the time the seek takes, so the target is
  *   led by an estimate of that time (an average of the seeks measured so far).
  */
-export const RATE_START_S = 0.03;
-export const RATE_STOP_S = 0.01;
+export const RATE_START_S = 0.02;
+export const RATE_STOP_S = 0.008;
 export const CORRECTION_HORIZON_S = 1.0;
 export const MAX_RATE_NUDGE = 0.1;
 export const RATE_STEP = 0.02;
@@ -74,6 +76,24 @@ export function correctionFor(driftS: number, baseRate: number, correcting: bool
  * negative: play() needs calling earlier next time), within 0..MAX_START_LATENCY_S. */
 export function learnStartLatency(latencyS: number, driftS: number): number {
   return Math.max(0, Math.min(MAX_START_LATENCY_S, latencyS - 0.5 * driftS));
+}
+
+/**
+ * Hold-and-start: a player that is paused while the party plays (a joiner, a state that
+ * came late, a drift beyond SEEK_THRESHOLD_S) is not seeked to where the party is now
+ * (it would land late by however long the seek and the start take). It is seeked, paused,
+ * to where the party will be `lookahead` seconds from now, and started when the party
+ * gets there: the start is as exact as a scheduled one. The lookahead covers the seek and
+ * the start: twice the learnt seek time plus the start latency, at least MIN_LOOKAHEAD_S;
+ * a player that has no data yet (a joiner) gets JOIN_LOOKAHEAD_S.
+ */
+export const MIN_LOOKAHEAD_S = 0.25;
+export const JOIN_LOOKAHEAD_S = 1.0;
+export const MAX_LOOKAHEAD_S = 1.5;
+
+export function lookaheadFor(seekLatencyS: number, startLatencyS: number, hasData: boolean): number {
+  if (!hasData) return JOIN_LOOKAHEAD_S;
+  return Math.max(MIN_LOOKAHEAD_S, Math.min(MAX_LOOKAHEAD_S, 2 * seekLatencyS + startLatencyS));
 }
 
 /** The seek latency learnt from one more seek that took `tookS` (a moving average). */

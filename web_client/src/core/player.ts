@@ -19,6 +19,9 @@ export interface PlayerAdapter {
   pause(): void;
   seek(position: number): void;
   setRate(rate: number): void;
+  /** True while a seek is under way (HTMLMediaElement.seeking). Optional, but without it
+   * a user's seek made just before an engine's correction can be overtaken by it. */
+  seeking?(): boolean;
   /** Subscribe to a player event; returns the function that unsubscribes. */
   on(event: PlayerEvent, fn: () => void): () => void;
   /** Switch to other media (the party's `load`); optional. */
@@ -66,6 +69,10 @@ export class MediaElementPlayer implements PlayerAdapter {
 
   ended(): boolean {
     return this.element.ended;
+  }
+
+  seeking(): boolean {
+    return this.element.seeking;
   }
 
   rate(): number {

@@ -1,6 +1,6 @@
 import {
   INITIAL_SEEK_LATENCY_S, INITIAL_START_LATENCY_S, PAUSED_TOLERANCE_S, SEEK_THRESHOLD_S, correctionFor,
-  learnSeekLatency, learnStartLatency,
+  learnSeekLatency, learnStartLatency, lookaheadFor,
 } from "./correction";
 import { SocialSyncError } from "./errors";
 import { isScheduled, positionAt } from "./playback";
@@ -9,13 +9,22 @@ import type { PlaybackState } from "../protocol/types";
 
 /* The drift correction's constants and arithmetic are in ./correction.ts. */
 export const TICK_MS = 100;
-/** A scheduled start is judged (and the start latency learnt from it) this long after it. */
+/** A start is judged (and the start latency learnt from it) this long after it. */
 export const SETTLE_MS = 400;
 export const STATUS_INTERVAL_MS = 2000;
 /** A user seek is sent once the scrubbing has stopped for this long. */
 export const USER_SEEK_DEBOUNCE_MS = 150;
 /** The longest the player is left alone while a user action awaits its answer. */
-export const USER_ACTION_TIMEOUT_MS = 3000;
+export const USER_ACTION_TIMEOUT_MS = 5000;
+/** A stall is reported (and may make the party wait) once it has lasted this long: the
+ * moment of buffering every seek and start costs is not a stall. */
+export const STALL_REPORT_MS = 300;
+/** The player's events for what the engine asked of it come within this long; an
+ * expectation older than this has lapsed (the event never came). */
+export const OWN_EVENT_MS = 2000;
+/** A `seeking` event at this distance or less from the engine's own target is the engine's
+ * seek (VOD; for live media, whose positions are program times, the count alone decides). */
+export const OWN_SEEK_TOLERANCE_S = 0.25;
 
 /**
  * What the engine needs from the party it follows: its playback state, the server
@@ -41,43 +50,70 @@ export interface SyncOptions {
 export interface SyncStats {
   /** Last measured distance from the party position (s, + ahead). */
   drift: number;
+  /** Seeks the engine made (its own, never the user's). */
   seeks: number;
   rateCorrections: number;
+  /** Hold-and-starts: the player was paused ahead of the party and started when it came. */
+  starts: number;
+  /** Commands sent for the user's own actions on the player. */
+  userCommands: number;
+  /** Reported to the party as stalled (after STALL_REPORT_MS of buffering). */
   buffering: boolean;
-  /** How long a seek while playing has been taking (ms), learned from the seeks seen. */
+  /** How long a seek has been taking (ms), learned from the seeks seen. */
   seekLatencyMs: number;
-  /** How long play() takes to start the media clock (ms), learned from scheduled starts. */
+  /** How long play() takes to start the media clock (ms), learned from starts. */
   startLatencyMs: number;
 }
 
+type UserAction = "play" | "pause" | "seek" | "rate";
+
 /**
- * Keeps one player on the party's playback state. The player is only ever told
- * what to do from here; what the player does on its own (the user's clicks) is told
- * apart from what we asked for, and becomes a command for the whole party.
+ * Keeps one player on the party's playback state.
+ *
+ * The intent model: only the user's own actions on the player leave as commands. What
+ * the engine asks of the player (seeks, rate changes, plays, pauses) is recorded as it is
+ * asked, by target (a seek) or by count (play, pause), and the player's events that
+ * answer it are consumed by that record, whatever order they come in; anything else is
+ * the user's. While a user action is on its way to the party, no state undoes it: the
+ * states that arrive meanwhile are applied, newest only, once the action is answered.
  */
 export class SyncEngine {
-  readonly stats: SyncStats = { drift: 0, seeks: 0, rateCorrections: 0, buffering: false, seekLatencyMs: INITIAL_SEEK_LATENCY_S * 1000,
-    startLatencyMs: INITIAL_START_LATENCY_S * 1000 };
+  readonly stats: SyncStats = {
+    drift: 0, seeks: 0, rateCorrections: 0, starts: 0, userCommands: 0, buffering: false,
+    seekLatencyMs: INITIAL_SEEK_LATENCY_S * 1000, startLatencyMs: INITIAL_START_LATENCY_S * 1000,
+  };
   private timer: ReturnType<typeof setInterval> | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: Array<() => void> = [];
   private correcting = false;
   private seekLatencyS = INITIAL_SEEK_LATENCY_S;
   private startLatencyS = INITIAL_START_LATENCY_S;
-  // After a scheduled start: no correction until then, and then learn from the error.
+  // A start of ours (server ms): the player holds until then; corrections wait for it.
+  private startAt: number | null = null;
+  // After a start: no correction until then, and then learn from the error.
   private settleUntil = 0;
   private lastStatusAt = 0;
   private loadingUrl: string | null = null;
-  // What we asked the player for, so that its events can be told apart from the user's.
-  private expectPlayUntil = 0;
-  private expectPauseUntil = 0;
-  private expectSeek: { target: number; since: number } | null = null;
+  // What the engine asked of the player, so that the player's events can be told apart
+  // from the user's: seeking events still to come for our seeks, and the last target.
+  private ownSeeks = 0;
+  private ownSeekTarget = NaN;
+  private ownSeekSince = 0;
+  private lastSeekOurs = false;
+  private ownPlays = 0;
+  private ownPlaysSince = 0;
+  private ownPauses = 0;
+  private ownPausesSince = 0;
   private engineRate = 1;
+  // The user's action on its way to the party (or being scrubbed): the player is left as
+  // the user put it, and states that arrive meanwhile wait for its answer.
+  private pending: { action: UserAction; until: number } | null = null;
   private userSeekTimer: ReturnType<typeof setTimeout> | null = null;
   private userSeekTarget = 0;
-  // While the user's own action is on its way to the party, the player is left as
-  // the user put it: correcting it back would undo the action before it lands.
-  private userActionUntil = 0;
+  // Since when (performance ms) the player has been stalled while it should play.
+  private stalledSince: number | null = null;
+  // A state came while the user was acting: apply it once the user's action is known.
+  private deferred = false;
 
   constructor(
     private readonly party: SyncParty,
@@ -93,9 +129,9 @@ export class SyncEngine {
       p.on("seeking", () => this.onSeeking()),
       p.on("seeked", () => this.onSeeked()),
       p.on("ratechange", () => this.onRateChange()),
-      p.on("waiting", () => this.reportIfChanged()),
-      p.on("playing", () => this.reportIfChanged()),
-      p.on("canplay", () => this.reportIfChanged()),
+      p.on("waiting", () => this.onReadiness()),
+      p.on("playing", () => this.onReadiness()),
+      p.on("canplay", () => this.onReadiness()),
     ];
     this.engineRate = p.rate();
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -111,10 +147,22 @@ export class SyncEngine {
     this.unsubscribe = [];
   }
 
+  /** True while the user's own action awaits the party's answer (states wait for it). */
+  get userActionPending(): boolean {
+    return this.pending !== null;
+  }
+
   /** Apply the party's current state now (called on every new state). */
   apply(): void {
     const state = this.party.playback;
     if (!state) return;
+    // A user action is on its way (or the player has started one whose events are still
+    // queued): whatever arrives now must not undo it. Its answer applies the newest state.
+    if (this.pending || this.userInterfering()) {
+      this.deferred = true;
+      return;
+    }
+    this.deferred = false;
     this.player.setLive?.(state.media.kind === "live");
     if (this.player.load && this.player.currentUrl && this.player.currentUrl() !== state.media.url) {
       if (this.loadingUrl !== state.media.url) {
@@ -133,72 +181,129 @@ export class SyncEngine {
       }
       return;
     }
-    if (this.startTimer) {
-      clearTimeout(this.startTimer);
-      this.startTimer = null;
-    }
+    this.cancelStart();
     this.correcting = false;
     this.setRate(state.rate);
     const now = this.party.serverNow();
-    if (state.status !== "playing" || isScheduled(state, now)) {
+    if (state.status !== "playing") {
       this.holdAt(state.position);
-      if (isScheduled(state, now)) {
-        const lead = this.startLatencyS * 1000;
-        this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, state.at - now - lead));
-        this.settleUntil = state.at + SETTLE_MS;
-      }
       return;
     }
-    this.startPlaying();
+    if (isScheduled(state, now)) {
+      this.startInStep(state.at, state.position);
+      return;
+    }
+    // Under way already (a late state, a join, a rate change): a paused or far-off player
+    // is started in step; a playing one near the party is left to the rate correction.
+    const drift = this.player.position() - this.party.expectedPosition(now);
+    if (this.player.paused() || !(Math.abs(drift) <= SEEK_THRESHOLD_S)) this.catchUp();
   }
 
-  /** In the last moments before a scheduled start, once play() has been called early. */
-  private startingEarly(state: PlaybackState, now: number): boolean {
-    return state.status === "playing" && this.startTimer === null && now >= state.at - this.startLatencyS * 1000 - TICK_MS;
-  }
-
-  private startPlaying(): void {
+  private cancelStart(): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = null;
-    const target = this.party.expectedPosition();
-    if (Math.abs(this.player.position() - target) > SEEK_THRESHOLD_S) this.seekTo(target + this.seekLatencyS);
+    this.startAt = null;
+  }
+
+  /** Pause where the party will be a moment from now, and start when it gets there. */
+  private catchUp(): void {
+    if (this.player.ended() && this.party.expectedPosition() >= (this.party.playback.media.duration ?? Infinity)) return;
+    const ahead = lookaheadFor(this.seekLatencyS, this.startLatencyS, !this.player.buffering());
+    const at = this.party.serverNow() + ahead * 1000;
+    this.startInStep(at, this.party.expectedPosition(at));
+  }
+
+  /**
+   * Hold the player at `position` and start it so that its media clock moves at server
+   * time `at`. A start that can no longer be made in time (the state came late: a long
+   * path, a busy page) is moved to where the party will be a moment later, so a late
+   * member starts at the position it should have reached rather than behind.
+   */
+  private startInStep(at: number, position: number): void {
+    const now = this.party.serverNow();
+    const mustSeek = !(Math.abs(this.player.position() - position) <= PAUSED_TOLERANCE_S);
+    const budgetMs = ((mustSeek ? this.seekLatencyS : 0) + this.startLatencyS) * 1000;
+    if (at - now < budgetMs) {
+      at = now + lookaheadFor(this.seekLatencyS, this.startLatencyS, !this.player.buffering()) * 1000;
+      position = this.party.expectedPosition(at);
+    }
+    this.holdAt(position);
+    this.startAt = at;
+    this.settleUntil = at + SETTLE_MS;
+    this.stats.starts++;
+    this.startTimer = setTimeout(() => this.startNow(), Math.max(0, at - now - this.startLatencyS * 1000));
+  }
+
+  private startNow(): void {
+    this.startTimer = null;
+    if (this.pending || this.party.playback.status !== "playing") return;
     if (this.player.paused()) this.doPlay();
+  }
+
+  /** Between planning a start and its moment: the player is held (or started early). */
+  private holding(now: number): boolean {
+    return this.startTimer !== null || (this.startAt !== null && now < this.startAt);
   }
 
   private holdAt(position: number): void {
     if (!this.player.paused()) this.doPause();
-    if (Math.abs(this.player.position() - position) > PAUSED_TOLERANCE_S) this.seekTo(position);
+    if (!(Math.abs(this.player.position() - position) <= PAUSED_TOLERANCE_S)) this.seekTo(position);
   }
 
   /** Every TICK_MS: measure the drift and correct it, and report status now and then. */
   private tick(): void {
     const state = this.party.playback;
+    if (!state) return;
+    if (this.pending && performance.now() > this.pending.until) {
+      // The answer never came: give up waiting for it and follow the party.
+      this.pending = null;
+      this.apply();
+    }
+    if (this.deferred && !this.pending && !this.userInterfering()) this.apply();
     const now = this.party.serverNow();
-    const userActing = performance.now() < this.userActionUntil;
     // A live player whose program time is not known yet cannot be placed.
     const placeable = Number.isFinite(this.player.position());
-    if (state && placeable && !this.loadingUrl && !this.expectSeek && !userActing) {
-      if (state.status === "playing" && !isScheduled(state, now)) this.correctPlaying(state.rate);
-      else if (!this.startingEarly(state, now)) {
+    if (!this.pending && placeable && !this.loadingUrl && !this.userInterfering()) {
+      if (state.status === "playing") {
+        if (!this.holding(now)) this.correctPlaying(state.rate, now);
+      } else {
         this.stats.drift = this.player.position() - state.position;
         if (!this.player.paused()) this.doPause();
       }
     }
+    this.updateStall();
     if (now - this.lastStatusAt >= STATUS_INTERVAL_MS) this.report();
     else this.reportIfChanged(); // a stall is news at once: the party may wait for us
   }
 
-  private correctPlaying(baseRate: number): void {
+  /** The user is doing something the player has not told us of yet (its events are queued). */
+  private userInterfering(): boolean {
+    if (this.player.seeking?.()) {
+      if (!this.lastSeekOurs) return true;
+      // Ours is under way, but the player is elsewhere: the user seeked after us.
+      const live = this.party.playback?.media.kind === "live";
+      const position = this.player.position();
+      if (!live && Number.isFinite(position) && Math.abs(position - this.ownSeekTarget) > OWN_SEEK_TOLERANCE_S) return true;
+    }
+    return Math.abs(this.player.rate() - this.engineRate) > 1e-6;
+  }
+
+  private correctPlaying(baseRate: number, now: number): void {
     const player = this.player;
     if (player.ended()) return;
-    if (player.paused() && !player.buffering()) {
-      this.doPlay();
+    if (this.startAt !== null) this.startAt = null; // its moment has come
+    if (player.paused()) {
+      // Paused while the party plays (a start that did not take, a play() refused):
+      // start in step rather than late.
+      this.catchUp();
       return;
     }
     if (player.buffering()) return; // nothing to correct while stalled; the party may wait
-    const drift = player.position() - this.party.expectedPosition();
+    if (player.seeking?.()) return; // our seek is landing
+    const drift = player.position() - this.party.expectedPosition(now);
     this.stats.drift = drift;
     if (this.settleUntil) {
-      if (this.party.serverNow() < this.settleUntil) return;
+      if (now < this.settleUntil) return;
       this.settleUntil = 0;
       if (Math.abs(drift) < SEEK_THRESHOLD_S) {
         this.startLatencyS = learnStartLatency(this.startLatencyS, drift);
@@ -206,7 +311,12 @@ export class SyncEngine {
       }
     }
     const step = correctionFor(drift, baseRate, this.correcting);
-    if (step.seek) this.seekTo(this.party.expectedPosition() + this.seekLatencyS);
+    if (step.seek) {
+      this.correcting = false;
+      this.setRate(baseRate);
+      this.catchUp();
+      return;
+    }
     this.correcting = step.correcting;
     if (step.rate === null) return;
     if (step.correcting && Math.abs(this.player.rate() - step.rate) > 1e-6) this.stats.rateCorrections++;
@@ -215,17 +325,22 @@ export class SyncEngine {
 
   // ------------------------------------------------------------ driving the player
   private doPlay(): void {
-    this.expectPlayUntil = performance.now() + 2000;
+    this.ownPlays++;
+    this.ownPlaysSince = performance.now();
     void this.player.play().catch((err) => console.warn("socialsync: play() refused", err));
   }
 
   private doPause(): void {
-    this.expectPauseUntil = performance.now() + 2000;
+    this.ownPauses++;
+    this.ownPausesSince = performance.now();
     this.player.pause();
   }
 
   private seekTo(target: number): void {
-    this.expectSeek = { target, since: performance.now() };
+    this.ownSeeks++;
+    this.ownSeekTarget = target;
+    this.ownSeekSince = performance.now();
+    this.lastSeekOurs = true;
     this.stats.seeks++;
     this.player.seek(target);
   }
@@ -241,11 +356,16 @@ export class SyncEngine {
     return this.options.forwardUserActions !== false;
   }
 
+  private static consume(count: number, since: number): boolean {
+    return count > 0 && performance.now() - since < OWN_EVENT_MS;
+  }
+
   private onPlay(): void {
-    if (performance.now() < this.expectPlayUntil) {
-      this.expectPlayUntil = 0;
+    if (SyncEngine.consume(this.ownPlays, this.ownPlaysSince)) {
+      this.ownPlays--;
       return;
     }
+    this.ownPlays = 0;
     const state = this.party.playback;
     if (this.forwarding && state.status !== "playing") {
       this.userCommand("play", { position: this.player.position() });
@@ -253,10 +373,11 @@ export class SyncEngine {
   }
 
   private onPause(): void {
-    if (performance.now() < this.expectPauseUntil) {
-      this.expectPauseUntil = 0;
+    if (SyncEngine.consume(this.ownPauses, this.ownPausesSince)) {
+      this.ownPauses--;
       return;
     }
+    this.ownPauses = 0;
     if (this.player.ended()) return; // the media ran out; not a user's pause
     const state = this.party.playback;
     if (this.forwarding && state.status === "playing") {
@@ -265,12 +386,23 @@ export class SyncEngine {
   }
 
   private onSeeking(): void {
-    const expected = this.expectSeek;
-    if (expected && Math.abs(this.player.position() - expected.target) < 0.5) return;
-    if (!this.forwarding) return;
-    // Scrubbing fires many seeks: send the last one.
-    this.userSeekTarget = this.player.position();
-    this.userActionUntil = performance.now() + USER_SEEK_DEBOUNCE_MS + USER_ACTION_TIMEOUT_MS;
+    const position = this.player.position();
+    if (SyncEngine.consume(this.ownSeeks, this.ownSeekSince)) {
+      this.ownSeeks--;
+      // Ours, unless the player is elsewhere than we sent it: then the user seeked
+      // after us, and this event (whichever seek it was queued for) shows where to.
+      const live = this.party.playback?.media.kind === "live";
+      if (live || !Number.isFinite(position) || Math.abs(position - this.ownSeekTarget) <= OWN_SEEK_TOLERANCE_S) return;
+    } else {
+      this.ownSeeks = 0;
+    }
+    this.lastSeekOurs = false;
+    if (!this.forwarding || !Number.isFinite(position)) return;
+    // Scrubbing fires many seeks: send the last one. Until it is answered, the player
+    // is the user's.
+    this.userSeekTarget = position;
+    this.cancelStart();
+    this.pending = { action: "seek", until: performance.now() + USER_SEEK_DEBOUNCE_MS + USER_ACTION_TIMEOUT_MS };
     if (this.userSeekTimer) clearTimeout(this.userSeekTimer);
     this.userSeekTimer = setTimeout(() => {
       this.userSeekTimer = null;
@@ -279,34 +411,34 @@ export class SyncEngine {
   }
 
   private onSeeked(): void {
-    const expected = this.expectSeek;
-    if (!expected) return;
-    if (!this.player.paused()) {
-      // Learn how long a seek takes while playing, to lead the next one by it.
-      const tookS = (performance.now() - expected.since) / 1000;
+    if (this.lastSeekOurs && this.ownSeeks === 0) {
+      // Learn how long a seek takes, to size the next hold-and-start by it.
+      const tookS = (performance.now() - this.ownSeekSince) / 1000;
       this.seekLatencyS = learnSeekLatency(this.seekLatencyS, tookS);
       this.stats.seekLatencyMs = Math.round(this.seekLatencyS * 1000);
     }
-    this.expectSeek = null;
-    this.reportIfChanged();
+    this.onReadiness();
   }
 
   private onRateChange(): void {
     const rate = this.player.rate();
     if (Math.abs(rate - this.engineRate) < 1e-6) return;
+    this.engineRate = rate;
     if (this.forwarding && this.party.playback.rate !== rate && rate >= 0.25 && rate <= 4) {
-      this.engineRate = rate;
       this.userCommand("rate", { rate });
     }
   }
 
-  private userCommand(action: "play" | "pause" | "seek" | "rate", fields: { position?: number; rate?: number }): void {
+  private userCommand(action: UserAction, fields: { position?: number; rate?: number }): void {
     const state = this.party.playback;
     if (fields.position !== undefined) {
       const duration = state.media.duration;
       fields.position = Math.max(0, duration !== undefined ? Math.min(fields.position, duration) : fields.position);
     }
-    this.userActionUntil = performance.now() + USER_ACTION_TIMEOUT_MS;
+    this.stats.userCommands++;
+    this.cancelStart();
+    const pending = { action, until: performance.now() + USER_ACTION_TIMEOUT_MS };
+    this.pending = pending;
     this.party
       .control(action, fields)
       .catch((err) => {
@@ -314,25 +446,55 @@ export class SyncEngine {
         if (!(err instanceof SocialSyncError)) console.error("socialsync:", err);
       })
       .finally(() => {
-        this.userActionUntil = 0;
+        if (this.pending !== pending) return; // a later action of the user's is under way
+        this.pending = null;
         this.apply();
       });
   }
 
   // ------------------------------------------------------------ status reports
-  private buffering(): boolean {
+  private onReadiness(): void {
+    this.replanIfReady();
+    this.updateStall();
+    this.reportIfChanged();
+  }
+
+  /** A joiner holds long enough for its media to load; once the data is there, the start
+   * moves as close as a player with data needs (a faster join). */
+  private replanIfReady(): void {
+    if (!this.startTimer || this.startAt === null || this.player.buffering()) return;
     const state = this.party.playback;
-    const shouldHaveData = state.status !== "paused";
-    return shouldHaveData && this.player.buffering();
+    if (state.status !== "playing" || isScheduled(state, this.party.serverNow())) return;
+    const now = this.party.serverNow();
+    const sooner = now + lookaheadFor(this.seekLatencyS, this.startLatencyS, true) * 1000;
+    if (sooner < this.startAt - 50) {
+      this.cancelStart();
+      this.startInStep(sooner, this.party.expectedPosition(sooner));
+    }
+  }
+
+  /** A stall: the player has no data while the party expects it to play (or to be ready
+   * to, while waiting), not while it holds for a start of ours or follows the user. */
+  private updateStall(): void {
+    const state = this.party.playback;
+    const now = this.party.serverNow();
+    const expectsData = state.status === "waiting" || (state.status === "playing" && !this.holding(now));
+    if (!expectsData || this.pending || !this.player.buffering()) this.stalledSince = null;
+    else if (this.stalledSince === null) this.stalledSince = performance.now();
+  }
+
+  private buffering(): boolean {
+    return this.stalledSince !== null && performance.now() - this.stalledSince >= STALL_REPORT_MS;
   }
 
   private reportIfChanged(): void {
+    if (this.pending) return;
     if (this.buffering() !== this.stats.buffering) this.report();
   }
 
   private report(): void {
     const state = this.party.playback;
-    if (!state) return;
+    if (!state || this.pending) return; // the player shows the user's action, not the party's state
     this.lastStatusAt = this.party.serverNow();
     this.stats.buffering = this.buffering();
     this.party

@@ -13,8 +13,13 @@ import type {
   ReactionBurst, SessionUser,
 } from "../protocol/types";
 
-/** Clock: a burst at connect, then one ping every ~10 s keeps the estimate fresh. */
+/** Clock: a burst at connect, then one ping every ~10 s keeps the estimate fresh. The
+ * burst does not hold the join up: its first CLOCK_FIRST samples go at once, beside the
+ * join (whose answer is a sample too), the rest refine the estimate one by one. */
 const CLOCK_BURST = 8;
+const CLOCK_FIRST = 3;
+const CLOCK_FIRST_GAP_MS = 40;
+const CLOCK_REFINE_GAP_MS = 500;
 const CLOCK_INTERVAL_MS = 10_000;
 
 export interface ConnectOptions {
@@ -45,6 +50,8 @@ export class SocialSync extends Emitter<ClientEvents> {
   private clockTimer: ReturnType<typeof setInterval> | null = null;
   private readonly serverListeners = new Set<(name: string, data: any) => void>();
   private sessionWaiter: (() => void) | null = null;
+  /** Settles once the first clock samples of this connection are in. */
+  private clockStarted: Promise<void> = Promise.resolve();
 
   private constructor(options: ConnectOptions) {
     super();
@@ -61,9 +68,41 @@ export class SocialSync extends Emitter<ClientEvents> {
     const session = new Promise<void>((resolve) => (client.sessionWaiter = resolve));
     await client.transport.connect();
     await session;
-    await client.syncClock(CLOCK_BURST);
+    client.clockStarted = client.startClock();
     client.clockTimer = setInterval(() => void client.syncClock(1).catch(() => {}), CLOCK_INTERVAL_MS);
     return client;
+  }
+
+  /** The first samples at once (in parallel), the rest of the burst in the background.
+   * Resolves when the first ones are in; never rejects (a lost sample is replaced). */
+  private startClock(): Promise<void> {
+    // A few ms apart rather than all at once: a moment of queueing at the server (a page
+    // loading, a join) then skews one sample, not all of them.
+    const first = Promise.allSettled(Array.from({ length: CLOCK_FIRST }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * CLOCK_FIRST_GAP_MS)).then(() => this.sample())));
+    void first.then(async () => {
+      for (let i = CLOCK_FIRST; i < CLOCK_BURST && this.transport.connected; i++) {
+        await new Promise((r) => setTimeout(r, CLOCK_REFINE_GAP_MS));
+        await this.sample().catch(() => {});
+      }
+    });
+    return first.then(() => {});
+  }
+
+  private async sample(): Promise<void> {
+    const t0 = localNow();
+    const answer = await this.transport.request("time.sync", { t0 });
+    this.clock.add(t0, answer.t1, answer.t2, localNow());
+  }
+
+  /** @internal A request whose answer carries `server_time`, taken as a clock sample as
+   * well (its error bound is half its round trip, like any other); the first clock
+   * samples, sent at connect, are awaited beside it, not before it. */
+  async timedRequest(event: string, payload: unknown): Promise<Record<string, any>> {
+    const t0 = localNow();
+    const [answer] = await Promise.all([this.transport.request(event, payload), this.clockStarted]);
+    if (typeof answer.server_time === "number") this.clock.add(t0, answer.server_time, answer.server_time, localNow());
+    return answer;
   }
 
   get connected(): boolean {
@@ -80,11 +119,7 @@ export class SocialSync extends Emitter<ClientEvents> {
   }
 
   async syncClock(samples: number): Promise<void> {
-    for (let i = 0; i < samples; i++) {
-      const t0 = localNow();
-      const answer = await this.transport.request("time.sync", { t0 });
-      this.clock.add(t0, answer.t1, answer.t2, localNow());
-    }
+    for (let i = 0; i < samples; i++) await this.sample();
   }
 
   async createParty(title: string, media: Media, settings: Partial<PartySettings> = {}): Promise<PartyInfo> {
@@ -150,7 +185,7 @@ export class SocialSync extends Emitter<ClientEvents> {
     try {
       await new Promise<void>((resolve) => (this.user ? resolve() : (this.sessionWaiter = resolve)));
       this.clock.reset();
-      await this.syncClock(CLOCK_BURST / 2);
+      this.clockStarted = this.startClock();
       for (const party of this.parties.values()) await party.join();
       this.emit("reconnected");
     } catch (err) {
@@ -189,6 +224,7 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
   readonly clips: PartyClips;
   private joining: ChatMessage[] | null = null;
   private hasJoined = false;
+  private waitsForMe = true;
 
   constructor(readonly client: SocialSync, readonly id: string, options: JoinOptions = {}) {
     super();
@@ -205,7 +241,7 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
     if (this.hasJoined) payload.since = this.lastMessageId;
     let answer: JoinAnswer;
     try {
-      answer = (await this.client.request("party.join", payload)) as unknown as JoinAnswer;
+      answer = (await this.client.timedRequest("party.join", payload)) as unknown as JoinAnswer;
     } catch (err) {
       this.joining = null;
       throw err;
@@ -290,8 +326,24 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
   reportStatus(position: number, playing: boolean, buffering: boolean): Promise<unknown> {
     return this.client.request("playback.status", {
       party: this.id, position: Math.max(0, position), playing, buffering,
-      at: Math.round(this.serverNow()), seq: this.playback.seq,
+      at: Math.round(this.serverNow()), seq: this.playback.seq, wait_for_me: this.waitsForMe,
+      // The round trip of the clock's best sample: the server fits its lead to the slowest member.
+      ...(Number.isFinite(this.client.clock.rtt) ? { rtt: Math.min(60_000, Math.round(this.client.clock.rtt)) } : {}),
     });
+  }
+
+  /** Whether the party waits when your player stalls (the host's `wait_for_buffering`
+   * must be on too). `false`: "don't wait for me", your player catches up by itself. */
+  get waitForMe(): boolean {
+    return this.waitsForMe;
+  }
+
+  async setWaitForMe(wait: boolean): Promise<void> {
+    if (wait === this.waitsForMe) return;
+    this.waitsForMe = wait;
+    const player = this.engine?.player;
+    await this.reportStatus(player ? player.position() : this.expectedPosition(), player ? !player.paused() : false,
+      this.engine?.stats.buffering ?? false);
   }
 
   /** Send a chat message; a retry after a lost answer reuses the nonce, so it is never doubled.

@@ -120,6 +120,8 @@ export interface PlaybackStatus {
   buffering: boolean;
   at?: number | null;
   seq?: number | null;
+  wait_for_me?: boolean | null;
+  rtt?: number | null;
 }
 export interface ChatSend {
   party: string;
@@ -331,6 +333,10 @@ export interface Member {
    * Live rooms: put on stage, so it may publish.
    */
   on_stage: boolean;
+  /**
+   * False: the member chose "don't wait for me"; its stalls never make the party wait.
+   */
+  wait_for_me: boolean;
 }
 /**
  * A party's settings (4.4; party_out).
