@@ -96,5 +96,7 @@ echo "==> tsc --noEmit, import check and vitest (web client)"
   done
   npm test --silent
 )
+echo "==> dependency audit (pip-audit, npm audit --audit-level=high: fails on fixable known vulnerabilities)"
+.venv/bin/python scripts/dep_audit.py
 echo "==> pytest"
 .venv/bin/pytest "$@"

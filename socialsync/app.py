@@ -15,15 +15,20 @@ import socketio
 from aiohttp import web
 
 from socialsync.adapters.memory.broker import MemoryBroker
+from socialsync.adapters.memory.lease import MemoryLease
 from socialsync.adapters.memory.media_nodes import LocalMediaNodes
 from socialsync.adapters.memory.party_store import MemoryPartyStore
 from socialsync.adapters.memory.timers import LoopTimers
 from socialsync.adapters.prometheus import Metrics
 from socialsync.adapters.redis.cluster import RedisCluster
+from socialsync.adapters.redis.lease import RedisLease
+from socialsync.adapters.redis.live_data import RedisLiveData
 from socialsync.adapters.redis.party_store import RedisPartyStore
 from socialsync.adapters.redis.timers import RedisTimers
 from socialsync.adapters.sql.clip_store import SqlClipStore
 from socialsync.adapters.sql.moderation_store import SqlModerationStore
+from socialsync.adapters.sql.privacy_store import SqlPrivacyStore
+from socialsync.adapters.sql.secrets import secret_box
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.adapters.system_clock import SystemClock
 from socialsync.config import Config
@@ -31,9 +36,11 @@ from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.party.machine import PartyMachine
 from socialsync.domain.ratelimit import Limit
 from socialsync.domain.tenant import Tenant
+from socialsync.edge.abuse import AbuseLimits, AddressBook
 from socialsync.edge.auth import Authenticator, new_secret
-from socialsync.edge.http.api import HttpApi, errors_as_json
+from socialsync.edge.http.api import HttpApi, errors_as_json, handshake_limit, security_headers
 from socialsync.edge.http.clips import ClipRoutes
+from socialsync.edge.http.privacy import PrivacyRoutes
 from socialsync.edge.sio import tuning
 from socialsync.edge.sio.chat import ChatEvents
 from socialsync.edge.sio.clips import ClipEvents
@@ -49,6 +56,7 @@ from socialsync.media.network import client_ice_servers, public_ipv4
 from socialsync.media.relay import AiortcRelay, loopback_scope, media_kinds
 from socialsync.media.routing import RoutedRelay
 from socialsync.ports import Clock
+from socialsync.services.admission import Admission
 from socialsync.services.cameras import CameraService
 from socialsync.services.chat import ChatService, Limits
 from socialsync.services.clips import ClipService, ClipSettings, ClipUrls
@@ -56,7 +64,9 @@ from socialsync.services.hub import BrokerInbox, Hub
 from socialsync.services.moderation import ModerationService
 from socialsync.services.moderator import FilterModerator
 from socialsync.services.parties import PartyCalls, PartyService
+from socialsync.services.privacy import PrivacyService
 from socialsync.services.sanctions import SanctionBook
+from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.app")
 
@@ -81,6 +91,7 @@ STORE = web.AppKey("store", SqlStore)
 CONFIG = web.AppKey("config", Config)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 DRAIN: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("drain")
+PRIVACY = web.AppKey("privacy", PrivacyService)
 
 # Built by scripts/build_web.sh; a deployment can point SOCIALSYNC_WEB_DIR elsewhere.
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web_client" / "build"
@@ -110,7 +121,10 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         log.warning("socket fast paths off: python-socketio's stock path", extra={"why": tuning_problems})
     clock = clock or SystemClock()
     await upgrade_database(config.database_url)
-    store = await SqlStore.open(config.database_url, clock=clock)
+    store = await SqlStore.open(
+        config.database_url, clock=clock, box=secret_box(config.secret_key, config.database_url)
+    )
+    await store.seal_secrets()
     if config.demo_tenant:
         await ensure_demo_tenant(store, clock)
 
@@ -135,14 +149,18 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     inbox = BrokerInbox()
     calls = PartyCalls()
     broker = (
-        cluster.broker(inbox.deliver, inbox.resumed, rooms.deliver)
+        cluster.broker(inbox.deliver, inbox.resumed, rooms.deliver, inbox.lost)
         if cluster
         else MemoryBroker(inbox.deliver)
     )
     timers: LoopTimers | RedisTimers = (
         cluster.timers(calls.tick) if cluster else LoopTimers(clock, calls.tick)
     )
-    relay = AiortcRelay(ice_servers(config))
+    relay = AiortcRelay(
+        ice_servers(config),
+        max_connections=config.rtc_max_connections,
+        ice_deadline_s=config.rtc_ice_deadline_s,
+    )
     # Each party's relay work runs on its media node: this one, or (in a cluster)
     # the node that claimed the party in Redis.
     media_nodes = cluster.media_nodes() if cluster else LocalMediaNodes()
@@ -152,11 +170,13 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         local=rooms,
         relay=routed,
         presence=cluster.presence(calls.evict) if cluster else None,
+        messages=store,
     )
     metrics = Metrics(
         sockets=lambda: hub.session_count,
         parties=lambda: len(parties_store),
         members=lambda: parties_store.member_count(),
+        party_drift=lambda: parties.drift_summaries(),
     )
     moderation_store = SqlModerationStore(store)
     sanctions = SanctionBook(moderation_store)
@@ -166,7 +186,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         messages=store,
         clock=clock,
         machine=PartyMachine(config.rules),
-        gate=sanctions,
+        gate=Admission(sanctions, metrics, config.parties_per_hour),
         timers=timers,
         observer=metrics,
         recent=cluster.recent if cluster else None,
@@ -176,8 +196,19 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     inbox.listen(hub.on_envelope)
     inbox.listen(parties.on_envelope)
     inbox.on_resumed(parties.resume)
+    inbox.on_lost(parties.lost)
     moderation = ModerationService(parties, moderation_store, FilterModerator(), sanctions)
     chat = ChatService(parties, moderation, metrics, chat_limits(config))
+    # Personal data: export, erasure, retention (once per cluster: a lease), consent records.
+    privacy = PrivacyService(
+        SqlPrivacyStore(store),
+        clock,
+        RedisLease(cluster.redis, cluster.keys, cluster.node_id) if cluster else MemoryLease(clock),
+        clip_settings(config).directory,
+        recent=cluster.recent if cluster else None,
+        every_ms=int(config.retention_every_s * 1000),
+        forget_live=RedisLiveData(cluster.redis, cluster.keys).forget_user if cluster else None,
+    )
     cameras = CameraService(
         parties,
         routed,
@@ -191,7 +222,12 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
             clock.now_ms() // 1000,
             config.rtc_turn_ttl_s,
         ),
+        per_user=config.rtc_cameras_per_user,
+        observer=metrics,
+        record_consent=privacy.record_consent,
     )
+    relay.on_publication_expired = cameras.expired
+    relay.on_limited = metrics.limited
     media_nodes.on_lost = cameras.reset
     # Recording runs where the camera is relayed (the party's media node); the file is
     # stored, and the clip announced, by that node's ClipService.
@@ -202,9 +238,13 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         SqlClipStore(store),
         ClipUrls(store.get_tenant, config.base_url, config.clip_url_ttl_s),
         clip_settings(config),
+        record_consent=privacy.record_consent,
     )
     relay.on_clip_ended = clips.recorded
-    auth = Authenticator(store, DEMO_TENANT)
+    auth = Authenticator(
+        store, DEMO_TENANT, on_limited=metrics.limited, max_token_lifetime_s=config.max_token_lifetime_s
+    )
+    addresses = AddressBook(abuse_limits(config), metrics)
     families = [
         TimeEvents(clock).handlers(),
         PartyEvents(parties, config.base_url).handlers(),
@@ -217,18 +257,38 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     ]
     handlers = {name: handler for family in families for name, handler in family.items()}
     limit = Limit(config.event_burst, config.event_per_s)
-    gateway = SocketGateway(sio, parties, auth, clock, metrics, limit, handlers)
+    gateway = SocketGateway(
+        sio,
+        parties,
+        auth,
+        clock,
+        metrics,
+        limit,
+        handlers,
+        addresses,
+        flood_refusals=config.flood_refusals,
+        connect_deadline_s=config.connect_deadline_s,
+    )
     node = Node(hub, parties, moderation, chat, cameras, clips, routed, rooms, gateway)
 
-    app = web.Application(middlewares=[errors_as_json], client_max_size=config.max_packet_bytes)
+    app = web.Application(
+        middlewares=[
+            security_headers(config.frame_ancestors),
+            handshake_limit(addresses, clock.now_ms),
+            errors_as_json,
+        ],
+        client_max_size=config.max_packet_bytes,
+    )
     app[SERVICE] = node
     app[STORE] = store
     app[CONFIG] = config
     app[SIO] = sio
     sio.attach(app)
     checks = [("database", store.ping)] + ([("redis", cluster.ping)] if cluster else [])
-    app.router.add_routes(HttpApi(parties, store, auth, metrics, checks).routes())
+    app.router.add_routes(HttpApi(parties, store, auth, metrics, checks, config.metrics_token).routes())
     app.router.add_routes(ClipRoutes(clips, auth).routes())
+    app.router.add_routes(PrivacyRoutes(privacy, auth).routes())
+    app[PRIVACY] = privacy
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -245,12 +305,20 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
                     "node": cluster.node_id if cluster else "embedded",
                 },
             )
+            sweeper = asyncio.create_task(gateway.sweep_forever())
+            retention = None
+            if config.retention_every_s > 0:
+                retention = asyncio.create_task(privacy.retention_forever())
             yield
+            await stop(sweeper)
+            if retention is not None:
+                await stop(retention)
             await media_nodes.close()
             await relay.close()
         # What members are owed (open reaction windows), then what the database is.
         await chat.close()
         await parties.close()
+        await hub.close()
         await timers.close()
         if cluster:
             await cluster.close()
@@ -293,6 +361,15 @@ def chat_limits(config: Config) -> Limits:
         newcomer_chat=Limit(config.newcomer_chat_burst, config.newcomer_chat_per_s),
         reaction=Limit(config.reaction_burst, config.reaction_per_s),
         reaction_window_ms=config.reaction_window_ms,
+    )
+
+
+def abuse_limits(config: Config) -> AbuseLimits:
+    return AbuseLimits(
+        connections_per_address=config.connections_per_address,
+        handshakes=Limit(config.handshake_burst, config.handshake_per_s),
+        guests_per_address_per_hour=config.guests_per_address_per_hour,
+        forwarded_for=config.forwarded_for,
     )
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import secrets
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from socialsync import launcher, logs
+from socialsync.adapters.sql.secrets import secret_box
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.adapters.system_clock import SystemClock
 from socialsync.config import Config
+from socialsync.domain.errors import SyncError
 from socialsync.domain.tenant import Tenant
 from socialsync.edge.auth import issue_token, new_secret
 
@@ -25,7 +29,12 @@ log = logging.getLogger("socialsync.cli")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database-url", help="SQLAlchemy URL (env SOCIALSYNC_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL, without a password (env SOCIALSYNC_DATABASE_URL)"
+    )
+    parser.add_argument(
+        "--database-url-file", help="a file holding the database URL (env SOCIALSYNC_DATABASE_URL_FILE)"
+    )
     parser.add_argument("--log-level", help="debug, info, warning, error (env SOCIALSYNC_LOG_LEVEL)")
 
 
@@ -36,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", help="address to bind (env SOCIALSYNC_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env SOCIALSYNC_PORT, default 8080)")
-    serve.add_argument("--redis-url", help="Redis URL for scale-out (env SOCIALSYNC_REDIS_URL)")
+    serve.add_argument("--redis-url", help="Redis URL for scale-out, no password (env SOCIALSYNC_REDIS_URL)")
+    serve.add_argument(
+        "--redis-url-file", help="a file holding the Redis URL (env SOCIALSYNC_REDIS_URL_FILE)"
+    )
     serve.add_argument("--node-id", help="this node's name in the cluster (env SOCIALSYNC_NODE_ID)")
     serve.add_argument("--public-url", help="URL users reach this server at (env SOCIALSYNC_PUBLIC_URL)")
     _common(serve)
@@ -48,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     create = tenant_sub.add_parser("create", help="create a tenant; prints its id and signing secret")
     create.add_argument("name")
     create.add_argument("--guests", action="store_true", help="allow guest logins")
+    create.add_argument("--max-token-lifetime", type=int, help="refuse tokens with exp - iat over this (s)")
     _common(create)
+    rotate = tenant_sub.add_parser(
+        "rotate-secret", help="a new signing secret; the current one stays valid until the next rotation"
+    )
+    rotate.add_argument("tenant")
+    _common(rotate)
 
     token = sub.add_parser("token", help="print a signed token for development")
     token.add_argument("--tenant", required=True)
@@ -62,12 +80,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
     _common(token)
+    _privacy_commands(sub)
     return parser
 
 
-def _config(args: argparse.Namespace) -> Config:
-    names = ("host", "port", "database_url", "redis_url", "node_id", "public_url", "log_level")
-    return Config.load({n: getattr(args, n, None) for n in names})
+def _privacy_commands(sub: Any) -> None:
+    user = sub.add_parser("user", help="a user's personal data: export or erase (docs/privacy.md)")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    commands = (("export", "print everything kept about the user as JSON"), ("erase", "forget the user"))
+    for name, text in commands:
+        cmd = user_sub.add_parser(name, help=text)
+        cmd.add_argument("--tenant", required=True)
+        cmd.add_argument("--user", required=True)
+        _common(cmd)
+    retention = sub.add_parser("retention", help="run one retention pass over every tenant now")
+    _common(retention)
+
+
+def _config(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    names = ("host", "port", "node_id", "public_url", "log_level")
+    overrides = {n: getattr(args, n, None) for n in names}
+    for name in ("database_url", "redis_url"):
+        overrides[name] = _secret_url(args, env, name)
+    return Config.load(overrides, env)
+
+
+def _secret_url(args: argparse.Namespace, env: Mapping[str, str], name: str) -> str | None:
+    """A URL that may hold a password: from the environment or a file, never from the
+    command line (every user of the machine reads it in ``ps``). The flag
+    (``--database-url``) is refused when it carries a password; ``--database-url-file``
+    or ``SOCIALSYNC_DATABASE_URL_FILE`` name a file holding it; else the variable
+    ``SOCIALSYNC_DATABASE_URL`` (Config.load)."""
+    flag = "--" + name.replace("_", "-")
+    value: str | None = getattr(args, name, None)
+    if value is not None:
+        if _has_password(value):
+            var = f"SOCIALSYNC_{name.upper()}"
+            raise SystemExit(
+                f"{flag} holds a password, which any user of this machine can read in the process "
+                f"list: give the URL in {var}, or in a file ({flag}-file or {var}_FILE)"
+            )
+        return value
+    path = getattr(args, f"{name}_file", None) or env.get(f"SOCIALSYNC_{name.upper()}_FILE") or None
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            url = file.read().strip()
+    except OSError as exc:
+        raise SystemExit(f"{flag}-file: cannot read {path}: {exc.strerror}") from None
+    if not url:
+        raise SystemExit(f"{flag}-file: {path} is empty")
+    return url
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return ":" in url.split("@", 1)[0].split("//", 1)[-1] and "@" in url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "cluster":
         return launcher.run(args, config)
+    if args.command in ("user", "retention"):
+        return asyncio.run(_privacy(config, args))
+    if args.command == "tenant" and args.tenant_command == "rotate-secret":
+        return asyncio.run(_rotate_secret(config, args))
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))
@@ -109,7 +185,23 @@ async def _serve(config: Config) -> None:
 
 async def _open(config: Config) -> SqlStore:
     await upgrade_database(config.database_url)
-    return await SqlStore.open(config.database_url)
+    box = secret_box(config.secret_key, config.database_url)
+    return await SqlStore.open(config.database_url, box=box)
+
+
+async def _rotate_secret(config: Config, args: argparse.Namespace) -> int:
+    store = await _open(config)
+    secret = new_secret()
+    try:
+        await store.rotate_secret(args.tenant, secret)
+    except SyncError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(f"tenant id: {args.tenant}\nsecret:    {secret}")
+    print("(the previous secret stays valid until the next rotation)")
+    return 0
 
 
 async def _tenant_create(config: Config, args: argparse.Namespace) -> int:
@@ -120,6 +212,7 @@ async def _tenant_create(config: Config, args: argparse.Namespace) -> int:
         secret=new_secret(),
         allow_guests=args.guests,
         created_at_ms=SystemClock().now_ms(),
+        max_token_lifetime_s=args.max_token_lifetime,
     )
     store = await _open(config)
     try:
@@ -143,3 +236,34 @@ async def _token(config: Config, args: argparse.Namespace) -> int:
     now_s = SystemClock().now_ms() // 1000
     print(issue_token(tenant, args.user, args.name, sorted(set(roles)), args.ttl, now_s))
     return 0
+
+
+async def _privacy(config: Config, args: argparse.Namespace) -> int:
+    """``user export|erase`` and ``retention``: the PrivacyService over the database
+    (a cluster's recent-chat cache expires by itself within a day; an erasure through
+    the REST API also drops it at once)."""
+    import json
+    from pathlib import Path
+
+    from socialsync.adapters.memory.lease import MemoryLease
+    from socialsync.adapters.sql.privacy_store import SqlPrivacyStore
+    from socialsync.services.privacy import PrivacyService
+
+    clock = SystemClock()
+    store = await _open(config)
+    privacy = PrivacyService(SqlPrivacyStore(store), clock, MemoryLease(clock), Path(config.clips_path))
+    try:
+        if args.command == "retention":
+            print(json.dumps(await privacy.run_retention(), indent=2))
+            return 0
+        if await store.get_tenant(args.tenant) is None:
+            print(f"no tenant {args.tenant!r}", file=sys.stderr)
+            return 1
+        if args.user_command == "export":
+            archive = await privacy.export(args.tenant, args.user)
+            print(json.dumps(archive, indent=2, ensure_ascii=False, default=str))
+        else:
+            print(json.dumps(await privacy.erase(args.tenant, args.user), indent=2))
+        return 0
+    finally:
+        await store.close()

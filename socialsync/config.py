@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from socialsync.domain.party.machine import Rules
@@ -36,7 +36,11 @@ class Config:
     demo_tenant: bool = True
     # Playback rules (see socialsync.domain.party.machine.Rules for why each default).
     lead_ms: int = _RULES.lead_ms
+    lead_margin_ms: int = _RULES.lead_margin_ms
+    max_lead_ms: int = _RULES.max_lead_ms
+    stall_threshold_ms: int = _RULES.stall_threshold_ms
     buffer_timeout_ms: int = _RULES.buffer_timeout_ms
+    live_margin_s: float = _RULES.live_margin_s
     leave_grace_ms: int = _RULES.leave_grace_ms
     empty_ttl_ms: int = _RULES.empty_ttl_ms
     # Rate limits: chat burst/refill, reactions burst/refill, any event per socket
@@ -60,6 +64,31 @@ class Config:
     max_packet_bytes: int = 64 * 1024
     # Cameras (WebRTC relayed by this node): at most this many on at once per party.
     max_cameras: int = _RULES.max_cameras
+    # Abuse limits (docs/privacy.md lists them all): cameras of one user at once (in
+    # different parties); peer connections this node's relay holds (each holds UDP
+    # sockets); how long ICE may take before a peer connection is closed.
+    rtc_cameras_per_user: int = 2
+    rtc_max_connections: int = 400
+    rtc_ice_deadline_s: float = 15.0
+    # New parties per user in any hour (REST and Socket.IO together).
+    parties_per_hour: int = 20
+    # Per client address, in memory only: open sockets, new connections (burst and
+    # refill a second), new guest identities an hour. forwarded_for: the address is
+    # X-Forwarded-For's last hop (only behind a balancer that sets it, as deploy/ does).
+    connections_per_address: int = 64
+    handshake_burst: float = 40
+    handshake_per_s: float = 4
+    guests_per_address_per_hour: int = 20
+    forwarded_for: bool = False
+    # A socket refused this many events in a row (rate_limited) is disconnected.
+    flood_refusals: int = 50
+    # Engine.IO sessions that do not authenticate (Socket.IO CONNECT) within this are closed.
+    connect_deadline_s: float = 10.0
+    # /metrics needs "Authorization: Bearer <metrics_token>"; unset, it answers 404.
+    metrics_token: str | None = None
+    # Who may frame the pages (CSP frame-ancestors): space-separated origins of the
+    # platforms embedding the widget; default this origin only.
+    frame_ancestors: str = "'self'"
     # ICE servers for the clients and the relay, as JSON: [{"urls": "turn:...", "username": ..,
     # "credential": ..}]. None: host candidates only (fine on one network, or with a public IP).
     rtc_ice_servers: str | None = None
@@ -89,12 +118,25 @@ class Config:
     clip_recordings_per_party: int = 4
     # How long a clip's signed media URL works.
     clip_url_ttl_s: int = 3_600
+    # The retention job (docs/privacy.md): one pass this often, by one node of the
+    # cluster (a Redis lease); 0 turns it off on this node.
+    retention_every_s: float = 3_600.0
+    # The Fernet key tenant secrets are sealed with at rest (SOCIALSYNC_SECRET_KEY).
+    # Unset: a SQLite database gets a key file made 0600 beside it (socialsync.key);
+    # PostgreSQL stores them unencrypted, with a warning.
+    secret_key: str | None = field(default=None, repr=False)
+    # Tokens whose exp - iat is longer are refused (a tenant may set its own).
+    max_token_lifetime_s: int = 86_400
 
     @property
     def rules(self) -> Rules:
         return Rules(
             lead_ms=self.lead_ms,
+            lead_margin_ms=self.lead_margin_ms,
+            max_lead_ms=max(self.lead_ms, self.max_lead_ms),
+            stall_threshold_ms=self.stall_threshold_ms,
             buffer_timeout_ms=self.buffer_timeout_ms,
+            live_margin_s=self.live_margin_s,
             leave_grace_ms=self.leave_grace_ms,
             empty_ttl_ms=self.empty_ttl_ms,
             max_cameras=self.max_cameras,

@@ -7,7 +7,7 @@ pointed at the same Redis and database, waits until each answers ``/readyz``,
 prints their URLs (clients and the SDK take the list), and supervises them:
 SIGINT or SIGTERM is passed on to every node and the launcher waits for them to
 shut down gracefully; a node that dies on its own stops the cluster with a
-non-zero exit, or is started again with ``--restart``.
+non-zero exit with ``--no-restart``; by default it is started again.
 
 Nodes run in their own process group, so a Ctrl-C in the terminal reaches them
 once, through the launcher, rather than twice.
@@ -93,8 +93,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address the nodes bind (env SOCIALSYNC_HOST, default 127.0.0.1)")
     parser.add_argument("--redis-url", help="Redis shared by the nodes (env SOCIALSYNC_REDIS_URL)")
     parser.add_argument("--database-url", help="database shared by the nodes (env SOCIALSYNC_DATABASE_URL)")
+    parser.add_argument(
+        "--redis-url-file", help="a file holding the Redis URL (env SOCIALSYNC_REDIS_URL_FILE)"
+    )
+    parser.add_argument(
+        "--database-url-file", help="a file holding the database URL (env SOCIALSYNC_DATABASE_URL_FILE)"
+    )
     parser.add_argument("--log-level", help="the nodes' and launcher's log level (env SOCIALSYNC_LOG_LEVEL)")
-    parser.add_argument("--restart", action="store_true", help="start a node again when it dies")
+    parser.add_argument(
+        "--restart",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start a node again when it dies (default; --no-restart: stop the cluster instead)",
+    )
     parser.add_argument("--ready-timeout", type=float, default=30.0, help="seconds for a node to be ready")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds nodes get to stop before a kill")
 
@@ -193,7 +204,7 @@ class Launcher:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
             if not await self._start_all(http):
                 return 1
-            announce(self.nodes)
+            announce(self.nodes, {n: p.pid for n, p in self.processes.items()})
             return await self._supervise(http)
 
     def _catch_signals(self) -> None:
@@ -241,7 +252,8 @@ class Launcher:
     async def _restart(self, node: NodeSpec, http: aiohttp.ClientSession) -> bool:
         if await self._until_stopped(asyncio.sleep(RESTART_DELAY_S, True)) is None:
             return True
-        self.processes[node.node_id] = await start_node(self.spec, node)
+        self.processes[node.node_id] = process = await start_node(self.spec, node)
+        print(f"{node.node_id} {node.url} pid={process.pid} (restarted)", flush=True)
         ready = await self._until_stopped(self._ready(node, http))
         return ready is None or ready
 
@@ -334,8 +346,10 @@ async def stop_process(process: asyncio.subprocess.Process, grace_s: float) -> i
         return await process.wait()
 
 
-def announce(nodes: list[NodeSpec]) -> None:
-    """The nodes' URLs on stdout: one per line, then all of them comma-separated for clients."""
+def announce(nodes: list[NodeSpec], pids: dict[str, int] | None = None) -> None:
+    """The nodes' URLs (and process ids) on stdout: one per line, then all the URLs
+    comma-separated for clients."""
     for node in nodes:
-        print(f"{node.node_id} {node.url}")
+        pid = (pids or {}).get(node.node_id)
+        print(f"{node.node_id} {node.url}" + (f" pid={pid}" if pid is not None else ""))
     print("urls " + ",".join(node.url for node in nodes), flush=True)

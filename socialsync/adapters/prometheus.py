@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from socialsync.domain.party.health import DriftSummary
 
 _ACK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _DRIFT_BUCKETS = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 5.0)
+# A party whose members' p95 is beyond this is out of sync (the product's promise: 80 ms).
+PARTY_OUT_OF_SYNC_S = 0.08
+
+
+class PartyDrift(Collector):
+    """Each party's drift p50/p95 (over its last minute of reports to this node), read at
+    scrape time. A label per party would be unbounded cardinality (and a party's id is its
+    invite secret), so the parties are counted into buckets by their p95 and p50 (a gauge
+    histogram: how many parties are how far apart now), beside a count of the parties out
+    of sync. Where a party is out of sync, the REST API says for that party."""
+
+    def __init__(self, summaries: Callable[[], Iterable[DriftSummary]]) -> None:
+        self.summaries = summaries
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        found = list(self.summaries())
+        for quantile, values in (
+            ("p95", [s.p95_ms / 1000 for s in found]),
+            ("p50", [s.p50_ms / 1000 for s in found]),
+        ):
+            buckets = [(str(le), float(sum(1 for v in values if v <= le))) for le in _DRIFT_BUCKETS]
+            buckets.append(("+Inf", float(len(values))))
+            yield GaugeHistogramMetricFamily(
+                f"socialsync_party_drift_{quantile}_seconds",
+                f"Parties by the {quantile} of their members' reported |drift| over the last minute",
+                buckets=buckets,
+                gsum_value=sum(values),
+            )
+        out = sum(1 for s in found if s.p95_ms / 1000 > PARTY_OUT_OF_SYNC_S)
+        yield GaugeMetricFamily(
+            "socialsync_parties_out_of_sync",
+            f"Parties whose members' drift p95 is over {PARTY_OUT_OF_SYNC_S * 1000:.0f} ms",
+            value=out,
+        )
 
 
 class Metrics:
@@ -16,9 +57,11 @@ class Metrics:
         sockets: Callable[[], float],
         parties: Callable[[], float],
         members: Callable[[], float],
+        party_drift: Callable[[], Iterable[DriftSummary]] = lambda: (),
     ) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        r.register(PartyDrift(party_drift))
         Gauge("socialsync_sockets", "Connected Socket.IO sockets", registry=r).set_function(sockets)
         Gauge("socialsync_parties", "Parties live on this node", registry=r).set_function(parties)
         Gauge("socialsync_members", "Members of the parties live on this node", registry=r).set_function(
@@ -40,6 +83,10 @@ class Metrics:
         )
         self.messages = Counter("socialsync_messages", "Messages published", ["kind"], registry=r)
         self.connects = Counter("socialsync_connects", "Connection attempts", ["outcome"], registry=r)
+        self.limits = Counter("socialsync_limited", "Refusals by an abuse limit", ["limit"], registry=r)
+        self.poisoned = Counter(
+            "socialsync_set_aside", "Writes the database refused, set aside", ["what"], registry=r
+        )
 
     # Observer protocol of the service
     def drift(self, drift_s: float) -> None:
@@ -54,6 +101,12 @@ class Metrics:
     def answered(self, event: str, outcome: str, seconds: float) -> None:
         self.events.labels(event, outcome).inc()
         self.ack_seconds.labels(event).observe(seconds)
+
+    def limited(self, limit: str) -> None:
+        self.limits.labels(limit).inc()
+
+    def set_aside(self, what: str) -> None:
+        self.poisoned.labels(what).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -98,6 +98,8 @@ def playback_to_data(p: Playback) -> dict[str, Any]:
         "at": p.at_ms,
         "seq": p.seq,
         "by": p.by,
+        "break_until": p.break_until_ms,
+        "on_break": p.on_break,
     }
 
 
@@ -110,6 +112,8 @@ def playback_from_data(d: dict[str, Any]) -> Playback:
         at_ms=int(d["at"]),
         seq=int(d["seq"]),
         by=d.get("by"),
+        break_until_ms=d.get("break_until"),
+        on_break=bool(d.get("on_break", False)),
     )
 
 
@@ -129,6 +133,8 @@ def member_to_data(m: Member) -> dict[str, Any]:
         "buffering_since_ms": m.buffering_since_ms,
         "wait_for_me": m.wait_for_me,
         "rtt_ms": m.rtt_ms,
+        "in_ad": m.in_ad,
+        "edge_delay_s": m.edge_delay_s,
         "on_stage": m.on_stage,
         "camera": None if m.camera is None else camera_to_data(m.camera),
     }
@@ -170,6 +176,8 @@ def member_from_data(d: dict[str, Any]) -> Member:
         buffering_since_ms=d.get("buffering_since_ms"),
         wait_for_me=bool(d.get("wait_for_me", True)),
         rtt_ms=d.get("rtt_ms"),
+        in_ad=bool(d.get("in_ad", False)),
+        edge_delay_s=d.get("edge_delay_s"),
         on_stage=bool(d.get("on_stage", False)),
         camera=camera_from_data(d["camera"]) if d.get("camera") else None,
     )

@@ -99,6 +99,10 @@ class Playback:
     at_ms: int = 0
     seq: int = 0
     by: str | None = None
+    # A shared break (the host's `break`): the party is paused for an interstitial until
+    # this server time, then plays on by itself (None: no break, or one without an end).
+    break_until_ms: int | None = None
+    on_break: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,12 @@ class Member:
     # Its round trip to the server (ms) as its clock estimate measured it, when it says;
     # the lead of scheduled starts is sized by the slowest member's.
     rtt_ms: int | None = None
+    # Its player is in an ad or interstitial (it says so): suspended from sync, never
+    # waited for, not measured; it rejoins at the party's position when the ad ends.
+    in_ad: bool = False
+    # Live media: how far behind wall-clock time (s) the newest media its player can play
+    # is, as it reports it; the party's shared delay is fitted to the members' (largest).
+    edge_delay_s: float | None = None
     # Live rooms: put on stage by the host or a moderator, so it may publish.
     on_stage: bool = False
     camera: Camera | None = None

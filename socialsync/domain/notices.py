@@ -198,6 +198,17 @@ class ClipReported:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class ClipRecording:
+    """To everyone in the party: a member's recording started (``on``) or ended, so
+    nobody is recorded unseen."""
+
+    party_id: str
+    user_id: str
+    clip_id: str
+    on: bool
+
+
 Notice = (
     PlaybackChanged
     | MemberJoined
@@ -223,6 +234,7 @@ Notice = (
     | ClipRemoved
     | ClipEnded
     | ClipReported
+    | ClipRecording
 )
 
 NOTICES: tuple[type[Notice], ...] = (
@@ -250,4 +262,5 @@ NOTICES: tuple[type[Notice], ...] = (
     ClipRemoved,
     ClipEnded,
     ClipReported,
+    ClipRecording,
 )

@@ -12,3 +12,8 @@ class Tenant:
     secret: str
     allow_guests: bool
     created_at_ms: int
+    # The secret before the last rotation: tokens signed with it stay valid until the
+    # next rotation (two active secrets).
+    previous_secret: str | None = None
+    # Tokens whose exp - iat is longer are refused (None: the server's default).
+    max_token_lifetime_s: int | None = None

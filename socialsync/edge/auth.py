@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jwt
@@ -12,9 +13,13 @@ import jwt
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import TenantRole, User
 from socialsync.domain.tenant import Tenant
+from socialsync.domain.text import check_name, check_text
 from socialsync.ports import MessageStore
 
 MAX_TOKEN_BYTES = 4096
+UNKNOWN_TENANT_TTL_S = 60.0
+KNOWN_TENANT_TTL_S = 30.0
+MAX_CACHED_TENANTS = 10_000
 MAX_NAME_CHARS = 64
 GUEST_TOKEN_TTL_S = 24 * 3600
 _ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
@@ -29,6 +34,27 @@ def issue_token(tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s
     return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 
 
+def _verified(token: str, tenant: Tenant) -> dict[str, Any]:
+    """The claims of a token signed with the tenant's secret, or with the previous one
+    (after a rotation, until the next)."""
+    secrets_ = [tenant.secret] + ([tenant.previous_secret] if tenant.previous_secret else [])
+    for i, secret in enumerate(secrets_):
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            )
+            return claims
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("token expired") from None
+        except jwt.InvalidSignatureError:
+            if i + 1 < len(secrets_):
+                continue
+            raise unauthorized("invalid token: Signature verification failed") from None
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"invalid token: {exc}") from None
+    raise unauthorized("invalid token")
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -36,10 +62,16 @@ def new_secret() -> str:
 def _clean_name(value: Any) -> str:
     if not isinstance(value, str):
         raise unauthorized("name must be a string")
-    name = " ".join(value.split())
-    if not 1 <= len(name) <= MAX_NAME_CHARS:
+    if len(value) > 4 * MAX_NAME_CHARS:
         raise unauthorized(f"name must be 1 to {MAX_NAME_CHARS} characters")
-    return name
+    try:
+        check_text(value)  # before white space is folded: "\x00" is not white space
+        name = " ".join(value.split())
+        if not 1 <= len(name) <= MAX_NAME_CHARS:
+            raise ValueError(f"name must be 1 to {MAX_NAME_CHARS} characters")
+        return check_name(name)
+    except ValueError as exc:
+        raise unauthorized(f"name: {exc}") from None
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -53,18 +85,48 @@ def bearer_token(authorization: str) -> str | None:
 class Authenticator:
     """Turns a Socket.IO ``auth`` payload or a bearer token into a User."""
 
-    def __init__(self, store: MessageStore, default_tenant: str = "demo") -> None:
+    def __init__(
+        self,
+        store: MessageStore,
+        default_tenant: str = "demo",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        unknown_ttl_s: float = UNKNOWN_TENANT_TTL_S,
+        known_ttl_s: float = KNOWN_TENANT_TTL_S,
+        on_limited: Callable[[str], None] | None = None,
+        max_token_lifetime_s: int | None = None,
+    ) -> None:
         self._store = store
+        # exp - iat beyond this (or the tenant's own) is refused; None: no bound.
+        self._max_lifetime_s = max_token_lifetime_s
         self._default_tenant = default_tenant
-        # Tenants change rarely; secrets are looked up once per process.
-        self._tenants: dict[str, Tenant] = {}
+        self._clock = clock
+        self._unknown_ttl_s = unknown_ttl_s
+        self._known_ttl_s = known_ttl_s
+        self._on_limited = on_limited
+        # Tenants (and their secrets) are read again after ``known_ttl_s``; an unknown
+        # ``kid`` is remembered as unknown for ``unknown_ttl_s``, so a flood of made-up
+        # ones costs no database read each.
+        self._tenants: dict[str, tuple[float, Tenant | None]] = {}
 
     async def _tenant(self, tenant_id: str) -> Tenant | None:
-        tenant = self._tenants.get(tenant_id)
-        if tenant is None:
-            tenant = await self._store.get_tenant(tenant_id)
-            if tenant is not None:
-                self._tenants[tenant_id] = tenant
+        now = self._clock()
+        cached = self._tenants.get(tenant_id)
+        if cached is not None:
+            until, tenant = cached
+            if now < until:
+                if tenant is None and self._on_limited is not None:
+                    self._on_limited("unknown_kid")
+                return tenant
+        if len(tenant_id) > 128:
+            return None
+        tenant = await self._store.get_tenant(tenant_id)
+        if len(self._tenants) >= MAX_CACHED_TENANTS:
+            self._tenants = {k: v for k, v in self._tenants.items() if v[0] > now}
+            if len(self._tenants) >= MAX_CACHED_TENANTS:
+                self._tenants.clear()
+        ttl = self._known_ttl_s if tenant is not None else self._unknown_ttl_s
+        self._tenants[tenant_id] = (now + ttl, tenant)
         return tenant
 
     async def from_auth(self, auth: Any) -> User:
@@ -96,14 +158,8 @@ class Authenticator:
         tenant = await self._tenant(kid)
         if tenant is None:
             raise unauthorized("unknown tenant")
-        try:
-            claims = jwt.decode(
-                token, tenant.secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
-            )
-        except jwt.ExpiredSignatureError:
-            raise unauthorized("token expired") from None
-        except jwt.PyJWTError as exc:
-            raise unauthorized(f"invalid token: {exc}") from None
+        claims = _verified(token, tenant)
+        self._check_lifetime(claims, tenant)
         sub = claims["sub"]
         if not isinstance(sub, str) or not _ID.match(sub):
             raise unauthorized("sub must be a user id of 1 to 128 letters, digits or _.:@-")
@@ -122,6 +178,19 @@ class Authenticator:
             guest=claims.get("guest") is True,
         )
 
+    def _lifetime(self, tenant: Tenant) -> int:
+        return tenant.max_token_lifetime_s or self._max_lifetime_s or 10**9
+
+    def _check_lifetime(self, claims: Mapping[str, Any], tenant: Tenant) -> None:
+        if tenant.max_token_lifetime_s is None and self._max_lifetime_s is None:
+            return
+        limit = self._lifetime(tenant)
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int | float) or isinstance(iat, bool):
+            iat = time.time()  # without iat: no longer than the limit from now
+        if not isinstance(exp, int | float) or exp - iat > limit:
+            raise unauthorized(f"token lifetime (exp - iat) is over this tenant's {limit} s")
+
     async def guest_token(self, user: User, now_s: int) -> str:
         """A token that brings a guest back as the same guest after a reconnect."""
         tenant = await self._tenant(user.tenant_id)
@@ -133,7 +202,7 @@ class Authenticator:
             "roles": ["viewer"],
             "guest": True,
             "iat": now_s,
-            "exp": now_s + GUEST_TOKEN_TTL_S,
+            "exp": now_s + min(GUEST_TOKEN_TTL_S, self._lifetime(tenant)),
         }
         return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 

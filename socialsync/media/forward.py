@@ -708,7 +708,7 @@ class _Transcoder:
                 try:
                     frames = await loop.run_in_executor(None, decoder.decode, encoded)
                 except av.FFmpegError as exc:  # a damaged frame: start again from a keyframe
-                    log.info("rtc: transcoder for %s could not decode a frame: %s", self.source.name, exc)
+                    log.debug("rtc: transcoder for %s could not decode a frame: %s", self.source.name, exc)
                     self._input._resync()
                     continue
                 for frame in frames:

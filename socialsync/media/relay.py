@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,12 @@ log = logging.getLogger("socialsync.rtc")
 # ICE gathering on a host with a few interfaces takes well under a second; a
 # description that takes longer than this is refused rather than left hanging.
 NEGOTIATION_TIMEOUT_S = 10.0
+# Peer connections this node holds at most (publications and subscriptions): each
+# holds UDP sockets, so an unbounded number runs the process out of descriptors.
+MAX_CONNECTIONS = 400
+# A peer connection whose ICE has not connected this long after its description
+# was exchanged is closed (an offer nobody completes holds a socket for nothing).
+ICE_DEADLINE_S = 15.0
 
 
 @dataclass
@@ -69,9 +76,23 @@ class AiortcRelay:
     media node, whose `AiortcRelay` runs them). Plain data in and out, as the
     `MediaRelay` port says."""
 
-    def __init__(self, ice_servers: list[IceServer]) -> None:
+    def __init__(
+        self,
+        ice_servers: list[IceServer],
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        ice_deadline_s: float = ICE_DEADLINE_S,
+    ) -> None:
         check_aiortc()
         self.ice_servers = ice_servers
+        self.max_connections = max_connections
+        self.ice_deadline_s = ice_deadline_s
+        # Told (party, user) when a publication is closed for missing its ICE deadline,
+        # so the party's state turns the camera off too.
+        self.on_publication_expired: Callable[[str, str], Awaitable[None]] | None = None
+        # Told the kind of limit ("rtc_connections", "ice_deadline") each time one refuses.
+        self.on_limited: Callable[[str], None] | None = None
+        self._deadlines: set[asyncio.Task[None]] = set()
         self._publications: dict[tuple[str, str], Publication] = {}
         self._subscriptions: dict[tuple[str, str, str], Subscription] = {}  # (party, session, publisher)
         self._clips: dict[tuple[str, str], ClipRecording] = {}  # (party, user): at most one each
@@ -87,12 +108,46 @@ class AiortcRelay:
         """The answer to a publisher's send-only offer; replaces its earlier publication."""
         kinds = media_kinds(offer)
         await self.unpublish(party_id, user_id)
+        self._check_capacity()
         pc = RTCPeerConnection(self._configuration())
         sources = add_publisher_tracks(pc, kinds, name=f"{party_id}/{user_id}")
         answer = await _negotiate(pc, RTCSessionDescription(offer, "offer"), answer=True)
-        self._publications[(party_id, user_id)] = Publication(session, pc, sources)
-        log.info("rtc: %s publishes %s in %s", user_id, "+".join(kinds), party_id)
+        publication = self._publications[(party_id, user_id)] = Publication(session, pc, sources)
+        self._deadline(pc, lambda: self._expire_publication(party_id, user_id, publication))
+        log.debug("rtc: a camera publishes %s", "+".join(kinds))
         return answer
+
+    def _check_capacity(self) -> None:
+        if len(self._publications) + len(self._subscriptions) >= self.max_connections:
+            if self.on_limited is not None:
+                self.on_limited("rtc_connections")
+            raise SyncError(Code.UNAVAILABLE, "the media relay is full: try again later", retry_after_s=30)
+
+    def _deadline(self, pc: RTCPeerConnection, expire: Callable[[], Awaitable[None]]) -> None:
+        async def watch() -> None:
+            await asyncio.sleep(self.ice_deadline_s)
+            if pc.connectionState != "connected" and pc.connectionState != "closed":
+                if self.on_limited is not None:
+                    self.on_limited("ice_deadline")
+                await expire()
+
+        task = asyncio.create_task(watch())
+        self._deadlines.add(task)
+        task.add_done_callback(self._deadlines.discard)
+
+    async def _expire_publication(self, party_id: str, user_id: str, publication: Publication) -> None:
+        if self._publications.get((party_id, user_id)) is not publication:
+            return
+        await self.unpublish(party_id, user_id)
+        if self.on_publication_expired is not None:
+            try:
+                await self.on_publication_expired(party_id, user_id)
+            except Exception as exc:
+                log.warning("rtc: turning an expired camera off failed: %s", exc)
+
+    async def _expire_subscription(self, key: tuple[str, str, str], subscription: Subscription) -> None:
+        if self._subscriptions.get(key) is subscription:
+            await self._close_subscription(key)
 
     async def unpublish(self, party_id: str, user_id: str) -> None:
         publication = self._publications.pop((party_id, user_id), None)
@@ -177,14 +232,17 @@ class AiortcRelay:
             raise not_found(f"no camera of {publisher!r} is on in this party")
         key = (party_id, session, publisher)
         await self._close_subscription(key)
+        self._check_capacity()
         pc = RTCPeerConnection(self._configuration())
         subscription = Subscription(pc, [add_subscriber_track(pc, s) for s in publication.sources.values()])
         self._subscriptions[key] = subscription
         try:
-            return await _negotiate(pc, None, answer=False)
+            offer = await _negotiate(pc, None, answer=False)
         except BaseException:
             await self._close_subscription(key)
             raise
+        self._deadline(pc, lambda: self._expire_subscription(key, subscription))
+        return offer
 
     async def answer(self, party_id: str, session: str, publisher: str, sdp: str) -> None:
         key = (party_id, session, publisher)
@@ -220,6 +278,9 @@ class AiortcRelay:
             await self.unpublish(party_id, user)
 
     async def close(self) -> None:
+        for task in list(self._deadlines):
+            task.cancel()
+        await asyncio.gather(*self._deadlines, return_exceptions=True)
         for key in list(self._subscriptions):
             await self._close_subscription(key)
         for party, user in list(self._publications):

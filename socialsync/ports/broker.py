@@ -13,7 +13,8 @@ from socialsync.domain.notices import Notice
 class Envelope:
     """One notice crossing the broker to every node with sockets in a party.
 
-    ``to_user``: only that user's sockets get it. ``audience``: "members" (the
+    ``to_user``: only that user's sockets get it: ``str(UserKey(tenant, user))``
+    (domain/identity.py), never a bare user id, since tenants choose their ids. ``audience``: "members" (the
     party's sockets) or "moderators" (the sockets watching it from the panel).
     """
 

@@ -15,10 +15,15 @@ class MessageStore(Protocol):
 
     ``append`` gives each party's messages ids 1, 2, 3 ... with no gaps, and is
     idempotent per (party, user, nonce): a retry returns the stored message and
-    ``created=False``. ``on_stored`` runs with the new message before the append
-    commits, while the party's next id is still locked (on every node, the store
-    being shared): what it publishes goes out in id order; if it raises, nothing is
-    stored.
+    ``created=False``. ``on_stored`` runs with the new message only once the append
+    has committed (so nothing is ever published that is not stored), in id order
+    per party on this node; if it raises, the message stays stored and ``append``
+    raises that error (a retry with the nonce returns it, ``created=False``).
+    Several nodes' ``on_stored`` calls may interleave out of id order: the
+    receiving side orders them (services/chat_order.py). The ids are gapless among
+    committed messages, and a message is committed only after every lower id of
+    its party was (the counter stays locked until commit), so whoever holds id N
+    may read every id below N from the store.
     """
 
     async def ping(self) -> None:

@@ -24,6 +24,14 @@ class Observer(Protocol):
         """A client event was answered: its outcome ("ok" or an error code) and how long it took."""
         ...
 
+    def limited(self, limit: str) -> None:
+        """An abuse limit refused something (``limit``: its name, as docs/privacy.md lists them)."""
+        ...
+
+    def set_aside(self, what: str) -> None:
+        """A write the database refuses was set aside (``what``: "party")."""
+        ...
+
 
 class MetricsPage(Protocol):
     """The node's metrics as a scrape page (the Prometheus text exposition format)."""

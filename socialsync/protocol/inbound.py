@@ -26,6 +26,7 @@ from socialsync.domain.model import (
     RoomType,
     Settings,
 )
+from socialsync.domain.text import control_character
 
 # JavaScript numbers are exact up to 2**53; larger integers are refused rather than
 # silently rounded by a client (and msgpack cannot pack beyond 64 bits anyway).
@@ -125,11 +126,13 @@ class PartyJoin(PartyRef):
 
 
 class PlaybackControl(PartyRef):
-    action: Literal["play", "pause", "seek", "rate", "load"]
+    action: Literal["play", "pause", "seek", "rate", "load", "break"]
     position: Position | None = None
     rate: Rate | None = None
     media: MediaIn | None = None
     seq: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+    # "break": how long the shared break lasts, s (absent: until someone plays).
+    duration: Annotated[float, Field(ge=1, le=3_600)] | None = None
 
 
 class PlaybackStatus(PartyRef):
@@ -142,6 +145,11 @@ class PlaybackStatus(PartyRef):
     wait_for_me: bool | None = None
     # The client's round trip to the server, ms (its clock estimate's best); sizes the lead.
     rtt: Annotated[int, Field(ge=0, le=60_000)] | None = None
+    # The member's player is in an ad or interstitial (true) or back from one (false);
+    # absent: unchanged.
+    ad: bool | None = None
+    # Live media: how far behind wall-clock time (s) the newest media the player can play is.
+    edge_delay: Annotated[float, Field(ge=0, le=3_600)] | None = None
 
 
 class ChatSend(PartyRef):
@@ -216,9 +224,36 @@ _M = TypeVar("_M", bound=_In)
 _TOO_LARGE = {"string_too_long", "too_long", "bytes_too_long"}
 
 
+# Deeper payloads are refused before they are looked at (no inbound shape nests
+# beyond 3 levels).
+MAX_DEPTH = 16
+
+
+def check_strings(data: Any, where: str = "", depth: int = 0) -> None:
+    """bad_request for a control character (NUL above all) in any string of ``data``,
+    keys included, or for nesting beyond MAX_DEPTH: text hygiene for every payload."""
+    if depth > MAX_DEPTH:
+        raise SyncError(Code.BAD_REQUEST, f"{where or 'payload'}: nested too deeply")
+    if isinstance(data, str):
+        found = control_character(data)
+        if found is not None:
+            raise SyncError(
+                Code.BAD_REQUEST, f"{where or 'payload'}: control character U+{ord(found):04X} is not allowed"
+            )
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            check_strings(key, name[:80], depth + 1)
+            check_strings(value, name[:80], depth + 1)
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            check_strings(value, f"{where}.{i}" if where else str(i), depth + 1)
+
+
 def parse(model: type[_M], data: Any) -> _M:
     if not isinstance(data, dict):
         raise SyncError(Code.BAD_REQUEST, "the payload must be an object")
+    check_strings(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

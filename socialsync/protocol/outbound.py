@@ -25,6 +25,7 @@ from socialsync.domain.notices import (
     ClipAdded,
     ClipEnded,
     ClipForModerators,
+    ClipRecording,
     ClipRemoved,
     ClipReported,
     HeldResolved,
@@ -43,6 +44,7 @@ from socialsync.domain.notices import (
     RulesChanged,
     SignedClip,
 )
+from socialsync.domain.party.health import DriftSummary, MemberSync, member_sync
 
 Payload = dict[str, Any]
 
@@ -57,7 +59,7 @@ def media_out(media: Media) -> dict[str, Any]:
 
 
 def playback_out(party_id: str, p: Playback) -> dict[str, Any]:
-    return {
+    out = {
         "party": party_id,
         "seq": p.seq,
         "status": p.status.value,
@@ -67,6 +69,10 @@ def playback_out(party_id: str, p: Playback) -> dict[str, Any]:
         "media": media_out(p.media),
         "by": p.by,
     }
+    if p.on_break:
+        out["on_break"] = True
+        out["break_until"] = p.break_until_ms
+    return out
 
 
 def member_out(m: Member) -> dict[str, Any]:
@@ -80,7 +86,25 @@ def member_out(m: Member) -> dict[str, Any]:
         "camera": camera_out(m.camera),
         "on_stage": m.on_stage,
         "wait_for_me": m.wait_for_me,
+        "in_ad": m.in_ad,
+        "sync": member_sync(m).value,
     }
+
+
+def sync_health_out(party: Party, drift: DriftSummary | None) -> dict[str, Any]:
+    """REST GET party's `sync`: members by standing, and the drift of their recent reports
+    to the node answering (null when it has none in the last minute)."""
+    members = {state.value: 0 for state in MemberSync}
+    for m in party.members.values():
+        members[member_sync(m).value] += 1
+    out: dict[str, Any] = {"members": members, "drift": None}
+    if drift is not None:
+        out["drift"] = {
+            "p50_ms": round(drift.p50_ms, 1),
+            "p95_ms": round(drift.p95_ms, 1),
+            "reports": drift.samples,
+        }
+    return out
 
 
 def camera_out(camera: Camera | None) -> dict[str, bool] | None:
@@ -268,6 +292,8 @@ def notice_out(notice: Notice, public_url: str | None) -> tuple[str, Payload]:
             }
         case ClipRemoved(party_id=party_id, clip_id=clip_id, reason=reason):
             return "clip.removed", {"party": party_id, "id": clip_id, "reason": reason}
+        case ClipRecording(party_id=party_id, user_id=user_id, clip_id=clip_id, on=on):
+            return "clip.recording", {"party": party_id, "user": user_id, "id": clip_id, "on": on}
         case ClipEnded(party_id=party_id, clip_id=clip_id, reason=reason, clip=signed_or_none):
             return "clip.ended", {
                 "party": party_id,

@@ -56,6 +56,10 @@ class PlaybackState(TypedDict):
     at: int
     media: Media
     by: str | None
+    on_break: NotRequired[bool]
+    # Present (true) during a shared break (the host's `break`, 8); `break_until` is the
+    # server time (ms) it ends by itself, or null for a break until someone plays.
+    break_until: NotRequired[int | None]
 
 
 class CameraState(TypedDict):
@@ -83,6 +87,11 @@ class Member(TypedDict):
     """Live rooms: put on stage, so it may publish."""
     wait_for_me: bool
     """False: the member chose "don't wait for me"; its stalls never make the party wait."""
+    in_ad: bool
+    """Its player is in an ad or interstitial: suspended from sync until it ends."""
+    sync: Literal["in_sync", "catching_up", "loading", "in_ad", "away"]
+    """Where the member stands, as the server sees it from its reports (4.3): for a
+    member list in plain words ("in sync", "catching up", "loading", "in an ad", "away")."""
 
 
 @with_config(use_attribute_docstrings=True)
@@ -318,6 +327,13 @@ class ClipEnded(TypedDict):
     clip: ClipInfo | None
 
 
+class ClipRecordingChanged(TypedDict):
+    party: str
+    user: str
+    id: str
+    on: bool
+
+
 # Every event the server sends a member, by name, with its payload (the mod.* events
 # for moderators are in docs/moderation.md).
 ServerEvents = TypedDict(
@@ -342,6 +358,7 @@ ServerEvents = TypedDict(
         "clip.added": ClipAdded,
         "clip.removed": ClipRemoved,
         "clip.ended": ClipEnded,
+        "clip.recording": ClipRecordingChanged,
     },
 )
 

@@ -17,7 +17,7 @@ connection drops.
 from __future__ import annotations
 
 import asyncio
-import itertools
+import contextlib
 import secrets
 import time
 from collections import defaultdict
@@ -29,6 +29,7 @@ import socketio
 from socialsync.domain.clock_offset import ClockEstimator, ClockSample
 from socialsync.domain.model import Media, MediaKind, Playback, Status
 from socialsync.domain.party.playback import position_at
+from socialsync.sdk.reconnect import Backoff, State, Urls
 from socialsync.tasks import stop
 
 # What the server sends: JSON objects, taken as they are at this edge.
@@ -63,6 +64,14 @@ def playback_of(state: dict[str, Any]) -> Playback:
     )
 
 
+class _Disconnected(Exception):
+    """The socket a request was sent on went away before the answer came."""
+
+
+# Server answers worth retrying with the same payload (and nonce).
+RETRYABLE = frozenset({"unavailable"})
+
+
 class SocialSyncClient:
     def __init__(
         self,
@@ -74,10 +83,13 @@ class SocialSyncClient:
         request_timeout_s: float = 10.0,
         reconnection: bool = True,
         transports: tuple[str, ...] = ("websocket",),
+        reconnect_delay_s: float = 0.25,
+        reconnect_delay_max_s: float = 5.0,
+        retry_for_s: float = 30.0,
     ) -> None:
         # Several URLs: a reconnect tries the next one (a node may be gone).
         self.urls = [url] if isinstance(url, str) else list(url)
-        self._url_index = itertools.cycle(range(len(self.urls)))
+        self._urls = Urls(self.urls)
         if (token is None) == (guest is None):
             raise ValueError("give exactly one of token or guest")
         self._token = token
@@ -85,6 +97,8 @@ class SocialSyncClient:
         self._guest_name: str | None = None
         self._tenant = tenant
         self.request_timeout_s = request_timeout_s
+        # How long sends (and joins) are retried across `unavailable` and reconnects.
+        self.retry_for_s = retry_for_s
         self.transports = list(transports)
         self.clock = ClockEstimator()
         self.user: dict[str, Any] | None = None
@@ -98,14 +112,15 @@ class SocialSyncClient:
         self._session_ready = asyncio.Event()
         self._changed = asyncio.Event()
         self._closing = False
-        self._reconnect_task: asyncio.Task[None] | None = None
         self._reconnection = reconnection
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("connect", self._on_connect)
-        self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("connect_error", self._on_connect_error)
+        self._backoff = Backoff(reconnect_delay_s, reconnect_delay_max_s)
+        self._supervisor: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Future[Any]] = set()
+        self.state = State.DISCONNECTED
+        # Every state the client went through, in order (for applications and tests).
+        self.states: list[State] = [State.DISCONNECTED]
         self._refusal: dict[str, Any] | None = None
-        self.sio.on("*", self._on_event)
+        self.sio = self._new_socket()
 
     # ------------------------------------------------------------------ connection
     def _auth(self) -> dict[str, Any]:
@@ -116,18 +131,56 @@ class SocialSyncClient:
             auth["tenant"] = self._tenant
         return auth
 
-    async def connect(self, *, sync_clock: bool = True) -> None:
-        """Connect (raises SocialSyncError('unauthorized', ...) when refused)."""
-        self._closing = False
-        await self._connect_once(self.urls[next(self._url_index)])
-        if sync_clock:
-            await self.sync_clock()
+    def _new_socket(self) -> socketio.AsyncClient:
+        """A fresh Socket.IO client for each attempt: a socket left half-open by a
+        failed attempt can never refuse the next one ("Already connected")."""
+        sio = socketio.AsyncClient(reconnection=False)
 
-    async def _connect_once(self, url: str) -> None:
+        async def on_disconnect(reason: Any = None) -> None:
+            if sio is self.sio:
+                await self._on_disconnect()
+
+        async def on_connect_error(data: Any = None) -> None:
+            # The server's reason for refusing, e.g. {code: "unauthorized", message}.
+            if sio is self.sio:
+                self._refusal = (
+                    data if isinstance(data, dict) else {"code": "unavailable", "message": str(data)}
+                )
+
+        async def on_event(event: str, *args: Any) -> None:
+            if sio is self.sio:
+                await self._on_event(event, *args)
+
+        sio.on("disconnect", on_disconnect)
+        sio.on("connect_error", on_connect_error)
+        sio.on("*", on_event)
+        return sio
+
+    async def connect(self, *, sync_clock: bool = True) -> None:
+        """Connect (raises SocialSyncError('unauthorized', ...) when refused). From
+        then on the client reconnects by itself until ``close``."""
+        self._closing = False
+        await self._set_state(State.CONNECTING)
+        try:
+            await self._open(self._urls.next())
+            if sync_clock:
+                await self.sync_clock()
+        except BaseException:
+            await self._drop_socket()
+            await self._set_state(State.DISCONNECTED)
+            raise
+        await self._set_state(State.JOINING)
+        await self._set_state(State.JOINED)
+        if not self.sio.connected:  # lost already: the supervisor takes it from here
+            await self._on_disconnect()
+
+    async def _open(self, url: str) -> None:
+        await self._drop_socket()
+        self.sio = sio = self._new_socket()
         self._session_ready.clear()
         self._refusal = None
         try:
-            await self.sio.connect(
+            await sio.connect(
                 url, auth=self._auth, transports=self.transports, wait_timeout=self.request_timeout_s
             )
         except socketio.exceptions.ConnectionError as exc:
@@ -135,75 +188,180 @@ class SocialSyncClient:
             if isinstance(refusal, dict) and "code" in refusal:
                 raise SocialSyncError(refusal["code"], refusal.get("message", ""), refusal) from None
             raise SocialSyncError("unavailable", str(exc), {}) from None
-        await asyncio.wait_for(self._session_ready.wait(), self.request_timeout_s)
+        try:
+            await asyncio.wait_for(self._session_ready.wait(), self.request_timeout_s)
+        except TimeoutError:
+            raise SocialSyncError("unavailable", "no session from the server", {}) from None
+
+    async def _drop_socket(self) -> None:
+        """Close the current socket for sure, whatever state it is in."""
+        old = self.sio
+        self.sio = self._new_socket()  # its events are ignored from now on
+        if old.connected or old.eio.state != "disconnected":
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.disconnect(), self.request_timeout_s)
 
     async def close(self) -> None:
         self._closing = True
-        await stop(self._reconnect_task)
-        await self.sio.disconnect()
-        await self.sio.wait() if self.sio.connected else None
+        await stop(self._supervisor)
+        self._fail_inflight()
+        sio = self.sio
+        with contextlib.suppress(Exception):
+            await sio.disconnect()
+        if sio.connected:
+            await sio.wait()
+        await self._set_state(State.CLOSED)
 
     @property
     def connected(self) -> bool:
         return bool(self.sio.connected)
 
-    async def _on_connect(self) -> None:
-        pass
+    async def _set_state(self, state: State) -> None:
+        if state is self.state:
+            return
+        previous, self.state = self.state, state
+        self.states.append(state)
+        await self._dispatch("state", {"state": state.value, "previous": previous.value})
 
-    async def _on_connect_error(self, data: Any = None) -> None:
-        # The server's reason for refusing, e.g. {code: "unauthorized", message}.
-        self._refusal = data if isinstance(data, dict) else {"code": "unavailable", "message": str(data)}
+    def _fail_inflight(self) -> None:
+        for future in self._inflight:
+            if not future.done():
+                future.set_exception(_Disconnected())
 
-    async def _on_disconnect(self, reason: Any = None) -> None:
+    async def _on_disconnect(self) -> None:
+        # Requests waiting on the lost socket fail over now, not at their timeout.
+        self._fail_inflight()
         for party in self._joined:
             self._joining.pop(party, None)
-        if self._closing or not self._reconnection:
+        if self._closing:
             return
-        if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = asyncio.create_task(self._reconnect())
+        await self._set_state(State.DISCONNECTED)
+        if self._reconnection:
+            self._supervise()
 
-    async def _reconnect(self) -> None:
-        """Reconnect with backoff, then rejoin every party from the last message seen."""
-        delay = 0.25
+    def _supervise(self) -> None:
+        if self._supervisor is None or self._supervisor.done():
+            self._supervisor = asyncio.create_task(self._recover())
+
+    async def _recover(self) -> None:
+        """The one place the client comes back: connect (next URL each attempt),
+        sync the clock, rejoin every party from the last message seen. Any failed
+        step waits out the backoff and starts again from where the socket is; it
+        returns only joined (or closed)."""
         while not self._closing:
-            await asyncio.sleep(delay + secrets.randbelow(250) / 1000)
+            if not self.sio.connected:
+                await self._set_state(State.CONNECTING)
+                await asyncio.sleep(self._backoff.next_delay_s())
+                try:
+                    await self._open(self._urls.next())
+                except SocialSyncError as exc:
+                    if exc.code == "unauthorized" and self._guest_name is not None:
+                        # The guest token expired: come back as a new guest of the same name.
+                        self._token, self._guest = None, self._guest_name
+                    continue
+                except (TimeoutError, OSError, socketio.exceptions.SocketIOError, ValueError):
+                    continue
+                with contextlib.suppress(TimeoutError, SocialSyncError, OSError):
+                    await self.sync_clock(4)
+            await self._set_state(State.JOINING)
             try:
-                await self._connect_once(self.urls[next(self._url_index)])
-            except SocialSyncError as exc:
-                if exc.code == "unauthorized" and self._guest_name is not None:
-                    # The guest token expired: come back as a new guest of the same name.
-                    self._token, self._guest = None, self._guest_name
-                delay = min(delay * 2, 5.0)
-                continue
-            except (TimeoutError, OSError):
-                delay = min(delay * 2, 5.0)
-                continue
-            try:
-                await self.sync_clock(4)
-                for party in list(self._joined):
-                    await self.join(party, since=self.last_message_id.get(party, 0))
+                await self._rejoin_all()
             except (TimeoutError, SocialSyncError, OSError):
+                if self.sio.connected:
+                    await asyncio.sleep(self._backoff.next_delay_s())
                 continue
+            if not self.sio.connected:
+                continue
+            await self._set_state(State.JOINED)
+            self._backoff.reset()
             await self._dispatch("reconnected", {"parties": sorted(self._joined)})
-            return
+            if self.sio.connected and self.state is State.JOINED:
+                return  # (checked and returned in one step: a loss from here starts a new one)
+
+    async def _rejoin_all(self) -> None:
+        for party in sorted(self._joined):
+            try:
+                await self._join_once(party, since=self.last_message_id.get(party, 0))
+            except SocialSyncError as exc:
+                if exc.code in ("not_found", "forbidden"):
+                    # Ended, or this user may not come back (banned): stop trying.
+                    self._joined.discard(party)
+                    await self._dispatch(
+                        "party.lost", {"party": party, "code": exc.code, "message": exc.message}
+                    )
+                    continue
+                raise
+
+    async def _until_joined(self, deadline: float) -> None:
+        """Wait (until ``deadline``, monotonic) for the client to be joined again."""
+        while self.state is not State.JOINED and not self._closing:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await self.wait_until(lambda: self.state is State.JOINED or self._closing, remaining)
 
     # ------------------------------------------------------------------ requests
     async def request(
         self, event: str, payload: dict[str, Any], timeout_s: float | None = None
     ) -> dict[str, Any]:
-        """Send an event and wait for its answer; raises SocialSyncError if not ok."""
+        """Send an event once and wait for its answer; raises SocialSyncError if not
+        ok (``unavailable`` at once if the socket is lost while it waits)."""
+        sio = self.sio
+        if not sio.connected:
+            raise SocialSyncError("unavailable", f"{event}: not connected", {})
+        answered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_answer(*args: Any) -> None:
+            if not answered.done():
+                answered.set_result(args[0] if args else None)
+
+        self._inflight.add(answered)
         try:
-            answer = await self.sio.call(event, payload, timeout=timeout_s or self.request_timeout_s)
-        except socketio.exceptions.TimeoutError:
+            await sio.emit(event, payload, callback=on_answer)
+            answer = await asyncio.wait_for(answered, timeout_s or self.request_timeout_s)
+        except TimeoutError:
             raise SocialSyncError("unavailable", f"{event}: no answer", {}) from None
-        except socketio.exceptions.BadNamespaceError:
+        except _Disconnected:
+            raise SocialSyncError("unavailable", f"{event}: disconnected", {"disconnected": True}) from None
+        except socketio.exceptions.SocketIOError:
             raise SocialSyncError("unavailable", f"{event}: not connected", {}) from None
+        finally:
+            self._inflight.discard(answered)
         if not isinstance(answer, dict):
             raise SocialSyncError("internal", f"{event}: malformed answer {answer!r}", {})
         if not answer.get("ok"):
             error = answer.get("error") or {}
             raise SocialSyncError(error.get("code", "internal"), error.get("message", ""), answer)
         return answer
+
+    async def _retrying(
+        self, event: str, payload: dict[str, Any], retry_for_s: float, party: str | None = None
+    ) -> dict[str, Any]:
+        """``request`` again with the same payload across disconnects and `unavailable`
+        for up to ``retry_for_s``: after a disconnect, once the client is joined again."""
+        deadline = time.monotonic() + retry_for_s
+        backoff = Backoff(0.1, 2.0)
+        while True:
+            try:
+                return await self.request(event, payload)
+            except SocialSyncError as exc:
+                if self._closing or time.monotonic() >= deadline:
+                    raise
+                if (
+                    exc.code == "forbidden"
+                    and party in self._joined
+                    and exc.message == "join the party first"
+                ):
+                    if self.state is State.JOINED:
+                        # The server lost this socket's membership: rejoin.
+                        await self._set_state(State.JOINING)
+                        self._supervise()
+                elif exc.code not in RETRYABLE:
+                    raise
+            if self.state is State.JOINED:
+                await asyncio.sleep(min(backoff.next_delay_s(), max(0.0, deadline - time.monotonic())))
+            await self._until_joined(deadline)
 
     # ------------------------------------------------------------------ clock
     async def sync_clock(self, samples: int = 8) -> ClockEstimator:
@@ -231,7 +389,24 @@ class SocialSyncClient:
             payload["settings"] = settings
         return _object((await self.request("party.create", payload))["party"])
 
-    async def join(self, party: str, since: int | None = None) -> dict[str, Any]:
+    async def join(
+        self, party: str, since: int | None = None, *, retry_for_s: float | None = None
+    ) -> dict[str, Any]:
+        """Join (or rejoin with ``since``); retried across `unavailable` and reconnects
+        for ``retry_for_s`` (default: the client's ``retry_for_s``)."""
+        deadline = time.monotonic() + (self.retry_for_s if retry_for_s is None else retry_for_s)
+        backoff = Backoff(0.1, 2.0)
+        while True:
+            try:
+                return await self._join_once(party, since)
+            except SocialSyncError as exc:
+                if exc.code not in RETRYABLE or self._closing or time.monotonic() >= deadline:
+                    raise
+            if self.state is State.JOINED:
+                await asyncio.sleep(min(backoff.next_delay_s(), max(0.0, deadline - time.monotonic())))
+            await self._until_joined(deadline)
+
+    async def _join_once(self, party: str, since: int | None = None) -> dict[str, Any]:
         # Live chat that arrives while the join is in flight waits here, to be merged
         # with the history by id: nothing is lost, nothing comes twice.
         self._joining[party] = []
@@ -285,16 +460,40 @@ class SocialSyncClient:
         )
 
     async def send_chat(
-        self, party: str, text: str, *, nonce: str | None = None, attempts: int = 3, **fields: Any
+        self,
+        party: str,
+        text: str,
+        *,
+        nonce: str | None = None,
+        attempts: int | None = None,
+        retry_for_s: float | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
-        """Send a chat message. A send that got no answer is retried with the same
-        nonce, which the server turns into the same message, never a second one."""
+        """Send a chat message: the message as stored, or ``{"held": True, "party",
+        "nonce", "text"}`` when moderation holds it for review.
+
+        A send that is answered `unavailable`, or whose socket drops before the
+        answer, is sent again with the same nonce (the server turns it into the same
+        message, never a second one) once the client is back in the party, for up
+        to ``retry_for_s`` (default: the client's, 30 s). ``attempts``: send at most
+        this many times instead (``attempts=1``: once, the caller retries)."""
         payload = {"party": party, "text": text, "nonce": nonce or secrets.token_hex(8), **fields}
+        if attempts is None:
+            answer = await self._retrying(
+                "chat.send", payload, self.retry_for_s if retry_for_s is None else retry_for_s, party
+            )
+        else:
+            answer = await self._attempts("chat.send", payload, attempts)
+        if answer.get("held"):
+            return {"held": True, "party": party, "nonce": payload["nonce"], "text": text}
+        return _object(answer["message"])
+
+    async def _attempts(self, event: str, payload: dict[str, Any], attempts: int) -> dict[str, Any]:
         for attempt in range(attempts):
             try:
-                return _object((await self.request("chat.send", payload))["message"])
+                return await self.request(event, payload)
             except SocialSyncError as exc:
-                if exc.code != "unavailable" or attempt == attempts - 1:
+                if exc.code not in RETRYABLE or attempt == attempts - 1:
                     raise
                 await asyncio.sleep(0.2 * (attempt + 1))
         raise AssertionError("unreachable")

@@ -12,13 +12,17 @@ connection before the new one is offered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Camera, Member
 from socialsync.domain.notices import CamerasReset
 from socialsync.domain.party import commands as c
+from socialsync.domain.privacy import Consent, ConsentKind
+from socialsync.ports import Observer
 from socialsync.ports.media import IceServer, MediaRelay
 from socialsync.services.parties import PartyService
 
@@ -47,8 +51,19 @@ class CameraService:
         max_cameras: int,
         media_kinds: MediaKinds,
         ice_servers: IceServers | None = None,
+        *,
+        per_user: int = 2,
+        observer: Observer | None = None,
+        record_consent: Callable[[Consent], Awaitable[None]] | None = None,
     ) -> None:
         self.parties = parties
+        # Who consented to publish what, when, in which party (docs/privacy.md).
+        self.record_consent = record_consent
+        # At most this many cameras of one user at once (in different parties); the
+        # parties' rules bound them per party, the relay per node.
+        self.per_user = per_user
+        self.observer = observer
+        self._publishing: dict[UserKey, set[str]] = {}
         self.relay = relay
         self.max_cameras = max_cameras
         self.media_kinds = media_kinds
@@ -82,6 +97,8 @@ class CameraService:
         relay = self._relay()
         command = c.Publish(user.id, session, audio, video, consent)
         await self.parties.check(session, party_id, command)  # the rules before the media work
+        key = UserKey(user.tenant_id, user.id)
+        await self._check_per_user(key, party_id)
         member = party.members.get(user.id)
         if member is not None and member.camera is not None:
             await self.parties.command(session, party_id, c.Unpublish(user.id))
@@ -91,7 +108,37 @@ class CameraService:
         except BaseException:
             await relay.unpublish(party_id, user.id)
             raise
+        self._publishing.setdefault(key, set()).add(party_id)
+        if self.record_consent is not None:
+            details: dict[str, object] = {"audio": audio, "video": video}
+            now = self.parties.clock.now_ms()
+            record = Consent(user.tenant_id, party_id, user.id, ConsentKind.CAMERA, now, details)
+            await self.record_consent(record)
         return Published(answer, party.members[user.id].camera)
+
+    async def _check_per_user(self, key: UserKey, party_id: str) -> None:
+        """Refuse a camera beyond ``per_user`` of this user's (its others still on)."""
+        others = self._publishing.get(key, set()) - {party_id}
+        for other in list(others):
+            party = await self.parties.live(other)
+            member = party.members.get(key.user_id) if party is not None else None
+            if member is None or member.camera is None:
+                others.discard(other)
+                self._publishing.get(key, set()).discard(other)
+        if len(others) >= self.per_user:
+            if self.observer is not None:
+                self.observer.limited("cameras_per_user")
+            raise SyncError(
+                Code.RATE_LIMITED, f"at most {self.per_user} cameras of yours at once: turn one off first"
+            )
+
+    async def expired(self, party_id: str, user_id: str) -> None:
+        """The relay closed a publication whose ICE never connected: its camera is off."""
+        party = await self.parties.live(party_id)
+        member = party.members.get(user_id) if party is not None else None
+        if member is not None and member.camera is not None:
+            with contextlib.suppress(SyncError):
+                await self.parties.run_command(party_id, c.Unpublish(user_id))
 
     async def unpublish(self, session: str, party_id: str) -> None:
         user = self.parties.user_of(session)

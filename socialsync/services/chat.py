@@ -1,7 +1,7 @@
 """Chat and reactions: rate limits and moderation in front of the message store.
 
-A message is published by the store while its party's next id is held (see
-PartyService.publish_message), so it needs no lock of the party's state: a slow
+A message is published once the store has committed it (see
+PartyService.publish_message), and needs no lock of the party's state: a slow
 database write never delays a playback command. Reactions are summed per party
 in short windows and sent as one burst.
 """
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.chat.reactions import DEFAULT_EMOJI, ReactionWindow
 from socialsync.domain.errors import Code, SyncError, bad_request
+from socialsync.domain.identity import UserKey
+from socialsync.domain.model import User
 from socialsync.domain.notices import ReactionBurst
 from socialsync.domain.ratelimit import Limit, TokenBucket
 from socialsync.ports import Observer
@@ -40,15 +42,16 @@ class Limits:
 
 
 class RateLimits:
-    """One token bucket per (user, kind of message) on this node."""
+    """One token bucket per (tenant, user, kind of message) on this node: tenants
+    choose their users' ids, so the tenant is part of every key."""
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._buckets: dict[tuple[UserKey, str], TokenBucket] = {}
 
-    def take(self, user_id: str, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
-        """A token of ``user_id``'s ``kind`` bucket, or rate_limited (``message``, or
+    def take(self, user: UserKey, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
+        """A token of ``user``'s ``kind`` bucket, or rate_limited (``message``, or
         "too many {kind} messages") with how long until the next."""
-        key = (user_id, kind)
+        key = (user, kind)
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) > MAX_BUCKETS:
@@ -62,6 +65,10 @@ class RateLimits:
         # A full bucket is the same as a new one: nothing is lost by dropping it.
         for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
             del self._buckets[key]
+
+
+def _key(user: User) -> UserKey:
+    return UserKey(user.tenant_id, user.id)
 
 
 class ChatService:
@@ -95,8 +102,8 @@ class ChatService:
         party = await parties.joined_party(session, party_id)
         now = parties.clock.now_ms()
         if moderation.newcomer(party, user, now):
-            self._rates.take(user.id, "newcomer chat", self.limits.newcomer_chat, now)
-        self._rates.take(user.id, "chat", self.limits.chat, now)
+            self._rates.take(_key(user), "newcomer chat", self.limits.newcomer_chat, now)
+        self._rates.take(_key(user), "chat", self.limits.chat, now)
         screened = await moderation.screen(user, party, text, now)
         if reply_to is not None:
             found = await parties.messages.after(party_id, reply_to - 1, 1, viewer=user.id)
@@ -118,6 +125,10 @@ class ChatService:
             moderation.posted(party, user, now)
             return None
         message, created = await parties.messages.append(draft, parties.publish_message)
+        if not created:
+            # A retry: its first attempt may have stored it but failed to publish it
+            # (or died doing so). Publish again; nodes drop the ids they delivered.
+            await parties.publish_message(message)
         if created:
             moderation.posted(party, user, now)
             await moderation.observed(message, screened.verdict, text)
@@ -144,7 +155,7 @@ class ChatService:
             raise bad_request(f"emoji: one of {' '.join(sorted(self.limits.emoji))}")
         now = parties.clock.now_ms()
         await self.moderation.check_may_post(user, party, now, reaction=True)
-        self._rates.take(user.id, "reaction", self.limits.reaction, now)
+        self._rates.take(_key(user), "reaction", self.limits.reaction, now)
         window = self._reactions.get(party_id)
         if window is None:
             window = self._reactions[party_id] = ReactionWindow(now)

@@ -36,15 +36,18 @@ from socialsync.domain.clips import (
 )
 from socialsync.domain.codec import playback_from_data, playback_to_data
 from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Playback, Role, TenantRole, User
 from socialsync.domain.notices import (
     ClipAdded,
     ClipEnded,
     ClipForModerators,
+    ClipRecording,
     ClipRemoved,
     ClipReported,
     SignedClip,
 )
+from socialsync.domain.privacy import Consent, ConsentKind
 from socialsync.domain.ratelimit import Limit
 from socialsync.domain.tenant import Tenant
 from socialsync.ports.clip_store import ClipStore
@@ -178,8 +181,12 @@ class ClipService:
         store: ClipStore,
         urls: ClipUrls,
         settings: ClipSettings,
+        *,
+        record_consent: Callable[[Consent], Awaitable[None]] | None = None,
     ) -> None:
         self.parties = parties
+        # Who consented to be recorded, when, in which party, for which clip (docs/privacy.md).
+        self.record_consent = record_consent
         self.moderation = moderation
         self.relay = relay
         self.store = store
@@ -210,7 +217,8 @@ class ClipService:
         relay = self._relay()
         if await self.store.count(party.id) >= self.settings.per_party:
             raise forbidden(f"this party has {self.settings.per_party} clips, the most it keeps")
-        self._rates.take(user.id, "clip", START_LIMIT, now, "too many clips: wait a little")
+        key = UserKey(user.tenant_id, user.id)
+        self._rates.take(key, "clip", START_LIMIT, now, "too many clips: wait a little")
         clip_id = secrets.token_urlsafe(12)
         trusted = user.is_staff or (member is not None and member.role in (Role.HOST, Role.COHOST))
         context = _Recording(user, party.id, party.playback, now, trusted, party.is_live_room)
@@ -221,6 +229,11 @@ class ClipService:
         }
         stem = self.settings.directory / party.id / clip_id
         started = await relay.start_clip(party.id, user.id, clip_id, str(stem), limits, context.to_data())
+        if self.record_consent is not None:
+            record = Consent(user.tenant_id, party.id, user.id, ConsentKind.RECORDING, now, {"clip": clip_id})
+            await self.record_consent(record)
+        # Everyone in the party sees that this member is recording, until it ends.
+        await self.parties.publish(party.id, ClipRecording(party.id, user.id, clip_id, True))
         return RecordingStarted(clip_id, now, self.settings.max_s, started["mime_type"])
 
     async def stop(self, session: str, party_id: str) -> SignedClip:
@@ -251,7 +264,10 @@ class ClipService:
         else:
             _remove_file(path)
         signed = await self.signed(clip) if clip else None
-        await self.parties.publish(party_id, ClipEnded(party_id, clip_id, reason, signed), to_user=user_id)
+        await self.parties.publish(party_id, ClipRecording(party_id, user_id, clip_id, False))
+        await self.parties.publish(party_id, ClipEnded(party_id, clip_id, reason, signed),
+            to_user=UserKey(recording.user.tenant_id, user_id),
+        )
 
     async def _keep(self, clip_id: str, r: _Recording, result: RecordedClipData, path: Path) -> Clip | None:
         now = self._now()
@@ -428,7 +444,7 @@ class ClipService:
         """To whoever may see it now (everyone, or its author only), and to the room's
         moderators, whatever its status."""
         signed = await self.signed(clip)
-        to_user = None if clip.status is ClipStatus.VISIBLE else clip.user_id
+        to_user = None if clip.status is ClipStatus.VISIBLE else UserKey(clip.tenant_id, clip.user_id)
         await self.parties.publish(clip.party_id, ClipAdded(signed), to_user=to_user)
         counts = await self.store.report_counts(clip.tenant_id, clip.party_id)
         await self.moderation.to_moderators(clip.party_id, ClipForModerators(signed, counts.get(clip.id, 0)))

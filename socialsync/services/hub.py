@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from socialsync.domain.chat.messages import Message
 from socialsync.domain.errors import Code, SyncError, forbidden
 from socialsync.domain.model import User
 from socialsync.domain.notices import CameraChanged, ChatPosted, PartyEnded
-from socialsync.ports import Broker, Envelope, Handler, LocalDelivery, Presence, Relay
+from socialsync.ports import Broker, Envelope, Handler, LocalDelivery, MessageStore, Presence, Relay
+from socialsync.services.chat_order import ChatOrder
 
 log = logging.getLogger("socialsync.services.hub")
 
@@ -61,12 +63,21 @@ class BrokerInbox:
     def __init__(self) -> None:
         self._listeners: list[Handler] = []
         self._resumed: list[Callable[[], Awaitable[None]]] = []
+        self._lost: list[Callable[[], None]] = []
 
     def listen(self, handler: Handler) -> None:
         self._listeners.append(handler)
 
     def on_resumed(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._resumed.append(callback)
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._lost.append(callback)
+
+    def lost(self) -> None:
+        """The broker's connection went: this node may miss what is published."""
+        for callback in self._lost:
+            callback()
 
     async def deliver(self, envelope: Envelope) -> None:
         for listener in self._listeners:
@@ -85,6 +96,7 @@ class Hub:
         local: LocalDelivery,
         relay: Relay | None = None,
         presence: Presence | None = None,
+        messages: MessageStore | None = None,
     ) -> None:
         self.broker = broker
         self.local = local
@@ -101,9 +113,8 @@ class Hub:
             MEMBERS: defaultdict(set),
             MODERATORS: defaultdict(set),
         }
-        # The newest chat id this node handed to its sockets, per party: where a
-        # catch-up starts after the node was cut off from the broker.
-        self._delivered_chat: dict[str, int] = {}
+        # Chat to this node's sockets in id order, each id once (publish follows commit).
+        self._chat = ChatOrder(local.deliver, messages)
 
     # ------------------------------------------------------------------ sessions
     def connect(self, session: str, user: User) -> None:
@@ -154,10 +165,16 @@ class Hub:
         ]
 
     def delivered_chat(self, party_id: str) -> int:
-        return self._delivered_chat.get(party_id, 0)
+        """The newest chat id this node handed to its sockets in the party: where a
+        catch-up starts after the node was cut off from the broker."""
+        return self._chat.delivered(party_id)
 
-    def delivered(self, party_id: str, message_id: int) -> None:
-        self._delivered_chat[party_id] = max(self._delivered_chat.get(party_id, 0), message_id)
+    async def catch_up_chat(self, party_id: str, messages: list[Message]) -> None:
+        """Messages after ``delivered_chat``, read from the store, for this node's sockets."""
+        await self._chat.catch_up(party_id, messages)
+
+    async def close(self) -> None:
+        await self._chat.close()
 
     # ------------------------------------------------------------------ audiences
     async def attach(self, session: str, party_id: str, audience: str = MEMBERS) -> None:
@@ -172,6 +189,14 @@ class Hub:
                 except BaseException:
                     del rooms[party_id]
                     raise
+                if audience == MEMBERS:
+                    try:
+                        await self._chat.start(party_id)
+                    except BaseException:
+                        del rooms[party_id]
+                        self._chat.stop(party_id)
+                        await self.broker.unsubscribe(party_id, audience)
+                        raise
             local.add(session)
         if audience == MEMBERS and self.presence is not None:
             await self.presence.add(party_id, session)
@@ -190,7 +215,7 @@ class Hub:
             if not local:
                 del rooms[party_id]
                 if audience == MEMBERS:
-                    self._delivered_chat.pop(party_id, None)
+                    self._chat.stop(party_id)
                 await self.broker.unsubscribe(party_id, audience)
 
     async def leave_party(self, session: str, party_id: str) -> None:
@@ -220,11 +245,12 @@ class Hub:
     async def on_envelope(self, envelope: Envelope) -> None:
         """An envelope for a party this node has sockets in: hand it to them, then
         do this node's part of what it says."""
+        if isinstance(envelope.event, ChatPosted) and envelope.audience == MEMBERS:
+            await self._chat.receive(envelope, envelope.event.message)
+            return
         await self.local.deliver(envelope)
         party_id = envelope.party_id
         match envelope.event:
-            case ChatPosted(message=message) if envelope.to_user is None:
-                self.delivered(party_id, message.id)
             case CameraChanged(user_id=user_id, camera=None):
                 if self.relay is not None:
                     await self.relay.unpublish(party_id, user_id)

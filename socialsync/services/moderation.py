@@ -12,6 +12,7 @@ from typing import Any
 from socialsync.domain.audit import report_details
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.errors import Code, SyncError, forbidden, not_found
+from socialsync.domain.identity import UserKey
 from socialsync.domain.model import ChatRules, Party, Role, User
 from socialsync.domain.moderation.sanctions import (
     AuditEntry,
@@ -104,7 +105,7 @@ class ModerationService:
         self.store = store
         self.moderator = moderator
         self.sanctions = sanctions
-        self._last_post: dict[tuple[str, str], int] = {}
+        self._last_post: dict[tuple[str, UserKey], int] = {}
         # Each tenant's own terms, with when they were read (re-read like sanctions).
         self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 
@@ -143,7 +144,7 @@ class ModerationService:
             sanctions,
             now_ms,
             reaction=False,
-            last_post_ms=self._last_post.get((party.id, user.id)),
+            last_post_ms=self._last_post.get((party.id, UserKey(user.tenant_id, user.id))),
             host=is_host(party, user),
         )
         tenant_blocked, tenant_allowed = await self._terms_of(user.tenant_id, now_ms)
@@ -174,7 +175,7 @@ class ModerationService:
         if party.settings.chat.slow_mode_s:
             if len(self._last_post) > 100_000:
                 self._last_post.clear()  # a bound; slow mode restarts for everyone at worst
-            self._last_post[(party.id, user.id)] = now_ms
+            self._last_post[(party.id, UserKey(user.tenant_id, user.id))] = now_ms
 
     def newcomer(self, party: Party, user: User, now_ms: int) -> bool:
         member = party.members.get(user.id)
@@ -252,7 +253,9 @@ class ModerationService:
         entry = await self.store.audit(
             AuditEntry(actor.tenant_id, party_id, actor.id, actor.name, action, now_ms, **fields)
         )
-        log.info("moderation", extra={"action": action, "party": party_id, "actor": actor.id})
+        # Party ids are invite secrets and user ids personal data: the audit log has
+        # them, the info log only what happened.
+        log.info("moderation", extra={"action": action})
         if party_id is not None:
             await self.to_moderators(party_id, Audited(entry))
 

@@ -2,9 +2,10 @@
 
 Per party, state commands run one at a time on this node (a keyed lock) and are
 committed with compare-and-set, so several nodes sharing one PartyStore converge
-too. Chat goes through the message store instead: a message is published while
-the store holds its party's next id, so messages go out in id order from every
-node, and a slow database write never delays a playback command.
+too. Chat goes through the message store instead: a message is published once
+it is committed, and each node hands its sockets the party's messages in id
+order (services/chat_order.py); a slow database write never delays a playback
+command.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from socialsync.domain.chat.messages import Message
 from socialsync.domain.errors import Code, SyncError, not_found
+from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Media, MediaKind, Member, Party, Settings, Status, User
 from socialsync.domain.notices import (
     CameraChanged,
@@ -36,6 +38,7 @@ from socialsync.domain.notices import (
 )
 from socialsync.domain.party import commands as c
 from socialsync.domain.party import events as e
+from socialsync.domain.party.health import DriftBook, DriftSummary
 from socialsync.domain.party.machine import PartyMachine, Transition, create_party
 from socialsync.domain.party.playback import position_at
 from socialsync.ports import Clock, Envelope, MessageStore, Observer, PartyStore, RecentMessages, Timers
@@ -47,12 +50,16 @@ log = logging.getLogger("socialsync.services.parties")
 CAS_ATTEMPTS = 8
 JOIN_HISTORY = 50
 RESUME_LIMIT = 1_000
+REVIVED_VERSION_STEP = 1 << 20
 
 
 class JoinGate(Protocol):
-    """Who may not join a party (bans): moderation implements it, the parties ask it."""
+    """Who may not join a party (bans), or create one (tenant bans, a quota):
+    services/admission.py implements it, the parties ask it."""
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None: ...
+
+    async def check_create(self, user: User, now_ms: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,15 @@ class PartyService:
         self.observer = observer
         self.recent = recent
         self.public_url = public_url  # for the REST edge's invite links
-        self.recorder = PartyRecorder(messages)
+        self.recorder = PartyRecorder(messages, observer)
+        # The drift reports this node received, per party (the metrics' and REST's sync health).
+        self.drift = DriftBook()
         self._state_locks = KeyedLocks()
+        # Out of step with the shared state: from the moment the broker's connection
+        # goes until this node has put its parties back (``resume``). A party missing
+        # from the store meanwhile is answered `unavailable`, never `not_found`.
+        self._resyncing = False
+        self._outages = 0
 
     def user_of(self, session: str) -> User:
         return self.hub.user_of(session)
@@ -145,13 +159,14 @@ class PartyService:
     ) -> Party:
         party_id = secrets.token_urlsafe(12)  # 96 random bits: the invite is the secret
         now = self.clock.now_ms()
+        await self.gate.check_create(user, now)
         transition = create_party(
             party_id, user, title, media, settings, now, self.machine.rules, creator_joins=creator_joins
         )
         await self.messages.record_party(transition.party)
         await self.parties.create(transition.party)
         await self._perform(transition)
-        log.info("party created", extra={"party": party_id, "user": user.id, "type": settings.type.value})
+        log.info("party created", extra={"type": settings.type.value})
         return transition.party
 
     async def join(self, session: str, party_id: str, since: int | None) -> Joined:
@@ -184,7 +199,6 @@ class PartyService:
             has_more = len(messages) > RESUME_LIMIT
             messages = messages[:RESUME_LIMIT]
         party = transition.party
-        self.hub.delivered(party_id, messages[-1].id if messages else (since or 0))
         return Joined(party, party.members[user.id], messages, has_more, self.clock.now_ms())
 
     async def leave(self, session: str, party_id: str) -> None:
@@ -197,6 +211,14 @@ class PartyService:
 
     async def get(self, user: User, party_id: str) -> Party:
         return await self._load(party_id, user)
+
+    def drift_summary(self, party_id: str) -> DriftSummary | None:
+        """The party's |drift| p50/p95 over the last minute of its members' reports to this node."""
+        return self.drift.summary(party_id, self.clock.now_ms())
+
+    def drift_summaries(self) -> builtins.list[DriftSummary]:
+        """Every party's with reports to this node in the last minute (for the metrics)."""
+        return self.drift.summaries(self.clock.now_ms())
 
     async def live(self, party_id: str) -> Party | None:
         """The party's live state, whoever asks (None once it ended or never was)."""
@@ -239,7 +261,7 @@ class PartyService:
         self.hub.require_joined(session, party_id)
         party = await self.parties.get(party_id)
         if party is None:
-            raise not_found("no such party")
+            raise await self._missing(party_id)
         return party
 
     async def close(self) -> None:
@@ -248,7 +270,7 @@ class PartyService:
 
     # ------------------------------------------------------------------ publishing
     async def publish(
-        self, party_id: str, notice: Notice, *, to_user: str | None = None, audience: str = "members"
+        self, party_id: str, notice: Notice, *, to_user: UserKey | None = None, audience: str = "members"
     ) -> None:
         """The services' one way to tell a party's sockets (or its moderators) something."""
         if self.recent is not None and audience == "members":
@@ -261,13 +283,20 @@ class PartyService:
                     await self.recent.remove(party_id, message_id)
                 case _:
                     pass
-        await self.hub.publish(Envelope(party_id, notice, to_user, audience))
+        to = None if to_user is None else str(to_user)
+        await self.hub.publish(Envelope(party_id, notice, to, audience))
 
     async def publish_message(self, message: Message) -> None:
-        """Published while its id is locked, so messages go out in id order on every
-        node; a failed publish undoes the append (the sender retries with its nonce).
+        """Published once stored (the store calls it after the commit, and a retried
+        nonce publishes again: nodes drop ids they delivered); a failed publish fails
+        the send, the message staying stored, and the sender's retry publishes it.
         A shadow-muted author sees its message as sent; nobody else does."""
-        to_user = message.user_id if message.hidden else None
+        to_user = None
+        if message.hidden:  # rare (shadow-muted authors): the party says whose tenant
+            party = await self.parties.get(message.party_id)
+            if party is None:
+                return
+            to_user = UserKey(party.tenant_id, message.user_id)
         await self.publish(message.party_id, ChatPosted(message), to_user=to_user)
 
     async def messages_after(
@@ -293,14 +322,14 @@ class PartyService:
         else:
             targets = [party_id]
         for target in targets:
-            await self.publish(target, Kicked(target, reason), to_user=user_id)
+            await self.publish(target, Kicked(target, reason), to_user=UserKey(tenant_id, user_id))
 
     # ------------------------------------------------------------------ broker side
     async def on_envelope(self, envelope: Envelope) -> None:
         """This node's part of what the broker brought (after the hub delivered it)."""
         match envelope.event:
             case Kicked(party_id=party_id) if envelope.to_user is not None:
-                await self._remove_local(party_id, envelope.to_user)
+                await self._remove_local(party_id, UserKey.parse(envelope.to_user).user_id)
             case _:
                 pass
 
@@ -314,18 +343,33 @@ class PartyService:
         if sessions:
             await self._run(party_id, c.Evict(frozenset(sessions)))
 
+    def lost(self) -> None:
+        """The broker's connection went: until ``resume`` has run, this node may be
+        behind the shared state, or the store may have lost it (Redis restarting)."""
+        self._resyncing = True
+        self._outages += 1
+
+    @property
+    def resynchronising(self) -> bool:
+        return self._resyncing
+
     async def resume(self) -> None:
         """The broker is back after an outage. Redis may have lost everything (it
         keeps nothing on disk by default): put this node's sessions back into its
         parties, then catch its sockets up on the state and chat they may have missed."""
-        local = self.hub.local_members()
-        if self.hub.presence is not None:
-            await self.hub.presence.restore((p, s) for p, sessions in local.items() for s in sessions)
-        for party_id, sessions in local.items():
-            try:
-                await self._resume_party(party_id, sessions)
-            except SyncError as exc:
-                log.warning("party %s not resumed: %s", party_id, exc.message)
+        outage = self._outages
+        try:
+            local = self.hub.local_members()
+            if self.hub.presence is not None:
+                await self.hub.presence.restore((p, s) for p, sessions in local.items() for s in sessions)
+            for party_id, sessions in local.items():
+                try:
+                    await self._resume_party(party_id, sessions)
+                except SyncError as exc:
+                    log.warning("party %s not resumed: %s", party_id, exc.message)
+        finally:
+            if outage == self._outages:  # no new outage began meanwhile
+                self._resyncing = False
 
     async def _resume_party(self, party_id: str, sessions: builtins.list[str]) -> None:
         party = await self.parties.get(party_id) or await self._revive(party_id, keep_playback=True)
@@ -338,15 +382,16 @@ class PartyService:
                 party = (await self._run(party_id, c.Join(found.user, session))).party
         await self.hub.local.deliver(Envelope(party_id, PlaybackChanged(party_id, party.playback)))
         missed = await self.messages.after(party_id, self.hub.delivered_chat(party_id), RESUME_LIMIT)
-        for message in missed:
-            await self.hub.on_envelope(Envelope(party_id, ChatPosted(message)))
+        await self.hub.catch_up_chat(party_id, missed)
 
     # ------------------------------------------------------------------ internals
     async def _run(self, party_id: str, command: c.Command, *, user: User | None = None) -> Transition:
         async with self._state_locks.hold(party_id):
             for _ in range(CAS_ATTEMPTS):
                 party = await self.parties.get(party_id)
-                if party is None or (user is not None and party.tenant_id != user.tenant_id):
+                if party is None:
+                    raise await self._missing(party_id)
+                if user is not None and party.tenant_id != user.tenant_id:
                     raise not_found("no such party")
                 transition = self.machine.handle(party, command, self.clock.now_ms())
                 if transition.changed and not await self.parties.save(transition.party, party.version):
@@ -386,19 +431,38 @@ class PartyService:
                     await self.timers.schedule(pid, key, due_ms)
                 case e.DriftMeasured(drift_s=drift):
                     self.observer.drift(drift)
+                    self.drift.record(pid, drift, self.clock.now_ms())
         if party.ended is not None:
             await self.recorder.record_now(party)
         elif record:
             self.recorder.record(party)
         if party.ended is not None:
+            self.drift.forget(party.id)
             await self.parties.delete(party.id)
 
     async def _load(self, party_id: str, user: User) -> Party:
         """The live party; one that outlived a restart is revived from its durable row."""
-        party = await self.parties.get(party_id) or await self._revive(party_id, keep_playback=False)
+        party = await self.parties.get(party_id)
+        if party is None:
+            if self._resyncing or await self.parties.rebuilding():
+                # Its nodes are putting it back as it is: reviving it here would
+                # pause it (or restart it from an older state). Come back shortly.
+                raise await self._missing(party_id)
+            party = await self._revive(party_id, keep_playback=False)
         if party is None or party.tenant_id != user.tenant_id:
             raise not_found("no such party")
         return party
+
+    async def _missing(self, party_id: str) -> SyncError:
+        """What to answer for a party the live store does not have: `not_found` if it
+        never was or has ended, `unavailable` while this node or the store is
+        catching up after a Redis outage (it exists and is on its way back)."""
+        recorded = await self.messages.load_party(party_id)
+        if recorded is None or recorded.ended is not None:
+            return not_found("no such party")
+        if self._resyncing or await self.parties.rebuilding():
+            return SyncError(Code.UNAVAILABLE, "resynchronising after a redis outage; try again")
+        return not_found("no such party")
 
     async def _revive(self, party_id: str, *, keep_playback: bool) -> Party | None:
         """The party brought back from its durable row into the live store (None if
@@ -406,6 +470,11 @@ class PartyService:
         recorded = await self.messages.load_party(party_id)
         if recorded is None or recorded.ended is not None:
             return None
+        known = self.parties.last_known(party_id) if keep_playback else None
+        if known is not None and known.playback.seq >= recorded.playback.seq:
+            # This node's copy is at least as new as the row (which is written
+            # behind): the state its members were watching, to the millisecond.
+            recorded = replace(known, members={})
         now = self.clock.now_ms()
         party = _revived(recorded, now, keep_playback=keep_playback)
         try:
@@ -427,6 +496,8 @@ def _revived(recorded: Party, now_ms: int, *, keep_playback: bool = False) -> Pa
     """
     playback = recorded.playback
     if keep_playback:
+        # The same state and timeline, under a seq its members take (the row may
+        # be a little older than what they hold).
         playback = replace(playback, seq=playback.seq + 1)
     elif playback.media.kind is MediaKind.VOD and playback.status is not Status.PAUSED:
         # A new state, so members who remember the old one take this one.
@@ -438,4 +509,6 @@ def _revived(recorded: Party, now_ms: int, *, keep_playback: bool = False) -> Pa
             seq=playback.seq + 1,
             by=None,
         )
-    return replace(recorded, members={}, playback=playback, empty_since_ms=now_ms)
+    # A version no node's cached copy can carry, so every node reads it afresh.
+    version = recorded.version + REVIVED_VERSION_STEP
+    return replace(recorded, members={}, playback=playback, empty_since_ms=now_ms, version=version)

@@ -78,7 +78,7 @@ async def join(browser, web_server):
         member = Member(name, context, page)
         members.append(member)
         await page.goto(f"{web_server.url}/?party={party_id}&name={name}")
-        await page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+        await page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
         return member
 
     yield make

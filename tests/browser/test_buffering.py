@@ -27,7 +27,7 @@ async def test_a_stalled_member_makes_the_party_wait_and_all_resume_together(web
     b = await join(party_id, "Stalling")
     await asyncio.gather(
         *(
-            m.page.wait_for_function("window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
+            m.page.wait_for_function("() => window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
             for m in (a, b)
         )
     )
@@ -47,7 +47,9 @@ async def test_a_stalled_member_makes_the_party_wait_and_all_resume_together(web
     await a.page.evaluate("window.socialsyncDemo.video.currentTime = 40")
 
     # The party waits for B...
-    await a.page.wait_for_function("window.socialsyncDemo.party.playback.status === 'waiting'", timeout=5_000)
+    await a.page.wait_for_function(
+        "() => window.socialsyncDemo.party.playback.status === 'waiting'", timeout=5_000
+    )
     waiting_at = await a.server_now()
     waiting = await a.page.evaluate("window.socialsyncDemo.party.playback")
     # Where the party had got to when the stall had lasted: a little past 40.
@@ -59,7 +61,7 @@ async def test_a_stalled_member_makes_the_party_wait_and_all_resume_together(web
 
     # ...and resumes once B has its data: both play, together.
     await a.page.wait_for_function(
-        "window.socialsyncDemo.party.playback.status === 'playing'", timeout=10_000
+        "() => window.socialsyncDemo.party.playback.status === 'playing'", timeout=10_000
     )
     resumed = await a.page.evaluate("window.socialsyncDemo.party.playback")
     assert resumed["at"] - waiting_at >= (STALL_S - 1.5) * 1000, "resumed before the stalled member was ready"

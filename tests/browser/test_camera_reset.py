@@ -44,7 +44,7 @@ async def test_a_reset_republishes_and_resubscribes_by_itself(camera_server, ope
     await service.relay.local.drop_party(party_id)
     await service.cameras.reset(party_id)
 
-    await ada.page.wait_for_function("window.resetLog.includes('published')", timeout=10_000)
+    await ada.page.wait_for_function("() => window.resetLog.includes('published')", timeout=10_000)
     await bob.page.wait_for_function(
         """(u) => { const pc = window.socialsyncDemo.party.cameras.peerConnection(u);
                    return pc && pc !== window.oldPc; }""",

@@ -61,7 +61,7 @@ async def open_member(browser, server, party_id: str, name: str) -> Member:
     page = await context.new_page()
     member = Member(name, context, page)
     await page.goto(f"{server.url}/?party={party_id}&name={name}")
-    await page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+    await page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
     return member
 
 
@@ -98,7 +98,7 @@ async def test_video_resumes_promptly_after_an_unmute_and_nothing_stale_comes_fi
                 "(u) => window.socialsyncDemo.party.cameras.streams.has(u)", arg=ada_id, timeout=10_000
             )
             await bob.page.evaluate(WATCH, ada_id)
-            await bob.page.wait_for_function("window.shown.length >= 10", timeout=10_000)
+            await bob.page.wait_for_function("() => window.shown.length >= 10", timeout=10_000)
 
             cycles = []
             for _ in range(2):

@@ -84,7 +84,7 @@ async def open_member(camera_browser):
         member = Member(name, context, page)
         members.append(member)
         await page.goto(f"{server.url}/?party={party_id}&name={name}")
-        await page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+        await page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
         member.user_id = await page.evaluate("window.socialsyncDemo.party.you.id")  # type: ignore[attr-defined]
         return member
 
@@ -102,7 +102,7 @@ async def turn_camera_on(member: Member) -> None:
     page = member.page
     await page.click(".ssw-camera-toggle[data-kind='video']")
     await page.locator(".ssw-consent[open] .ssw-consent-confirm").click()
-    await page.wait_for_function("window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000)
+    await page.wait_for_function("() => window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000)
 
 
 async def wait_tiles(member: Member, users: list[str], timeout_ms: int = 15_000) -> None:
@@ -326,7 +326,7 @@ async def test_no_camera_without_consent_and_the_server_refuses_consent_false(ca
     await page.keyboard.press("Enter")
     await dialog.wait_for()
     await page.keyboard.press("Enter")  # the dialog opens with "Turn on" focused
-    await page.wait_for_function("window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000)
+    await page.wait_for_function("() => window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000)
     assert await page.evaluate("window.gumCalls") == 1
     await wait_tiles(bob, [uid(ada)])
     await wait_video(bob, uid(ada))
@@ -382,7 +382,7 @@ async def test_the_host_turning_cameras_off_removes_every_tile(camera_server, op
     # Turning cameras back on does not turn anyone's camera on.
     await host.page.locator(".ssw-allow-cameras").check()
     await bob.page.wait_for_function(
-        "!document.querySelector(\".ssw-camera-toggle[data-kind='video']\").disabled", timeout=5_000
+        "() => !document.querySelector(\".ssw-camera-toggle[data-kind='video']\").disabled", timeout=5_000
     )
     await asyncio.sleep(0.5)
     assert await bob.page.locator(".ssw-tile").count() == 0

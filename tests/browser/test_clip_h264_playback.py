@@ -145,19 +145,23 @@ async def test_chromium_plays_an_h264_clip_of_its_own_camera(browser, camera_bro
         page = await context.new_page()
         ada = Member("Ada", context, page)
         await page.goto(f"{clip_server.url}/?party={party_id}&name=Ada")
-        await page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+        await page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
         await page.click(".ssw-camera-toggle[data-kind='video']")
         await page.locator(".ssw-consent[open] .ssw-consent-confirm").click()
-        await page.wait_for_function("window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000)
+        await page.wait_for_function(
+            "() => window.socialsyncDemo.party.cameras.mine !== null", timeout=10_000
+        )
         record = page.locator(".ssw-clip-record")
-        await page.wait_for_function("!document.querySelector('.ssw-clip-record').disabled")
+        await page.wait_for_function("() => !document.querySelector('.ssw-clip-record').disabled")
         await record.click()
         await page.wait_for_function(
-            "document.querySelector('.ssw-clip-record').textContent.includes('s left')", timeout=5_000
+            "() => document.querySelector('.ssw-clip-record').textContent.includes('s left')", timeout=5_000
         )
         await asyncio.sleep(RECORD_S)
         await record.click()
-        await page.wait_for_function("window.socialsyncDemo.party.clips.clips.size === 1", timeout=10_000)
+        await page.wait_for_function(
+            "() => window.socialsyncDemo.party.clips.clips.size === 1", timeout=10_000
+        )
         clip = await page.evaluate("[...window.socialsyncDemo.party.clips.clips.values()][0]")
         assert ada.console_errors == [], ada.console_errors
     finally:

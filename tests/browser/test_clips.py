@@ -59,17 +59,19 @@ async def test_a_clip_recorded_in_one_page_plays_in_another_at_its_media_time(
     assert await ada.page.evaluate("window.gumCalls") == 0
     await control(ada, "play")
     await turn_camera_on(ada)
-    await ada.page.wait_for_function("!document.querySelector('.ssw-clip-record').disabled")
-    await ada.page.wait_for_function("window.socialsyncDemo.video.currentTime > 2", timeout=10_000)
+    await ada.page.wait_for_function("() => !document.querySelector('.ssw-clip-record').disabled")
+    await ada.page.wait_for_function("() => window.socialsyncDemo.video.currentTime > 2", timeout=10_000)
 
     await record.click()
     await ada.page.wait_for_function(
-        "document.querySelector('.ssw-clip-record').textContent.includes('s left')", timeout=5_000
+        "() => document.querySelector('.ssw-clip-record').textContent.includes('s left')", timeout=5_000
     )
     assert await record.get_attribute("aria-pressed") == "true"
     await asyncio.sleep(3.0)
     await record.click()
-    await ada.page.wait_for_function("window.socialsyncDemo.party.clips.clips.size === 1", timeout=10_000)
+    await ada.page.wait_for_function(
+        "() => window.socialsyncDemo.party.clips.clips.size === 1", timeout=10_000
+    )
     clip = await ada.page.evaluate("[...window.socialsyncDemo.party.clips.clips.values()][0]")
     assert clip["user"]["id"] == uid(ada) and 2.0 <= clip["duration"] <= 4.5, clip
     assert clip["mime_type"] == "video/webm"
@@ -82,8 +84,8 @@ async def test_a_clip_recorded_in_one_page_plays_in_another_at_its_media_time(
     assert await bob.page.evaluate(SAMPLE) is None, "not before its moment"
     await control(bob, "play")
     await bob.page.wait_for_function(
-        "(() => { const v = document.querySelector('.ssw-clip-pip:not([hidden]) video');"
-        " return v && v.currentTime > 0.5; })()",
+        "() => { const v = document.querySelector('.ssw-clip-pip:not([hidden]) video');"
+        " return v && v.currentTime > 0.5; }",
         timeout=10_000,
     )
     samples = []
@@ -101,10 +103,10 @@ async def test_a_clip_recorded_in_one_page_plays_in_another_at_its_media_time(
     # The content pauses: so does the clip. Past its end it goes.
     await control(bob, "pause")
     await bob.page.wait_for_function(
-        "document.querySelector('.ssw-clip-pip:not([hidden]) video')?.paused === true", timeout=5_000
+        "() => document.querySelector('.ssw-clip-pip:not([hidden]) video')?.paused === true", timeout=5_000
     )
     await control(bob, "seek", clip["media_time"] + clip["duration"] + 1.0)
-    await bob.page.wait_for_function("document.querySelector('.ssw-clip-pip').hidden", timeout=5_000)
+    await bob.page.wait_for_function("() => document.querySelector('.ssw-clip-pip').hidden", timeout=5_000)
     assert ada.console_errors == [] and bob.console_errors == [], (ada.console_errors, bob.console_errors)
 
 
@@ -117,7 +119,7 @@ async def test_a_clip_reported_in_the_widget_reaches_the_panel_and_enough_report
     ada = await open_member(clip_server, party_id, "Ada")
     bob = await open_member(clip_server, party_id, "Bob")
     await turn_camera_on(ada)
-    await ada.page.wait_for_function("!document.querySelector('.ssw-clip-record').disabled")
+    await ada.page.wait_for_function("() => !document.querySelector('.ssw-clip-record').disabled")
     clip_id = await ada.page.evaluate(
         "async () => { const c = window.socialsyncDemo.party.clips; await c.start();"
         " await new Promise(r => setTimeout(r, 1500)); return (await c.stop()).id; }"

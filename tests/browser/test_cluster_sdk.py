@@ -44,9 +44,9 @@ async def test_the_sdk_moves_to_the_next_node_when_its_node_drains(browser, tmp_
                 # It returns once the node's sockets are gone: the SDK left when told,
                 # before the node would have closed it (DRAIN_MS).
                 assert time.monotonic() - started < DRAIN_MS / 1000 * 0.9
-                await page.wait_for_function("window.seen.reconnected === 1", timeout=10_000)
+                await page.wait_for_function("() => window.seen.reconnected === 1", timeout=10_000)
                 await host.send_chat(party, "after the drain")
-                await page.wait_for_function("window.seen.session.messages.length === 2", timeout=5_000)
+                await page.wait_for_function("() => window.seen.session.messages.length === 2", timeout=5_000)
                 texts = await page.evaluate("window.seen.session.messages.map((m) => m.text)")
                 assert texts == ["before the drain", "after the drain"]
                 members = await page.evaluate("window.seen.session.memberList().map((m) => m.name)")

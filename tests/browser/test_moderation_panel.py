@@ -250,7 +250,9 @@ async def test_room_settings_reach_the_members(web_server, join, panel):
     await mod.page.get_by_label("Blocked terms").fill("badword\n\nbadword\nworse")
     await mod.page.get_by_role("button", name="Save").click()
     await mod.page.locator("#action-status", has_text="saved").wait_for()
-    await viewer.page.wait_for_function("window.socialsyncDemo.party.rules?.slow_mode_s === 5", timeout=5_000)
+    await viewer.page.wait_for_function(
+        "() => window.socialsyncDemo.party.rules?.slow_mode_s === 5", timeout=5_000
+    )
     rules = await viewer.page.evaluate("window.socialsyncDemo.party.rules")
     assert rules["blocked_terms"] == ["badword", "worse"]
     assert await mod.page.input_value("#blocked-terms") == "badword\nworse"
@@ -302,7 +304,7 @@ async def test_the_panel_is_usable_from_the_keyboard(web_server, join, panel):
     await mod.page.keyboard.press("Enter")
     await mod.page.get_by_role("button", name="Ban Kay").click()
     await mod.page.locator("#action-status", has_text="banned").wait_for()
-    await viewer.page.wait_for_function("document.body.dataset.state !== 'joined'", timeout=5_000)
+    await viewer.page.wait_for_function("() => document.body.dataset.state !== 'joined'", timeout=5_000)
     assert mod.console_errors == []
 
 

@@ -109,7 +109,7 @@ async def open_member(browser, url: str, party_id: str, name: str) -> Page:
     await context.add_init_script(RECORDER)
     page = Page(name, context, await context.new_page())
     await page.page.goto(f"{url}/?party={party_id}&name={name}")
-    await page.page.wait_for_function("document.body.dataset.state === 'joined'", timeout=20_000)
+    await page.page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=20_000)
     page.info = await page.page.evaluate(HOOKS)
     return page
 
@@ -189,7 +189,7 @@ async def test_four_members_on_real_network_paths(web_server, browser):
     with contextlib_proxies(server_port, paths) as urls:
         # The host alone, playing; the guests join while it plays.
         host = await open_member(browser, urls["Host"], party_id, "Host")
-        await host.page.wait_for_function("window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
+        await host.page.wait_for_function("() => window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
         started = await host.page.evaluate(
             "() => { window.socialsyncDemo.video.play(); return performance.timeOrigin + performance.now(); }"
         )
@@ -408,7 +408,7 @@ async def test_an_asymmetric_route_is_off_by_half_its_asymmetry(web_server, brow
     party_id = await create_party(web_server)
     with contextlib_proxies(server_port, [("Host", None), ("Asym", ASYMMETRIC)]) as urls:
         host = await open_member(browser, urls["Host"], party_id, "Host")
-        await host.page.wait_for_function("window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
+        await host.page.wait_for_function("() => window.socialsyncDemo.video.readyState >= 2", timeout=10_000)
         await host.page.evaluate("window.socialsyncDemo.video.play()")
         guest = await open_member(browser, urls["Asym"], party_id, "Asym")
         await asyncio.sleep(4.0)

@@ -32,7 +32,7 @@ async def test_start_a_party_invite_a_friend_chat_and_react(browser, web_server)
     try:
         await ada.page.fill("#name", "Ada")
         await ada.page.click("#start")
-        await ada.page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+        await ada.page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
         invite = await ada.page.input_value("#invite-link")
         assert "?party=" in invite
 
@@ -40,11 +40,11 @@ async def test_start_a_party_invite_a_friend_chat_and_react(browser, web_server)
         bob = await open_member(browser, invite, "Bob")
         await bob.page.fill("#name", "Bob")
         await bob.page.click("#start")
-        await bob.page.wait_for_function("document.body.dataset.state === 'joined'", timeout=15_000)
+        await bob.page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
 
         # Both see both members.
         for m in (ada, bob):
-            await m.page.wait_for_function("document.querySelectorAll('.ssw-member').length === 2")
+            await m.page.wait_for_function("() => document.querySelectorAll('.ssw-member').length === 2")
 
         # Chat crosses, and a hostile message is shown as text, never run.
         await chat(ada, "Hello Bob, ready?")
@@ -74,15 +74,17 @@ async def test_a_timeline_comment_seeks_the_party_when_clicked(web_server, join)
     a = await join(party_id, "Ann")
     b = await join(party_id, "Ben")
     await a.page.evaluate("window.socialsyncDemo.party.control('seek', {position: 12.5})")
-    await a.page.wait_for_function("Math.abs(window.socialsyncDemo.video.currentTime - 12.5) < 0.05")
+    await a.page.wait_for_function("() => Math.abs(window.socialsyncDemo.video.currentTime - 12.5) < 0.05")
     await a.page.locator(".ssw-composer input[type=checkbox]").first.check()
     await chat(a, "look at this moment")
     await b.page.evaluate("window.socialsyncDemo.party.control('seek', {position: 40})")
-    await a.page.wait_for_function("Math.abs(window.socialsyncDemo.video.currentTime - 40) < 0.05")
+    await a.page.wait_for_function("() => Math.abs(window.socialsyncDemo.video.currentTime - 40) < 0.05")
     seek = b.page.locator(".ssw-message", has_text="look at this moment").locator(".ssw-seek")
     await seek.click()
     for m in (a, b):
-        await m.page.wait_for_function("Math.abs(window.socialsyncDemo.video.currentTime - 12.5) < 0.05")
+        await m.page.wait_for_function(
+            "() => Math.abs(window.socialsyncDemo.video.currentTime - 12.5) < 0.05"
+        )
     for m in (a, b):
         assert m.console_errors == [], m.console_errors
 
@@ -128,10 +130,10 @@ async def test_a_dropped_connection_reconnects_and_misses_nothing(web_server, jo
     for i in range(5):
         await chat(a, f"while you were away {i}")
     missed = "window.socialsyncDemo.party.messages.filter(m => m.text.startsWith('while you were'))"
-    await b.page.wait_for_function(f"{missed}.length === 5", timeout=15_000)
+    await b.page.wait_for_function(f"() => {missed}.length === 5", timeout=15_000)
     texts = await b.page.evaluate("window.socialsyncDemo.party.messages.map(m => m.text)")
     assert texts == [f"while you were away {i}" for i in range(5)]
-    await b.page.wait_for_function("document.querySelectorAll('.ssw-message').length === 5")
+    await b.page.wait_for_function("() => document.querySelectorAll('.ssw-message').length === 5")
     shown = await b.page.locator(".ssw-message .ssw-text").all_text_contents()
     assert shown == texts, "each message shown once, in order"
     assert await b.page.evaluate("window.socialsyncDemo.client.connected")
@@ -141,17 +143,17 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
     party_id = await create_party(web_server)
     host = await join(party_id, "Hosting")
     guest = await join(party_id, "Guesting")
-    await host.page.wait_for_function("document.querySelectorAll('.ssw-member').length === 2")
+    await host.page.wait_for_function("() => document.querySelectorAll('.ssw-member').length === 2")
     assert await guest.page.locator(".ssw-host").is_hidden(), "host controls are the host's"
 
     await host.page.get_by_label("Hosts and cohosts only").check()
-    await guest.page.wait_for_function("window.socialsyncDemo.party.info.settings.control === 'hosts'")
+    await guest.page.wait_for_function("() => window.socialsyncDemo.party.info.settings.control === 'hosts'")
     # A member's pause on its own player is refused by the party and snaps back.
     await host.page.evaluate("window.socialsyncDemo.party.control('play')")
-    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=10_000)
+    await guest.page.wait_for_function("() => !window.socialsyncDemo.video.paused", timeout=10_000)
     guest_id = await guest.page.evaluate("window.socialsyncDemo.client.user.id")
     await guest.page.evaluate("window.socialsyncDemo.video.pause()")
-    await guest.page.wait_for_function("!window.socialsyncDemo.video.paused", timeout=10_000)
+    await guest.page.wait_for_function("() => !window.socialsyncDemo.video.paused", timeout=10_000)
     # (The snap back may make the party wait a moment for the guest's player: fine.)
     state = await host.page.evaluate("window.socialsyncDemo.party.playback")
     assert state["status"] in ("playing", "waiting") and state["by"] != guest_id, state
@@ -159,16 +161,17 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
     # Promoted to cohost, the member's pause is the party's.
     row = host.page.locator(".ssw-member", has_text="Guesting")
     await row.get_by_role("button", name="Make Guesting cohost").click()
-    await guest.page.wait_for_function("window.socialsyncDemo.party.you.role === 'cohost'")
+    await guest.page.wait_for_function("() => window.socialsyncDemo.party.you.role === 'cohost'")
     # A pause is the party's only while it plays: let a wait from the snap back end first.
     await guest.page.wait_for_function(
-        "window.socialsyncDemo.party.playback.status === 'playing' && !window.socialsyncDemo.video.paused",
+        "() => { const d = window.socialsyncDemo;"
+        " return d.party.playback.status === 'playing' && !d.video.paused; }",
         timeout=10_000,
     )
     await guest.page.evaluate("window.socialsyncDemo.video.pause()")
     await host.page.wait_for_function(
-        "window.socialsyncDemo.party.playback.status === 'paused'", timeout=5_000
+        "() => window.socialsyncDemo.party.playback.status === 'paused'", timeout=5_000
     )
-    await host.page.wait_for_function("window.socialsyncDemo.video.paused")
+    await host.page.wait_for_function("() => window.socialsyncDemo.video.paused")
     for m in (host, guest):
         assert m.console_errors == [], m.console_errors

@@ -7,11 +7,13 @@ import contextlib
 import dataclasses
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from socialsync.adapters.sql import store as store_module
 from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.errors import Code, SyncError
@@ -150,52 +152,73 @@ async def test_appends_from_two_nodes_share_one_gapless_sequence(store: SqlStore
     assert sorted(message.id for message, _ in results) == list(range(1, 41))
 
 
-async def test_on_stored_sees_ids_in_order_across_two_nodes(store: SqlStore, database_url: str) -> None:
+async def test_on_stored_sees_ids_in_order_on_each_node(store: SqlStore, database_url: str) -> None:
+    # After the commit, so two nodes' calls may interleave out of id order (the
+    # receiving nodes order them: services/chat_order.py); each node's own are in order.
     other_node = await SqlStore.open(database_url)
-    seen: list[int] = []
+    seen: dict[int, list[int]] = {0: [], 1: []}
 
-    async def publish(message: Message) -> None:
-        await asyncio.sleep(0)  # a real publish awaits: the order must hold anyway
-        seen.append(message.id)
+    def publisher(node: int) -> Callable[[Message], Awaitable[None]]:
+        async def publish(message: Message) -> None:
+            await asyncio.sleep(0)  # a real publish awaits: the order must hold anyway
+            seen[node].append(message.id)
+
+        return publish
 
     try:
         drafts = [make_draft(f"n{i}") for i in range(30)]
         await asyncio.gather(
-            *((store if i % 2 else other_node).append(d, publish) for i, d in enumerate(drafts))
+            *((store if i % 2 else other_node).append(d, publisher(i % 2)) for i, d in enumerate(drafts))
         )
     finally:
         await other_node.close()
-    assert seen == list(range(1, 31))
+    assert seen[0] == sorted(seen[0]) and seen[1] == sorted(seen[1])
+    assert sorted(seen[0] + seen[1]) == list(range(1, 31))
 
 
 @pytest.mark.parametrize("read", ["after", "before"])
-async def test_a_read_sees_every_message_already_published(
+async def test_on_stored_runs_only_once_the_message_is_committed(
     store: SqlStore, database_url: str, read: str
 ) -> None:
-    # Published before its commit: a member who joins between the two must find it
-    # in the history it reads, or it would get it from neither.
-    published, release = asyncio.Event(), asyncio.Event()
-
-    async def publish_then_stall(message: Message) -> None:
-        published.set()
-        await release.wait()
-
-    # SQLite serves one node; PostgreSQL's reader is another node.
+    # Whatever on_stored publishes is already in the store, for any reader (SQLite
+    # serves one node; PostgreSQL's reader is another node).
     reader = store if database_url.startswith("sqlite") else await SqlStore.open(database_url)
+    seen: list[list[int]] = []
+
+    async def publish(message: Message) -> None:
+        history = reader.after("p1", 0, 10) if read == "after" else reader.before("p1", None, 10)
+        seen.append(sorted(ids(await asyncio.wait_for(history, 5))))
+
     try:
-        append = asyncio.create_task(store.append(make_draft("n1"), publish_then_stall))
-        await published.wait()
-        history = asyncio.create_task(
-            reader.after("p1", 0, 10) if read == "after" else reader.before("p1", None, 10)
-        )
-        await asyncio.sleep(0.1)
-        assert not history.done()  # it waits for the commit
-        release.set()
-        await append
-        assert ids(await history) == [1]
+        await store.append(make_draft("n1"), publish)
+        await store.append(make_draft("n2"), publish)
     finally:
         if reader is not store:
             await reader.close()
+    assert seen == [[1], [1, 2]]
+
+
+async def test_a_commit_that_fails_publishes_nothing_and_its_id_is_taken_again(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kill just before COMMIT, as the database sees it: the transaction rolls back.
+    real = store_module._append_group
+    published: list[int] = []
+
+    async def dies_before_commit(conn: Any, group: Any) -> Any:
+        await real(conn, group)
+        raise SyncError(Code.UNAVAILABLE, "connection lost before COMMIT")
+
+    async def publish(message: Message) -> None:
+        published.append(message.id)
+
+    monkeypatch.setattr(store_module, "_append_group", dies_before_commit)
+    with pytest.raises(SyncError):
+        await store.append(make_draft("n1"), publish)
+    monkeypatch.setattr(store_module, "_append_group", real)
+    assert published == [] and await store.after("p1", 0, 10) == []
+    message, created = await store.append(make_draft("n2"), publish)
+    assert created and message.id == 1 and published == [1]
 
 
 async def test_a_read_does_not_wait_for_another_partys_append(store: SqlStore) -> None:
@@ -216,15 +239,19 @@ async def test_a_read_does_not_wait_for_another_partys_append(store: SqlStore) -
         await stalled
 
 
-async def test_a_failed_on_stored_stores_nothing(store: SqlStore) -> None:
+async def test_a_failed_on_stored_keeps_the_message_for_the_retry(store: SqlStore) -> None:
+    # Committed, then the publish failed: the sender's retry (same nonce) gets the
+    # stored message back and publishes it.
     async def broken(message: Message) -> None:
         raise SyncError(Code.UNAVAILABLE, "broker down")
 
     with pytest.raises(SyncError):
         await store.append(make_draft("n1"), broken)
-    assert await store.after("p1", 0, 10) == []
+    assert ids(await store.after("p1", 0, 10)) == [1]
     message, created = await store.append(make_draft("n1"))
-    assert created and message.id == 1, "the retry is a new append, with the id the failed one took"
+    assert not created and message.id == 1
+    second, created = await store.append(make_draft("n2"))
+    assert created and second.id == 2
 
 
 async def test_one_bad_append_among_concurrent_ones_fails_alone(store: SqlStore) -> None:

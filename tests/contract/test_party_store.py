@@ -149,3 +149,14 @@ async def test_cameras_and_the_stage_are_stored(stores):
     assert party.members["ada"].camera is not None
     await a.create(party)
     assert await b.get("p1") == party
+
+
+async def test_a_node_remembers_the_party_it_served_after_the_store_lost_it(stores):
+    a, b = stores
+    party = joined(new_party(), "ada", "s1")
+    await a.create(party)
+    assert await b.get("p1") == party
+    assert b.last_known("p1") == party
+    assert b.last_known("never") is None
+    # Memory loses parties only with its process; Redis answers by its uptime.
+    assert await b.rebuilding() in ((False,) if isinstance(b, MemoryPartyStore) else (False, True))

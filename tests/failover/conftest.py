@@ -26,11 +26,13 @@ READY_TIMEOUT_S = 20.0
 
 
 class RedisProcess:
-    """redis-server on a free port, keeping nothing on disk: a restart loses
-    everything, which is the hard case for the cluster."""
+    """redis-server on a free port. By default it keeps nothing on disk: a restart
+    loses everything, which is the hard case for the cluster. ``aof_dir``: with an
+    append-only file there (fsync every second), as the compose file runs it."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, aof_dir: str | None = None) -> None:
         self.binary = binary
+        self.aof_dir = aof_dir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: asyncio.subprocess.Process | None = None
@@ -38,7 +40,8 @@ class RedisProcess:
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
             self.binary,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+            *(("--appendonly", "yes", "--dir", self.aof_dir) if self.aof_dir else ("--appendonly", "no")),
             stdout=asyncio.subprocess.DEVNULL,
         )
         client = aioredis.Redis.from_url(self.url)
@@ -117,11 +120,13 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
+async def cluster(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Cluster]:
+    """Parametrise indirectly with "aof" for a Redis that keeps an append-only file."""
     binary = shutil.which("redis-server")
     if binary is None:
         unavailable("redis-server not installed (the test command installs it with apt-get as root)")
-    redis = RedisProcess(binary)
+    persistence = getattr(request, "param", "none")
+    redis = RedisProcess(binary, str(tmp_path) if persistence == "aof" else None)
     await redis.start()
     async with scratch_postgres_database() as database_url:
         env = os.environ | {

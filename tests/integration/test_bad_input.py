@@ -179,7 +179,10 @@ async def test_flooding_events_is_rate_limited_per_socket(party):
         *(attacker.request("time.sync", {"t0": 1.0}) for _ in range(300)), return_exceptions=True
     )
     refused = [r for r in results if isinstance(r, SocialSyncError)]
-    assert refused and {r.code for r in refused} == {"rate_limited"}
+    # Refused rate_limited; 50 refusals in a row (flood_refusals) and the socket is
+    # closed, so the rest find it gone (issue 13).
+    assert sum(r.code == "rate_limited" for r in refused) >= 50
+    assert {r.code for r in refused} <= {"rate_limited", "unavailable"}
     await assert_room_still_works(party_id, host, other)
 
 

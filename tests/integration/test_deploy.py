@@ -290,7 +290,9 @@ async def start_launcher(tmp_path: Path, *args: str) -> asyncio.subprocess.Proce
 async def test_a_node_dying_stops_the_launcher_with_an_error(tmp_path):
     base = free_port_pair()
     launcher = await start_launcher(
-        tmp_path, "--nodes", "1", "--base-port", str(base), "--database-url", f"sqlite:///{tmp_path}/one.db"
+        tmp_path,
+        *("--nodes", "1", "--base-port", str(base), "--no-restart"),
+        *("--database-url", f"sqlite:///{tmp_path}/one.db"),
     )
     try:
         assert launcher.stdout is not None
@@ -306,6 +308,38 @@ async def test_a_node_dying_stops_the_launcher_with_an_error(tmp_path):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             await launcher.wait()
+
+
+async def test_by_default_the_launcher_restarts_a_dead_node_and_prints_its_pid(tmp_path):
+    base = free_port_pair()
+    launcher = await start_launcher(
+        tmp_path, "--nodes", "1", "--base-port", str(base), "--database-url", f"sqlite:///{tmp_path}/one.db"
+    )
+    try:
+        assert launcher.stdout is not None
+        assert await read_urls(launcher.stdout, 20) == [f"http://127.0.0.1:{base}"]
+        (node,) = children(launcher.pid)
+        os.kill(node, signal.SIGKILL)
+        async with asyncio.timeout(20):
+            line = (await launcher.stdout.readline()).decode()
+        assert "(restarted)" in line and "pid=" in line, line
+        restarted = int(line.split("pid=")[1].split()[0])
+        assert restarted != node and restarted in children(launcher.pid)
+        async with aiohttp.ClientSession() as http:
+            deadline = asyncio.get_running_loop().time() + 20
+            while True:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{base}/readyz") as response:
+                        if response.status == 200:
+                            break
+                assert asyncio.get_running_loop().time() < deadline, "the restarted node never got ready"
+                await asyncio.sleep(0.1)
+        assert launcher.returncode is None
+    finally:
+        for pid in [*children(launcher.pid), launcher.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        await launcher.wait()
 
 
 def test_several_nodes_refuse_a_private_database(tmp_path):

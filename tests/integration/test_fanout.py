@@ -35,7 +35,8 @@ async def test_a_socket_too_far_behind_is_closed_and_its_client_resumes(party, s
     service = server.app[SERVICE]
     for i in range(2):
         member = Member(f"u{i}", f"n{i}", Role.MEMBER, i)
-        envelope = Envelope(party_id, MemberUpdated(party_id, member), to_user=slow.user["id"])
+        to_user = f"{slow.user['tenant']}:{slow.user['id']}"  # tenant and user: domain/identity.py
+        envelope = Envelope(party_id, MemberUpdated(party_id, member), to_user=to_user)
         await service.local.deliver(envelope)
     monkeypatch.undo()  # the stock bound and direct writes again
     await slow.wait_until(lambda: bool(reconnected), 10)

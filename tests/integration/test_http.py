@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 import pytest
-from support import VIDEO
+from support import VIDEO, running_server
 
 from socialsync.app import STORE
 from socialsync.domain.tenant import Tenant
@@ -33,12 +33,30 @@ async def test_health_and_readiness(server):
             assert r.status == 200
 
 
-async def test_metrics_count_events_and_sockets(server, party):
-    party_id, (a, b) = await party(2)
-    await a.control(party_id, "play")
-    async with aiohttp.ClientSession(server.url) as http:
-        async with http.get("/metrics") as r:
-            text = await r.text()
+@pytest.fixture
+async def metered(tmp_path, backend):
+    async with running_server(tmp_path, **backend, metrics_token="m" * 32) as s:
+        yield s
+
+
+async def test_metrics_count_events_and_sockets(metered):
+    server = metered
+    a, b = SocialSyncClient(server.url, guest="A"), SocialSyncClient(server.url, guest="B")
+    try:
+        await a.connect()
+        await b.connect()
+        party_id = (await a.create_party("Movie night", VIDEO))["id"]
+        await a.join(party_id)
+        await b.join(party_id)
+        await a.control(party_id, "play")
+        async with aiohttp.ClientSession(server.url) as http:
+            async with http.get("/metrics") as r:
+                assert r.status == 404  # behind its token (issue 13)
+            async with http.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32}) as r:
+                text = await r.text()
+    finally:
+        await a.close()
+        await b.close()
     assert "socialsync_sockets 2.0" in text
     assert "socialsync_parties 1.0" in text
     assert "socialsync_members 2.0" in text

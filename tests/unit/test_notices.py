@@ -52,6 +52,7 @@ NOTICES: list[tuple[n.Notice, str]] = [
     (n.ClipRemoved("p1", "c1", "reported"), "clip.removed"),
     (n.ClipEnded("p1", "c1", "stopped", SIGNED), "clip.ended"),
     (n.ClipEnded("p1", "c1", "no_video"), "clip.ended"),
+    (n.ClipRecording("p1", "u2", "c1", True), "clip.recording"),
     (n.ClipReported(ClipReport("t1", "p1", "c1", "u2", "Bob", "rude", 5), 1), "mod.clip_report"),
 ]
 

@@ -247,6 +247,7 @@ MEMBER_EVENTS = [
     notices.ClipRemoved(party_id="p1", clip_id="c1", reason="reported"),
     notices.ClipEnded(party_id="p1", clip_id="c1", reason="stopped", clip=CLIP),
     notices.ClipEnded(party_id="p1", clip_id="c2", reason="no_video"),
+    notices.ClipRecording(party_id="p1", user_id="u2", clip_id="c3", on=True),
 ]
 
 

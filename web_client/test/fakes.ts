@@ -6,7 +6,7 @@
 import { vi } from "vitest";
 import { positionAt } from "../src/core/playback";
 import type { PlayerAdapter, PlayerEvent } from "../src/core/player";
-import type { SyncParty } from "../src/core/sync";
+import type { StatusExtra, SyncParty } from "../src/core/sync";
 import type { PlaybackState } from "../src/protocol/types";
 
 /** How long the fake player's seeks take (ms): `seeked` fires this long after `seeking`. */
@@ -101,7 +101,9 @@ export class FakePlayer implements PlayerAdapter {
 
 export class FakeParty implements SyncParty {
   control = vi.fn(async (_action: string, _fields: { position?: number; rate?: number }): Promise<unknown> => ({}));
-  reportStatus = vi.fn(async (_position: number, _playing: boolean, _buffering: boolean): Promise<unknown> => ({}));
+  reportStatus = vi.fn(
+    async (_position: number, _playing: boolean, _buffering: boolean, _extra?: StatusExtra): Promise<unknown> => ({}),
+  );
 
   constructor(public playback: PlaybackState) {}
 

@@ -352,7 +352,7 @@ describe("status reports", () => {
     expect(party.reportStatus).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(STALL_REPORT_MS); // t = 1500 ms
     expect(party.reportStatus).toHaveBeenCalledTimes(2);
-    expect(party.reportStatus.mock.calls[1].slice(1)).toEqual([true, true]); // playing, buffering
+    expect(party.reportStatus.mock.calls[1].slice(1, 3)).toEqual([true, true]); // playing, buffering
     vi.advanceTimersByTime(STATUS_INTERVAL_MS - TICK_MS); // t = 3400 ms
     expect(party.reportStatus).toHaveBeenCalledTimes(2);
     vi.advanceTimersByTime(TICK_MS); // t = 3500 ms

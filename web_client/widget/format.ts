@@ -31,25 +31,30 @@ export function snippet(text: string, max = 80): string {
   return chars.length <= max ? text : chars.slice(0, max - 1).join("") + "…";
 }
 
-export type SyncStatus = "reconnecting" | "buffering" | "in-sync" | "out-of-sync";
+/** A member's standing as the server sees it (the member's `sync`, protocol 4.3). */
+export type SyncStatus = Member["sync"];
 
 export function syncStatus(member: Member): SyncStatus {
-  if (!member.connected) return "reconnecting";
-  if (member.buffering) return "buffering";
-  return member.in_sync ? "in-sync" : "out-of-sync";
+  // A server before protocol 4.3's `sync` sent only the flags.
+  if (member.sync) return member.sync;
+  if (!member.connected) return "away";
+  if (member.buffering) return "loading";
+  return member.in_sync ? "in_sync" : "catching_up";
 }
 
 /** Plain words for viewers: where a member stands, never a number of milliseconds. */
 export const SYNC_LABEL: Record<SyncStatus, string> = {
-  "reconnecting": "reconnecting",
-  "buffering": "loading",
-  "in-sync": "in sync",
-  "out-of-sync": "catching up",
+  in_sync: "in sync",
+  catching_up: "catching up",
+  loading: "loading",
+  in_ad: "in an ad",
+  away: "reconnecting",
 };
 
 /** This player's own standing, from the sync engine's drift (s): the same words. */
 export const OWN_IN_SYNC_S = 0.1;
-export function ownSyncLabel(driftS: number, buffering: boolean): string {
+export function ownSyncLabel(driftS: number, buffering: boolean, inAd = false): string {
+  if (inAd) return "in an ad";
   if (buffering) return "loading";
   return Math.abs(driftS) <= OWN_IN_SYNC_S ? "in sync" : "catching up";
 }

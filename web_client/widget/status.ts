@@ -32,6 +32,12 @@ export function statusLine(ctx: WidgetContext): HTMLElement {
       setText(playback, n > 0 ? `Waiting for ${n} member${n === 1 ? "" : "s"}` : "Waiting");
       return;
     }
+    if (state.on_break) {
+      const until = state.break_until;
+      const left = until != null ? Math.max(0, Math.round((until - party.serverNow()) / 1000)) : null;
+      setText(playback, left != null ? `Break · back in ${formatMediaTime(left)}` : "Break");
+      return;
+    }
     const verb = state.status === "playing" ? "Playing" : `Paused at ${formatMediaTime(state.position)}`;
     const by = ctx.memberName(state.by);
     setText(playback, by ? `${verb} · by ${by}` : verb);
@@ -46,7 +52,7 @@ export function statusLine(ctx: WidgetContext): HTMLElement {
     drift.hidden = false;
     const ms = Math.round(engine.stats.drift * 1000);
     // Plain words for the viewer; the figure stays at hand for whoever looks closer.
-    setText(drift, `You: ${ownSyncLabel(engine.stats.drift, engine.stats.buffering)}`);
+    setText(drift, `You: ${ownSyncLabel(engine.stats.drift, engine.stats.buffering, engine.stats.inAd)}`);
     drift.title = `${ms > 0 ? "+" : ""}${ms} ms from the party`;
     drift.dataset.driftMs = String(ms);
     drift.classList.toggle("ssw-drift-bad", Math.abs(ms) >= 250);

@@ -49,9 +49,9 @@ class MemoryMessageStore:
                     return m, False
             fields = {f.name: getattr(draft, f.name) for f in dataclasses.fields(MessageDraft)}
             message = Message(id=len(stored) + 1, **fields)
-            if on_stored is not None:
-                await on_stored(message)  # raises: nothing stored
             stored.append(StoredMessage(message))
+            if on_stored is not None:
+                await on_stored(message)  # after storing: raises with the message kept
             return message, True
 
     async def after(

@@ -67,7 +67,9 @@ class MemoryModerationStore:
 
     # --- audit log (insert-only) ----------------------------------------------------
     async def audit(self, entry: AuditEntry) -> AuditEntry:
-        stored = dataclasses.replace(entry, id=len(self._audit) + 1, details=dict(entry.details))
+        # Ids keep growing when retention removes old entries.
+        next_id = self._audit[-1].id + 1 if self._audit else 1
+        stored = dataclasses.replace(entry, id=next_id, details=dict(entry.details))
         self._audit.append(stored)
         return dataclasses.replace(stored, details=dict(stored.details))
 

@@ -32,6 +32,12 @@ class MemoryPartyStore:
     async def list(self, tenant_id: str) -> list[Party]:
         return [p for p in self._parties.values() if p.tenant_id == tenant_id]
 
+    def last_known(self, party_id: str) -> Party | None:
+        return self._parties.get(party_id)
+
+    async def rebuilding(self) -> bool:
+        return False  # it loses its parties only with its process
+
     def __len__(self) -> int:
         return len(self._parties)
 

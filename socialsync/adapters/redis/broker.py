@@ -12,7 +12,9 @@ Ordering: Redis delivers a channel's messages in the order it received them, and
 one listener hands them to the handler one at a time, so envelopes published by
 one node to one party arrive in publish order. At-most-once: while a node is cut
 off from Redis it misses what is published; when the connection is back, it
-resubscribes and calls ``on_resumed`` so the service can catch its sockets up.
+resubscribes and calls ``on_resumed`` so the service can catch its sockets up;
+``on_lost`` is called the moment the connection goes, so the service knows it is
+out of step from then until its catch-up has run.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from socialsync.tasks import stop
 log = logging.getLogger("socialsync.broker")
 
 POLL_S = 1.0
-RECONNECT_MAX_S = 2.0
+# Attempts to reach a Redis that is down are cheap (refused at once): retry often,
+# so a node resynchronises within half a second of Redis coming back.
+RECONNECT_MAX_S = 0.5
+START_WAIT_S = 2.0
 SUBSCRIBE_TIMEOUT_S = 2.0
 
 
@@ -49,12 +54,14 @@ class RedisChannels:
         keys: Keys,
         handler: PacketHandler,
         on_resumed: Callable[[], Awaitable[None]] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self._url = url
         self._redis = client  # pooled, for PUBLISH
         self._keys = keys
         self._handler = handler
         self._on_resumed = on_resumed
+        self._on_lost = on_lost
         self._channels: dict[bytes, str] = {}  # channel -> party id
         self._confirmations: dict[bytes, asyncio.Future[None]] = {}
         self._pubsub: Any = None
@@ -66,7 +73,7 @@ class RedisChannels:
         self._task = asyncio.create_task(self._listen_forever())
         # Up within a second, or the node starts degraded and keeps trying.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), RECONNECT_MAX_S)
+            await asyncio.wait_for(self._connected.wait(), START_WAIT_S)
 
     async def publish(self, envelope: Packet) -> None:
         packet = pack(
@@ -126,14 +133,15 @@ class RedisChannels:
                 delay = 0.05
                 if not first:
                     log.warning("redis pub/sub is back; resubscribed to %d parties", len(self._channels))
-                    if self._on_resumed is not None:
-                        await self._on_resumed()
+                    await self._resumed()
                 first = False
                 await self._pump(pubsub)
             except (RedisError, OSError) as exc:
                 if self._connected.is_set():
                     log.warning("redis pub/sub lost: %s", exc)
             finally:
+                if self._connected.is_set() and self._on_lost is not None:
+                    self._on_lost()
                 self._connected.clear()
                 self._pubsub = None
                 for waiting in self._confirmations.values():
@@ -146,6 +154,17 @@ class RedisChannels:
             if not self._closed:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
+
+    async def _resumed(self) -> None:
+        """The service catches up; whatever it raises must not end the listener."""
+        if self._on_resumed is None:
+            return
+        try:
+            await self._on_resumed()
+        except (RedisError, OSError):
+            raise
+        except Exception:
+            log.exception("resuming after a redis outage failed")
 
     async def _pump(self, pubsub: Any) -> None:
         while not self._closed:
@@ -184,9 +203,10 @@ class RedisBroker:
         keys: Keys,
         handler: Handler,
         on_resumed: Callable[[], Awaitable[None]] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self._handler = handler
-        self._channels = RedisChannels(url, client, keys, self._received, on_resumed)
+        self._channels = RedisChannels(url, client, keys, self._received, on_resumed, on_lost)
 
     @property
     def _keys(self) -> Keys:

@@ -65,10 +65,16 @@ class RedisCluster:
     def stock(self) -> bool:
         return self.config.broker == "stock"
 
-    def broker(self, handler: Handler, on_resumed: Callable[[], Awaitable[None]], emit: Handler) -> Broker:
+    def broker(
+        self,
+        handler: Handler,
+        on_resumed: Callable[[], Awaitable[None]],
+        emit: Handler,
+        on_lost: Callable[[], None] | None = None,
+    ) -> Broker:
         if self.stock:
             return StockManagerBroker(emit)
-        self._broker = RedisBroker(self.url, self.redis, self.keys, handler, on_resumed)
+        self._broker = RedisBroker(self.url, self.redis, self.keys, handler, on_resumed, on_lost)
         return self._broker
 
     def socketio_manager(self) -> Any:

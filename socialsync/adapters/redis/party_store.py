@@ -30,6 +30,10 @@ from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import Member, Party
 
 CACHE_SIZE = 10_000
+# After a Redis restart, how long a party missing from Redis but alive in the
+# database is answered `unavailable` (its nodes are putting it back) rather than
+# revived from its row by a node that does not know it.
+REBUILD_WINDOW_S = 5
 LOG_VERSIONS = 64
 FULL = b"full"
 
@@ -64,8 +68,7 @@ class RedisPartyStore:
             if cached is not None:
                 raw_version = await self._redis.hget(key, "v")
                 if raw_version is None:
-                    self._cache.pop(party_id, None)
-                    return None
+                    return None  # the cached copy stays: last_known, after Redis lost it
                 version = int(raw_version)
                 if version == cached.version:
                     self._cache.move_to_end(party_id)
@@ -80,7 +83,6 @@ class RedisPartyStore:
                 pipe.hgetall(key + ":m")
                 data, members = await pipe.execute()
         if data is None:
-            self._cache.pop(party_id, None)
             return None
         party = _with_members(codec.party_from_data(unpack(data)), members.values())
         self._remember(party)
@@ -180,6 +182,17 @@ class RedisPartyStore:
             ids = await self._redis.smembers(self._keys.tenant_parties(tenant_id))
         found = [await self.get(text(raw)) for raw in sorted(ids)]
         return [p for p in found if p is not None]
+
+    def last_known(self, party_id: str) -> Party | None:
+        return self._cache.get(party_id)
+
+    async def rebuilding(self) -> bool:
+        """Redis started less than REBUILD_WINDOW_S ago: if it kept nothing, the nodes
+        are still putting their parties back (each does within a second of its
+        pub/sub reconnecting)."""
+        with redis_errors():
+            info = await self._redis.info("server")
+        return int(info.get("uptime_in_seconds", REBUILD_WINDOW_S)) < REBUILD_WINDOW_S
 
     def _remember(self, party: Party) -> None:
         self._cache[party.id] = party

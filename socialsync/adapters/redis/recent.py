@@ -3,11 +3,12 @@ resuming with ``since`` (a node died, thousands reconnect at once) is served
 without the database.
 
 One sorted set per party, scored by message id, of at most ``MAX_PER_PARTY``
-packed messages. Messages are added as they are published (in id order, see
-MessageStore.append), deleted ones removed, restored ones put back. A read is
-answered only when the set covers it, that is, holds the id right after
-``since``; otherwise (an old ``since``, a Redis that lost its data) the caller
-asks the database.
+packed messages. Messages are added as they are published (after their commit,
+so nodes may add them out of id order, or miss one), deleted ones removed,
+restored ones put back. A read is answered only when the set covers it, that is,
+holds every id from the one right after ``since`` without a hole; otherwise (an
+old ``since``, a Redis that lost its data, a message not yet or never added, a
+deleted one) the caller asks the database.
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ class RedisRecentMessages:
         if not oldest or int(oldest[0][1]) > after_id + 1:
             return None
         found = []
-        for item in raw:
+        for expected, item in enumerate(raw, after_id + 1):
             message = codec.message_from_data(unpack(item))
+            if message.id != expected:
+                # A hole: a message published late or never (its node died between
+                # commit and publish), or deleted. Only the database is complete.
+                return None
             if not message.hidden or viewer in ("*", message.user_id):
                 found.append(message)
         if len(found) < limit and len(raw) == max(limit, 0) * 2 + 10:

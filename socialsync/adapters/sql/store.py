@@ -35,6 +35,7 @@ from socialsync.adapters.sql.engine import (
     metadata,
 )
 from socialsync.adapters.sql.migrations import alembic_config
+from socialsync.adapters.sql.secrets import SecretBox, private_file, sqlite_path
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
 from socialsync.domain.errors import Code, SyncError, not_found
@@ -58,6 +59,10 @@ tenants = sa.Table(
     sa.Column("secret", sa.Text(), nullable=False),
     sa.Column("allow_guests", sa.Boolean(), nullable=False),
     sa.Column("created_at_ms", sa.BigInteger(), nullable=False),
+    # Added by 0007: rotation's second secret, the longest token accepted. Secrets are
+    # stored sealed (adapters/sql/secrets.py) when the store has a key.
+    sa.Column("previous_secret", sa.Text(), nullable=True),
+    sa.Column("max_token_lifetime_s", sa.BigInteger(), nullable=True),
 )
 
 parties = sa.Table(
@@ -110,7 +115,16 @@ def _translate_errors() -> Iterator[None]:
         # database, server starting up): from here, the database is not there.
         if exc.connection_invalidated or exc.statement is None:
             raise SyncError(Code.UNAVAILABLE, "database unavailable") from exc
+        if isinstance(exc, sa_exc.DataError) or _sqlstate(exc).startswith("22"):
+            # A value the database cannot store (a NUL in PostgreSQL text: SQLSTATE
+            # 22021): the caller's data, not the database; retrying cannot help.
+            raise SyncError(Code.BAD_REQUEST, "the database refused a value") from exc
         raise SyncError(Code.INTERNAL, "database error") from exc
+
+
+def _sqlstate(exc: sa_exc.DBAPIError) -> str:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code if isinstance(code, str) else ""
 
 
 # --- migrations ---------------------------------------------------------------
@@ -122,6 +136,11 @@ async def upgrade_database(url: str) -> None:
     try:
         with _translate_errors():
             if engine.dialect.name == "sqlite":
+                # The file readable by this user only (it holds tenant secrets and
+                # personal data); SQLite gives its -wal and -shm files the same mode.
+                path = sqlite_path(url)
+                if path is not None and path.parent.is_dir():
+                    private_file(path)
                 await _enable_wal(engine)
             async with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
                 if conn.dialect.name == "postgresql":
@@ -180,8 +199,9 @@ class SqlStore:
     Build it with ``open`` after ``upgrade_database`` has migrated the schema.
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None, box: SecretBox | None = None) -> None:
         self._engine = engine
+        self._box = box or SecretBox(None)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._clock: Clock = clock or _WallClock()
         # SQLite has one writer at a time. Queueing this process's writers here
@@ -197,9 +217,10 @@ class SqlStore:
         self._committing: tuple[frozenset[str], asyncio.Future[None]] | None = None
 
     @classmethod
-    async def open(cls, url: str, *, clock: Clock | None = None) -> SqlStore:
-        """Connect lazily to ``url``; the schema must already be migrated."""
-        return cls(make_engine(url), clock)
+    async def open(cls, url: str, *, clock: Clock | None = None, box: SecretBox | None = None) -> SqlStore:
+        """Connect lazily to ``url``; the schema must already be migrated. ``box``
+        seals tenant secrets at rest (none: stored as given)."""
+        return cls(make_engine(url), clock, box)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -234,13 +255,15 @@ class SqlStore:
                 if len(group) == 1:
                     group[0].fail(exc)
                     continue
-                # One of them spoiled the group (a nonce raced in from another node,
-                # a publish failed): each again alone, so only that one fails.
+                # One of them spoiled the group (a nonce raced in from another node):
+                # each again alone, so only that one fails.
                 for item in group:
                     await self._append_alone(item)
             else:
+                # Committed: now (never before) each new message may be published, in
+                # id order per party. One committer at a time keeps this node's order.
                 for item, result in zip(group, results, strict=True):
-                    item.succeed(result)
+                    await item.stored(result)
 
     @contextlib.contextmanager
     def _committing_group(self, group: list[_Append]) -> Iterator[None]:
@@ -272,7 +295,7 @@ class SqlStore:
         except Exception as exc:
             item.fail(exc)
         else:
-            item.succeed(result)
+            await item.stored(result)
 
     async def _find_by_nonce(self, draft: MessageDraft) -> Message | None:
         async with self._engine.connect() as conn:
@@ -316,10 +339,9 @@ class SqlStore:
                 return [_message_from_row(row) for row in rows]
 
     async def _after_commit_of(self, party_id: str) -> None:
-        """Appends publish their messages before they commit (so ids go out in order).
-        A read must not start before such a commit ends, or a member who joins
-        between the publish and the commit would get the message from neither; it
-        waits for this node's group in flight if that has the party in it."""
+        """A read of a party waits for this node's append group in flight that has the
+        party in it, so that it sees the newest ids (messages are published only
+        after their commit, so a joining member also gets them live)."""
         committing = self._committing
         if committing is not None and party_id in committing[0]:
             await asyncio.shield(committing[1])
@@ -357,16 +379,64 @@ class SqlStore:
         with _translate_errors():
             async with self._engine.connect() as conn:
                 row = (await conn.execute(query)).one_or_none()
-        return None if row is None else Tenant(**row._asdict())
+        if row is None:
+            return None
+        data = row._asdict()
+        previous = data["previous_secret"]
+        opened = {"secret": self._box.open(data["secret"])}
+        opened["previous_secret"] = previous and self._box.open(previous)
+        return Tenant(**data | opened)
 
     async def add_tenant(self, tenant: Tenant) -> None:
+        row = dataclasses.asdict(tenant) | {"secret": self._box.seal(tenant.secret)}
+        if tenant.previous_secret is not None:
+            row["previous_secret"] = self._box.seal(tenant.previous_secret)
         with _translate_errors():
             async with self._write_gate:
                 try:
                     async with self._writer.begin() as conn:
-                        await conn.execute(sa.insert(tenants).values(dataclasses.asdict(tenant)))
+                        await conn.execute(sa.insert(tenants).values(row))
                 except sa_exc.IntegrityError as exc:
                     raise SyncError(Code.CONFLICT, f"tenant {tenant.id!r} already exists") from exc
+
+
+    async def rotate_secret(self, tenant_id: str, new_secret: str) -> None:
+        """The new secret signs from now on; the current one stays valid as the previous
+        (the one before it is dropped)."""
+        tenant = await self.get_tenant(tenant_id)
+        if tenant is None:
+            raise not_found(f"tenant {tenant_id!r} not found")
+        values = {"secret": self._box.seal(new_secret), "previous_secret": self._box.seal(tenant.secret)}
+        await self._update_tenant(tenant_id, values)
+
+    async def set_token_lifetime(self, tenant_id: str, max_s: int | None) -> None:
+        await self._update_tenant(tenant_id, {"max_token_lifetime_s": max_s})
+
+    async def seal_secrets(self) -> int:
+        """Seal every secret still stored in plain text (written before encryption, or
+        by a node without a key): how many rows changed."""
+        if not self._box.sealing:
+            return 0
+        with _translate_errors():
+            async with self._engine.connect() as conn:
+                query = sa.select(tenants.c.id, tenants.c.secret, tenants.c.previous_secret)
+                rows = (await conn.execute(query)).all()
+        changed = 0
+        for row in rows:
+            stored = {"secret": row.secret, "previous_secret": row.previous_secret}
+            values = {k: self._box.seal(v) for k, v in stored.items() if v is not None}
+            if any(values[k] != stored[k] for k in values):
+                await self._update_tenant(row.id, values)
+                changed += 1
+        return changed
+
+    async def _update_tenant(self, tenant_id: str, values: dict[str, Any]) -> None:
+        with _translate_errors():
+            async with self._write_gate, self._writer.begin() as conn:
+                update = sa.update(tenants).where(tenants.c.id == tenant_id).values(**values)
+                result = await conn.execute(update)
+        if not result.rowcount:
+            raise not_found(f"tenant {tenant_id!r} not found")
 
 
 # --- statements and rows --------------------------------------------------------
@@ -393,6 +463,19 @@ class _Append:
     on_stored: OnStored | None
     result: asyncio.Future[tuple[Message, bool]]
 
+    async def stored(self, result: tuple[Message, bool]) -> None:
+        """After the commit: ``on_stored`` for a new message, then the answer. A failed
+        ``on_stored`` fails the append, the message staying stored (a retry with its
+        nonce returns it, ``created=False``)."""
+        message, created = result
+        if created and self.on_stored is not None:
+            try:
+                await self.on_stored(message)
+            except Exception as exc:
+                self.fail(exc)
+                return
+        self.succeed(result)
+
     def succeed(self, result: tuple[Message, bool]) -> None:
         if not self.result.done():  # its sender may have given up waiting
             self.result.set_result(result)
@@ -404,8 +487,8 @@ class _Append:
 
 async def _append_group(conn: AsyncConnection, group: list[_Append]) -> list[tuple[Message, bool]]:
     """A group of appends in a few statements whatever its size: one look-up of
-    the retries, one counter bump per party, one multi-row insert. Then the
-    ``on_stored`` calls, in id order per party, before the commit."""
+    the retries, one counter bump per party, one multi-row insert (results in
+    group order: by party, ids ascending within it)."""
     keys = [(a.draft.party_id, a.draft.user_id, a.draft.nonce) for a in group]
     stored = await _select_by_nonces(conn, keys)
     first_of: dict[tuple[str, str, str], int] = {}  # the first append of each new key
@@ -421,10 +504,6 @@ async def _append_group(conn: AsyncConnection, group: list[_Append]) -> list[tup
         next_id[draft.party_id] += 1
     if created:
         await conn.execute(sa.insert(messages), [dataclasses.asdict(m) for m in created.values()])
-    for i, message in created.items():
-        on_stored = group[i].on_stored
-        if on_stored is not None:
-            await on_stored(message)
     results: list[tuple[Message, bool]] = []
     for i, key in enumerate(keys):
         if i in created:

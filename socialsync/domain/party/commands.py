@@ -15,6 +15,9 @@ class Action(StrEnum):
     SEEK = "seek"
     RATE = "rate"
     LOAD = "load"
+    # A shared break: the party pauses for an interstitial (hosts and cohosts), for
+    # ``duration_s`` if given, then plays on by itself; a play ends it sooner.
+    BREAK = "break"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class Control:
     rate: float | None = None
     media: Media | None = None
     seq: int | None = None
+    # BREAK: how long the break lasts (None: until someone plays).
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,11 @@ class ReportStatus:
     wait_for_me: bool | None = None
     # The member's round trip to the server (ms), if it says.
     rtt_ms: int | None = None
+    # Its player is in an ad or interstitial (True), back from one (False), if it says.
+    ad: bool | None = None
+    # Live media: how far behind wall-clock time (s) the newest media its player can
+    # play is, if it says.
+    edge_delay_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,15 @@ class Rules:
     # With no position given, live media starts this far behind wall-clock program
     # time: a typical HLS live edge sits three segments (~20-30 s) behind.
     live_edge_delay_s: float = 30.0
+    # Live channels play at one shared delay behind wall-clock program time: the largest
+    # of the members' reported edge delays (how far behind the newest media their players
+    # can play is) plus this margin (room for the next segment to arrive: about one to two
+    # segment durations)...
+    live_margin_s: float = 4.0
+    # ...moved back at once when a member needs more than this beyond it (it would stall),
+    # and forward only when all need this much less (each move is a seek for everyone).
+    live_slack_s: float = 0.5
+    live_tighten_s: float = 2.0
     # Reports made this soon after a playback change may predate it; they do not
     # move a member's in-sync flag.
     settle_ms: int = 1_000
@@ -163,6 +172,9 @@ class _Change:
         self.events.append(event)
 
     def set_playback(self, by: str | None, **fields: object) -> None:
+        if fields.get("status", self.playback.status) is not Status.PAUSED or "media" in fields:
+            fields.setdefault("on_break", False)  # a play, a wait or other media ends a break
+            fields.setdefault("break_until_ms", None)
         playback = replace(self.playback, seq=self.playback.seq + 1, by=by, **fields)  # type: ignore[arg-type]
         self.set(playback=playback)
         self.emit(e.PlaybackChanged(playback))
@@ -230,6 +242,7 @@ class PartyMachine:
                     buffering=False,
                     buffering_since_ms=None,
                     excused=True,
+                    in_ad=False,
                 )
                 ch.put_member(back)
             return
@@ -301,6 +314,8 @@ class PartyMachine:
             self._became_empty(ch)
         else:
             self._resume_if_ready(ch)
+            if member.edge_delay_s is not None:
+                self._fit_live_delay(ch)  # the one furthest behind may have gone
 
     def _became_empty(self, ch: _Change) -> None:
         ch.set(empty_since_ms=ch.now_ms)
@@ -374,6 +389,22 @@ class PartyMachine:
             ch.set_playback(
                 cmd.user_id, media=media, status=Status.PAUSED, position_s=position, rate=1.0, at_ms=now
             )
+        elif cmd.action is c.Action.BREAK:
+            if not actor.may_control:
+                raise forbidden("only hosts and cohosts call a break")
+            if playback.media.kind is MediaKind.LIVE:
+                raise bad_request("a live channel does not pause for a break")
+            until = None if cmd.duration_s is None else now + round(cmd.duration_s * 1000)
+            ch.set_playback(
+                cmd.user_id,
+                status=Status.PAUSED,
+                position_s=current,
+                at_ms=now,
+                on_break=True,
+                break_until_ms=until,
+            )
+            if until is not None:
+                ch.emit(e.TimerRequested(f"break:{until}", until))
 
     def _report_status(self, ch: _Change, cmd: c.ReportStatus) -> None:
         member = self._connected_member(ch, cmd.user_id)
@@ -382,41 +413,56 @@ class PartyMachine:
         at = cmd.at_ms if cmd.at_ms is not None and abs(cmd.at_ms - now) <= 5_000 else now
 
         in_sync = member.in_sync
+        # An ad suspends the member from sync: its reports meanwhile are not measured,
+        # its player's stalls are not stalls; when the ad ends it rejoins as a joiner does.
+        in_ad = member.in_ad if cmd.ad is None else cmd.ad
+        ad_over = member.in_ad and not in_ad
+        buffering = cmd.buffering and not in_ad
         if cmd.seq is not None:
             settled = cmd.seq == playback.seq and at >= playback.at_ms
         else:
             settled = at >= playback.at_ms + self.rules.settle_ms or (
                 playback.status is not Status.PLAYING and at >= playback.at_ms
             )
-        if settled and not member.buffering and not cmd.buffering:
+        if settled and not (in_ad or ad_over or member.buffering or buffering):
             drift = drift_s(playback, cmd.position_s, at)
             ch.emit(e.DriftMeasured(member.user_id, drift))
             in_sync = next_in_sync(member.in_sync, drift)
         # An excuse lasts until the member plays in step again (or is ready while the
         # party does not play): one wait per stall, none for a joiner's loading.
-        ready = not cmd.buffering and (cmd.playing or playback.status is not Status.PLAYING)
-        excused = member.excused and not ready
-        since = (member.buffering_since_ms if member.buffering else now) if cmd.buffering else None
+        ready = not buffering and (cmd.playing or playback.status is not Status.PLAYING)
+        excused = ad_over or (member.excused and not ready)
+        since = (member.buffering_since_ms if member.buffering else now) if buffering else None
         wait_for_me = member.wait_for_me if cmd.wait_for_me is None else cmd.wait_for_me
         rtt = member.rtt_ms
         if cmd.rtt_ms is not None and (rtt is None or abs(cmd.rtt_ms - rtt) > max(20, rtt // 5)):
             rtt = cmd.rtt_ms  # kept coarse: a report that changes nothing writes nothing
+        edge = member.edge_delay_s
+        if cmd.edge_delay_s is not None and (edge is None or abs(cmd.edge_delay_s - edge) > 0.25):
+            edge = cmd.edge_delay_s
         updated = replace(
             member,
-            buffering=cmd.buffering,
+            buffering=buffering,
             in_sync=in_sync,
             excused=excused,
             buffering_since_ms=since,
             wait_for_me=wait_for_me,
             rtt_ms=rtt,
+            in_ad=in_ad,
+            edge_delay_s=edge,
         )
         if updated != member:
-            announce = (cmd.buffering, in_sync, wait_for_me) != (
+            # Announced when its standing in the member list changes (health.member_sync).
+            announce = (buffering, in_sync, wait_for_me, in_ad, excused) != (
                 member.buffering,
                 member.in_sync,
                 member.wait_for_me,
+                member.in_ad,
+                member.excused,
             )
             ch.put_member(updated, announce=announce)
+            if edge != member.edge_delay_s or in_ad != member.in_ad:
+                self._fit_live_delay(ch)
         playing = ch.playback.status is Status.PLAYING
         if playing and since is not None and since == now and self._may_hold(ch, updated):
             # A stall begins: it holds the party if it lasts (judged then, by a timer).
@@ -437,7 +483,7 @@ class PartyMachine:
         # a live room has no shared playback, so nobody's buffering holds it.
         if not ch.settings.wait_for_buffering or ch.party.is_live_room:
             return False
-        return member.connected and not member.excused and member.wait_for_me
+        return member.connected and not member.excused and member.wait_for_me and not member.in_ad
 
     def _laggards(self, ch: _Change) -> list[Member]:
         """Members that really stall: buffering for stall_threshold_ms and more."""
@@ -458,6 +504,29 @@ class PartyMachine:
             return self.rules.lead_ms
         fitted = max(rtts) // 2 + self.rules.lead_margin_ms
         return max(self.rules.lead_ms, min(self.rules.max_lead_ms, fitted))
+
+    def _fit_live_delay(self, ch: _Change) -> None:
+        """A live channel plays at the smallest delay behind program time that every
+        member can sustain: its largest reported edge delay plus the margin."""
+        playback = ch.playback
+        if playback.media.kind is not MediaKind.LIVE or playback.status is not Status.PLAYING:
+            return
+        if ch.party.is_live_room:
+            return
+        edges = [
+            m.edge_delay_s
+            for m in ch.members.values()
+            if m.connected and not m.in_ad and m.edge_delay_s is not None
+        ]
+        if not edges:
+            return
+        needed = max(edges) + self.rules.live_margin_s
+        now = ch.now_ms
+        instant = max(now, playback.at_ms)  # a scheduled start: its own instant
+        delay = instant / 1000 - position_at(playback, instant)
+        if needed > delay + self.rules.live_slack_s or needed < delay - self.rules.live_tighten_s:
+            start = now + self._lead_ms(ch)
+            ch.set_playback(None, position_s=round(start / 1000 - needed, 3), at_ms=start)
 
     def _start_waiting(self, ch: _Change, by: str | None, position: float) -> None:
         epoch = ch.party.wait_epoch + 1
@@ -611,6 +680,13 @@ class PartyMachine:
             if ch.playback.status is Status.WAITING and str(ch.party.wait_epoch) == arg:
                 self._excuse_laggards(ch)
                 self._resume(ch)
+        elif kind == "break":
+            playback = ch.playback
+            if playback.on_break and str(playback.break_until_ms) == arg:
+                if self._laggards(ch):
+                    self._start_waiting(ch, None, playback.position_s)
+                else:
+                    self._resume(ch)
         elif kind == "stall":
             user_id, _, since = arg.rpartition(":")
             member = ch.members.get(user_id)

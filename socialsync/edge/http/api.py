@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -11,7 +12,8 @@ from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import User
-from socialsync.edge.auth import Authenticator
+from socialsync.edge.abuse import AddressBook, client_address
+from socialsync.edge.auth import Authenticator, bearer_token
 from socialsync.ports import MessageStore
 from socialsync.ports.observer import MetricsPage
 from socialsync.protocol import inbound, outbound
@@ -33,6 +35,61 @@ _STATUS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# Pages and media: scripts only from this origin (no inline script), nothing framed
+# by other sites unless listed (``frame_ancestors``, the embedders' origins).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https:; "
+    "media-src 'self' blob: https: http:; connect-src 'self' ws: wss: https:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
+
+
+def security_headers(frame_ancestors: str = "'self'") -> Any:
+    """A middleware: security headers on every response (pages, media, API)."""
+    csp = CSP.format(ancestors=frame_ancestors or "'none'")
+
+    @web.middleware
+    async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            _secure(exc.headers, csp)
+            raise
+        _secure(response.headers, csp)
+        return response
+
+    return headers
+
+
+def _secure(headers: Any, csp: str) -> None:
+    headers.setdefault("Content-Security-Policy", csp)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if "frame-ancestors 'none'" in csp:
+        headers.setdefault("X-Frame-Options", "DENY")
+
+
+def handshake_limit(addresses: AddressBook, now_ms: Callable[[], int]) -> Any:
+    """A middleware: new Engine.IO sessions (a /socket.io/ request without ``sid``)
+    from one address are rate-limited before python-socketio allocates anything."""
+
+    @web.middleware
+    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/socket.io") and "sid" not in request.query:
+            address = client_address(request, addresses.limits.forwarded_for)
+            try:
+                addresses.handshake(address, now_ms())
+            except SyncError as exc:
+                response = error_response(exc)
+                if exc.retry_after_s is not None:
+                    response.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+                return response
+        return await handler(request)
+
+    return limit
 
 
 def error_response(exc: SyncError) -> web.Response:
@@ -66,7 +123,11 @@ class HttpApi:
         auth: Authenticator,
         metrics: MetricsPage,
         ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
+        metrics_token: str | None = None,
     ) -> None:
+        # /metrics answers only with ``Authorization: Bearer <metrics_token>``; without
+        # a token configured it is not served on the public listener at all.
+        self.metrics_token = metrics_token
         self.service = service
         self.store = store
         self.auth = auth
@@ -97,6 +158,9 @@ class HttpApi:
         return web.json_response({"ok": True})
 
     async def metrics_page(self, request: web.Request) -> web.Response:
+        given = bearer_token(request.headers.get("Authorization", "")) or ""
+        if not self.metrics_token or not hmac.compare_digest(given.encode(), self.metrics_token.encode()):
+            return web.Response(status=404, text="not found\n")
         return web.Response(body=self.metrics.render(), content_type="text/plain", charset="utf-8")
 
     async def _user(self, request: web.Request) -> User:
@@ -104,9 +168,13 @@ class HttpApi:
 
     async def _json(self, request: web.Request) -> Any:
         try:
-            return await request.json()
+            data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SyncError(Code.BAD_REQUEST, "the body must be JSON") from None
+        except RecursionError:
+            raise SyncError(Code.BAD_REQUEST, "the body is nested too deeply") from None
+        inbound.check_strings(data)
+        return data
 
     async def create_party(self, request: web.Request) -> web.Response:
         user = await self._user(request)
@@ -140,5 +208,6 @@ class HttpApi:
                 "ok": True,
                 "party": outbound.party_out(party, self.service.public_url),
                 "playback": outbound.playback_out(party.id, party.playback),
+                "sync": outbound.sync_health_out(party, self.service.drift_summary(party.id)),
             }
         )

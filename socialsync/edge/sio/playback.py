@@ -26,6 +26,7 @@ class PlaybackEvents:
             rate=m.rate,
             media=m.media.to_domain() if m.media else None,
             seq=m.seq,
+            duration_s=m.duration,
         )
         party = await self.parties.command(sid, m.party, command)
         return {"ok": True, "playback": outbound.playback_out(party.id, party.playback)}
@@ -41,6 +42,8 @@ class PlaybackEvents:
             m.seq,
             wait_for_me=m.wait_for_me,
             rtt_ms=m.rtt,
+            ad=m.ad,
+            edge_delay_s=m.edge_delay,
         )
         party = await self.parties.command(sid, m.party, command)
         return {"ok": True, "seq": party.playback.seq}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socketio
 
+from socialsync.domain.identity import UserKey
 from socialsync.ports import Envelope
 from socialsync.protocol.outbound import notice_out
 
@@ -13,8 +14,9 @@ def party_room(party_id: str, audience: str = "members") -> str:
     return f"p:{party_id}" if audience == "members" else f"m:{party_id}"
 
 
-def user_room(user_id: str) -> str:
-    return f"u:{user_id}"
+def user_room(key: UserKey | str) -> str:
+    """A user's room: ``u:<tenant>:<sub>`` (an envelope's ``to_user`` is the key's text)."""
+    return f"u:{key}"
 
 
 class SocketRooms:

@@ -1,7 +1,10 @@
 import type { Media } from "../protocol/types";
 
 export type PlayerEvent =
-  | "play" | "pause" | "seeking" | "seeked" | "waiting" | "playing" | "ratechange" | "ended" | "canplay";
+  | "play" | "pause" | "seeking" | "seeked" | "waiting" | "playing" | "ratechange" | "ended" | "canplay"
+  // An ad or interstitial began or ended (optional: adapters that know of ads fire them;
+  // `inAd()` is polled too).
+  | "adstart" | "adend";
 
 /**
  * What the sync engine needs from a player. Write one small class like
@@ -30,6 +33,13 @@ export interface PlayerAdapter {
   currentUrl?(): string | null;
   /** Told whether the party's media is live, so positions mean program time. */
   setLive?(live: boolean): void;
+  /** True while the player shows an ad or interstitial (client-side, or a server-side
+   * inserted one it knows of): the engine suspends sync (no corrections, no commands, never
+   * waited for) and, when it ends, starts the player in step at the party's position. */
+  inAd?(): boolean;
+  /** Live media: the program time (epoch s) of the newest media the player can play (its
+   * live edge), or null while unknown. The party's shared delay is fitted to it. */
+  liveEdge?(): number | null;
 }
 
 export interface MediaElementOptions {
@@ -38,6 +48,12 @@ export interface MediaElementOptions {
   programTime?: () => number | null;
   /** Loads another media into the element (e.g. through hls.js for .m3u8). */
   load?: (media: Media) => Promise<void>;
+  /** True while an ad or interstitial plays (e.g. from your ad SDK's events). Fire the
+   * element's `adstart`/`adend` events as well for an immediate reaction. */
+  inAd?: () => boolean;
+  /** Live media: the program time (epoch s) of the live edge. Default: the program time
+   * at the playhead plus the distance to the end of the element's seekable range. */
+  liveEdge?: () => number | null;
 }
 
 /** The adapter for any HTMLMediaElement (<video>, <audio>), native or MSE-backed. */
@@ -73,6 +89,20 @@ export class MediaElementPlayer implements PlayerAdapter {
 
   seeking(): boolean {
     return this.element.seeking;
+  }
+
+  inAd(): boolean {
+    return this.options.inAd?.() ?? false;
+  }
+
+  liveEdge(): number | null {
+    if (!this.live || !this.options.programTime) return null;
+    if (this.options.liveEdge) return this.options.liveEdge();
+    const program = this.options.programTime();
+    const seekable = this.element.seekable;
+    if (program == null || seekable.length === 0) return null;
+    const end = seekable.end(seekable.length - 1);
+    return Number.isFinite(end) ? program + (end - this.element.currentTime) : null;
   }
 
   rate(): number {

@@ -5,6 +5,7 @@ import {
 import { SocialSyncError } from "./errors";
 import { isScheduled, positionAt } from "./playback";
 import type { PlayerAdapter } from "./player";
+import { PartyTimeline } from "./timeline";
 import type { PlaybackState } from "../protocol/types";
 
 /* The drift correction's constants and arithmetic are in ./correction.ts. */
@@ -25,6 +26,19 @@ export const OWN_EVENT_MS = 2000;
 /** A `seeking` event at this distance or less from the engine's own target is the engine's
  * seek (VOD; for live media, whose positions are program times, the count alone decides). */
 export const OWN_SEEK_TOLERANCE_S = 0.25;
+/** Live media: the edge delay reported is the largest seen over this long (the edge moves
+ * in steps of a segment; the party must fit the worst moment, not the best). */
+export const EDGE_WINDOW_MS = 12_000;
+/** A change of the edge delay this large is reported at once. */
+export const EDGE_REPORT_STEP_S = 0.5;
+
+/** What a status report says besides position and state. */
+export interface StatusExtra {
+  /** The player is in an ad or interstitial. */
+  ad?: boolean;
+  /** Live media: how far behind wall-clock time (s) the player's newest media is. */
+  edgeDelay?: number;
+}
 
 /**
  * What the engine needs from the party it follows: its playback state, the server
@@ -39,12 +53,15 @@ export interface SyncParty {
   /** The user's action on the player, for the whole party (`playback.control`). */
   control(action: "play" | "pause" | "seek" | "rate", fields: { position?: number; rate?: number }): Promise<unknown>;
   /** `playback.status`: where the player is, and whether it plays or stalls. */
-  reportStatus(position: number, playing: boolean, buffering: boolean): Promise<unknown>;
+  reportStatus(position: number, playing: boolean, buffering: boolean, extra?: StatusExtra): Promise<unknown>;
 }
 
 export interface SyncOptions {
   /** Report user actions on the player's own controls as playback.control (default true). */
   forwardUserActions?: boolean;
+  /** This member's timeline offset (s): player time = party position + offset, for a stream
+   * whose pre-roll (or program dates) differ from the others' by a constant. */
+  timelineOffset?: number;
 }
 
 export interface SyncStats {
@@ -63,6 +80,10 @@ export interface SyncStats {
   seekLatencyMs: number;
   /** How long play() takes to start the media clock (ms), learned from starts. */
   startLatencyMs: number;
+  /** The player is in an ad or interstitial: sync is suspended. */
+  inAd: boolean;
+  /** Live media: the edge delay last reported (s), or null. */
+  edgeDelay: number | null;
 }
 
 type UserAction = "play" | "pause" | "seek" | "rate";
@@ -81,7 +102,10 @@ export class SyncEngine {
   readonly stats: SyncStats = {
     drift: 0, seeks: 0, rateCorrections: 0, starts: 0, userCommands: 0, buffering: false,
     seekLatencyMs: INITIAL_SEEK_LATENCY_S * 1000, startLatencyMs: INITIAL_START_LATENCY_S * 1000,
+    inAd: false, edgeDelay: null,
   };
+  /** The player on the party's timeline (see setTimelineOffset). */
+  readonly player: PartyTimeline;
   private timer: ReturnType<typeof setInterval> | null = null;
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: Array<() => void> = [];
@@ -114,12 +138,59 @@ export class SyncEngine {
   private stalledSince: number | null = null;
   // A state came while the user was acting: apply it once the user's action is known.
   private deferred = false;
+  // An ad or interstitial: as the app said (setInAd) or the adapter says (inAd()).
+  private adByApp = false;
+  private inAd = false;
+  private adUnacknowledged = false;
+  // Live media: (performance ms, edge delay s) samples over EDGE_WINDOW_MS.
+  private edgeSamples: Array<[number, number]> = [];
 
   constructor(
     private readonly party: SyncParty,
-    readonly player: PlayerAdapter,
+    player: PlayerAdapter,
     private readonly options: SyncOptions = {},
-  ) {}
+  ) {
+    this.player = new PartyTimeline(player, options.timelineOffset ?? 0);
+  }
+
+  /** Set this member's timeline offset (s): player time = party position + offset. */
+  setTimelineOffset(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds === this.player.offset) return;
+    this.player.offset = seconds;
+    this.apply();
+  }
+
+  /** Tell the engine an ad or interstitial began (true) or ended (false), for players whose
+   * adapter has no `inAd()`. While it lasts the member is suspended from sync; when it ends
+   * the player starts in step at the party's position. */
+  setInAd(on: boolean): void {
+    this.adByApp = on;
+    this.checkAd();
+  }
+
+  private checkAd(): void {
+    const now = this.adByApp || (this.player.inAd?.() ?? false);
+    if (now === this.inAd) return;
+    this.inAd = this.stats.inAd = now;
+    this.adUnacknowledged = true;
+    this.cancelStart();
+    this.correcting = false;
+    this.stalledSince = null;
+    if (now) {
+      // Whatever the player does now is the ad's, not the user's and not ours.
+      this.pending = null;
+      if (this.userSeekTimer) clearTimeout(this.userSeekTimer);
+      this.userSeekTimer = null;
+      this.report();
+      return;
+    }
+    // Back: the ad's doings are forgotten, and the player rejoins at the party's position.
+    this.ownPlays = this.ownPauses = this.ownSeeks = 0;
+    this.lastSeekOurs = false;
+    this.engineRate = this.player.rate();
+    this.report();
+    this.apply();
+  }
 
   start(): void {
     const p = this.player;
@@ -132,6 +203,8 @@ export class SyncEngine {
       p.on("waiting", () => this.onReadiness()),
       p.on("playing", () => this.onReadiness()),
       p.on("canplay", () => this.onReadiness()),
+      p.on("adstart", () => this.checkAd()),
+      p.on("adend", () => this.checkAd()),
     ];
     this.engineRate = p.rate();
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -156,6 +229,10 @@ export class SyncEngine {
   apply(): void {
     const state = this.party.playback;
     if (!state) return;
+    if (this.inAd) {
+      this.deferred = true; // applied when the ad ends
+      return;
+    }
     // A user action is on its way (or the player has started one whose events are still
     // queued): whatever arrives now must not undo it. Its answer applies the newest state.
     if (this.pending || this.userInterfering()) {
@@ -254,6 +331,13 @@ export class SyncEngine {
   private tick(): void {
     const state = this.party.playback;
     if (!state) return;
+    this.checkAd();
+    this.sampleEdge(state.media.kind === "live");
+    if (this.inAd) {
+      // Suspended: nothing corrected, nothing forwarded; the party hears we are in an ad.
+      if (this.party.serverNow() - this.lastStatusAt >= STATUS_INTERVAL_MS) this.report();
+      return;
+    }
     if (this.pending && performance.now() > this.pending.until) {
       // The answer never came: give up waiting for it and follow the party.
       this.pending = null;
@@ -361,6 +445,8 @@ export class SyncEngine {
   }
 
   private onPlay(): void {
+    this.checkAd(); // an adapter's ad may begin with this very event
+    if (this.inAd) return;
     if (SyncEngine.consume(this.ownPlays, this.ownPlaysSince)) {
       this.ownPlays--;
       return;
@@ -373,6 +459,8 @@ export class SyncEngine {
   }
 
   private onPause(): void {
+    this.checkAd(); // an adapter's ad may begin with this very event
+    if (this.inAd) return;
     if (SyncEngine.consume(this.ownPauses, this.ownPausesSince)) {
       this.ownPauses--;
       return;
@@ -386,6 +474,8 @@ export class SyncEngine {
   }
 
   private onSeeking(): void {
+    this.checkAd(); // an adapter's ad may begin with this very event
+    if (this.inAd) return;
     const position = this.player.position();
     if (SyncEngine.consume(this.ownSeeks, this.ownSeekSince)) {
       this.ownSeeks--;
@@ -424,6 +514,8 @@ export class SyncEngine {
     const rate = this.player.rate();
     if (Math.abs(rate - this.engineRate) < 1e-6) return;
     this.engineRate = rate;
+    this.checkAd();
+    if (this.inAd) return;
     if (this.forwarding && this.party.playback.rate !== rate && rate >= 0.25 && rate <= 4) {
       this.userCommand("rate", { rate });
     }
@@ -454,6 +546,7 @@ export class SyncEngine {
 
   // ------------------------------------------------------------ status reports
   private onReadiness(): void {
+    if (this.inAd) return;
     this.replanIfReady();
     this.updateStall();
     this.reportIfChanged();
@@ -490,16 +583,60 @@ export class SyncEngine {
   private reportIfChanged(): void {
     if (this.pending) return;
     if (this.buffering() !== this.stats.buffering) this.report();
+    else if (this.edgeNews()) this.report();
   }
 
   private report(): void {
     const state = this.party.playback;
     if (!state || this.pending) return; // the player shows the user's action, not the party's state
     this.lastStatusAt = this.party.serverNow();
-    this.stats.buffering = this.buffering();
+    this.stats.buffering = this.inAd ? false : this.buffering();
+    // `ad` is said while in an ad, and until the party has heard that it ended.
+    const extra: StatusExtra = this.inAd || this.adUnacknowledged ? { ad: this.inAd } : {};
+    const inAd = this.inAd;
+    const edge = this.edgeDelay();
+    if (state.media.kind === "live" && edge !== null) {
+      extra.edgeDelay = Math.round(edge * 10) / 10;
+      this.stats.edgeDelay = extra.edgeDelay;
+    }
+    let position = this.player.position();
+    if (!Number.isFinite(position)) {
+      if (!this.inAd) return; // a live player not placed yet: nothing to say
+      position = this.party.expectedPosition();
+    }
     this.party
-      .reportStatus(this.player.position(), !this.player.paused(), this.stats.buffering)
+      .reportStatus(position, !this.player.paused(),
+        this.stats.buffering, extra)
+      .then(() => {
+        if (!inAd && this.inAd === inAd) this.adUnacknowledged = false;
+      })
       .catch(() => {}); // a lost report is replaced by the next one
+  }
+
+  /** Live media: how far behind wall-clock time the player's live edge is, now. */
+  private sampleEdge(live: boolean): void {
+    if (!live || !this.player.liveEdge) {
+      this.edgeSamples = [];
+      return;
+    }
+    const edge = this.player.liveEdge();
+    const t = performance.now();
+    if (edge != null && Number.isFinite(edge)) this.edgeSamples.push([t, this.party.serverNow() / 1000 - edge]);
+    while (this.edgeSamples.length && this.edgeSamples[0][0] < t - EDGE_WINDOW_MS) this.edgeSamples.shift();
+  }
+
+  /** The largest edge delay over the window (s), or null while unknown. */
+  private edgeDelay(): number | null {
+    if (!this.edgeSamples.length) return null;
+    return Math.max(0, ...this.edgeSamples.map(([, d]) => d));
+  }
+
+  /** The edge delay is new, or has grown or shrunk enough to tell the party at once. */
+  private edgeNews(): boolean {
+    if (this.party.playback?.media.kind !== "live") return false;
+    const edge = this.edgeDelay();
+    if (edge === null) return false;
+    return this.stats.edgeDelay === null || Math.abs(edge - this.stats.edgeDelay) >= EDGE_REPORT_STEP_S;
   }
 
   /** Position error now, for tests and the widget: player minus party position. */

@@ -3,7 +3,7 @@ import { Emitter } from "../core/emitter";
 import { SocialSyncError } from "../core/errors";
 import { positionAt } from "../core/playback";
 import type { PlayerAdapter } from "../core/player";
-import { SyncEngine, type SyncOptions, type SyncParty } from "../core/sync";
+import { SyncEngine, type StatusExtra, type SyncOptions, type SyncParty } from "../core/sync";
 import { Transport } from "../core/transport";
 import { PartyCameras, type CameraOptions } from "../media/cameras";
 import { PartyClips } from "../media/clips";
@@ -307,8 +307,8 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
   }
 
   async control(
-    action: "play" | "pause" | "seek" | "rate" | "load",
-    fields: { position?: number; rate?: number; media?: Media; seq?: number } = {},
+    action: "play" | "pause" | "seek" | "rate" | "load" | "break",
+    fields: { position?: number; rate?: number; media?: Media; seq?: number; duration?: number } = {},
   ): Promise<PlaybackState> {
     try {
       const answer = await this.client.request("playback.control", { party: this.id, action, ...fields });
@@ -322,11 +322,21 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
     }
   }
 
+  /** A shared break (hosts and cohosts): the party pauses for an interstitial, for
+   * `durationS` seconds if given (then it plays on by itself), else until someone plays.
+   * The state says so (`on_break`, `break_until`). */
+  startBreak(durationS?: number): Promise<PlaybackState> {
+    return this.control("break", durationS !== undefined ? { duration: durationS } : {});
+  }
+
   /** @internal */
-  reportStatus(position: number, playing: boolean, buffering: boolean): Promise<unknown> {
+  reportStatus(position: number, playing: boolean, buffering: boolean, extra: StatusExtra = {}): Promise<unknown> {
     return this.client.request("playback.status", {
       party: this.id, position: Math.max(0, position), playing, buffering,
       at: Math.round(this.serverNow()), seq: this.playback.seq, wait_for_me: this.waitsForMe,
+      // An ad (protocol 5.10) and, for live media, the player's edge delay (5.11).
+      ...(extra.ad !== undefined ? { ad: extra.ad } : {}),
+      ...(extra.edgeDelay !== undefined ? { edge_delay: Math.min(3600, Math.max(0, extra.edgeDelay)) } : {}),
       // The round trip of the clock's best sample: the server fits its lead to the slowest member.
       ...(Number.isFinite(this.client.clock.rtt) ? { rtt: Math.min(60_000, Math.round(this.client.clock.rtt)) } : {}),
     });

@@ -107,11 +107,12 @@ export interface PartyJoin {
 }
 export interface PlaybackControl {
   party: string;
-  action: "play" | "pause" | "seek" | "rate" | "load";
+  action: "play" | "pause" | "seek" | "rate" | "load" | "break";
   position?: number | null;
   rate?: number | null;
   media?: MediaIn | null;
   seq?: number | null;
+  duration?: number | null;
 }
 export interface PlaybackStatus {
   party: string;
@@ -122,6 +123,8 @@ export interface PlaybackStatus {
   seq?: number | null;
   wait_for_me?: boolean | null;
   rtt?: number | null;
+  ad?: boolean | null;
+  edge_delay?: number | null;
 }
 export interface ChatSend {
   party: string;
@@ -305,6 +308,8 @@ export interface PlaybackState {
   at: number;
   media: Media;
   by: string | null;
+  on_break?: boolean;
+  break_until?: number | null;
 }
 /**
  * A member's camera and microphone: what it sends, and what it has muted (15; camera_out).
@@ -337,6 +342,15 @@ export interface Member {
    * False: the member chose "don't wait for me"; its stalls never make the party wait.
    */
   wait_for_me: boolean;
+  /**
+   * Its player is in an ad or interstitial: suspended from sync until it ends.
+   */
+  in_ad: boolean;
+  /**
+   * Where the member stands, as the server sees it from its reports (4.3): for a
+   * member list in plain words ("in sync", "catching up", "loading", "in an ad", "away").
+   */
+  sync: "in_sync" | "catching_up" | "loading" | "in_ad" | "away";
 }
 /**
  * A party's settings (4.4; party_out).
@@ -492,6 +506,7 @@ export interface ServerEvents {
   "clip.added": ClipAdded;
   "clip.removed": ClipRemoved;
   "clip.ended": ClipEnded;
+  "clip.recording": ClipRecordingChanged;
 }
 /**
  * The `session` event, once per accepted connection (2.4).
@@ -570,4 +585,10 @@ export interface ClipEnded {
   id: string;
   reason: ClipEndReason;
   clip: ClipInfo | null;
+}
+export interface ClipRecordingChanged {
+  party: string;
+  user: string;
+  id: string;
+  on: boolean;
 }
