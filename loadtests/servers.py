@@ -35,6 +35,14 @@ LIFTED_LIMITS = {
         "EVENT_PER_S",
         "REACTION_BURST",
         "REACTION_PER_S",
+        # The abuse limits per client address and user: every simulated viewer comes
+        # from 127.0.0.1, as a balancer's clients would without SOCIALSYNC_FORWARDED_FOR.
+        "CONNECTIONS_PER_ADDRESS",
+        "HANDSHAKE_BURST",
+        "HANDSHAKE_PER_S",
+        "GUESTS_PER_ADDRESS_PER_HOUR",
+        "PARTIES_PER_HOUR",
+        "FLOOD_REFUSALS",
     )
 }
 
