@@ -46,6 +46,7 @@ from socialsync.edge.sio.chat import ChatEvents
 from socialsync.edge.sio.clips import ClipEvents
 from socialsync.edge.sio.gateway import SocketGateway
 from socialsync.edge.sio.moderation import ModerationEvents
+from socialsync.edge.sio.packets import CheckedPacket
 from socialsync.edge.sio.party import PartyEvents
 from socialsync.edge.sio.playback import PlaybackEvents
 from socialsync.edge.sio.reactions import ReactionEvents
@@ -138,6 +139,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         max_http_buffer_size=config.max_packet_bytes,
         logger=False,
         engineio_logger=False,
+        serializer=CheckedPacket,
     )
     if not tuning_problems:
         tuning.poll_without_tasks()
