@@ -184,7 +184,9 @@ async def test_a_link_the_filter_holds_is_delivered_once_approved(web_server, jo
 
     link = "great stream, more at https://unknown-site.example/watch"
     sent = await poster.page.evaluate("(t) => window.socialsyncDemo.party.sendChat(t)", link)
-    assert sent is None, "the filter must hold a link to an unknown site in a live room"
+    assert sent is not None and sent.get("held") is True and sent["text"] == link, (
+        "the filter must hold a link to an unknown site in a live room"
+    )
     await mod.page.get_by_role("tab", name="Review queue").click()
     held = mod.page.locator("#queue-list .mp-held", has_text="unknown-site.example")
     await held.wait_for()

@@ -1,6 +1,7 @@
 /** The SDK's public entry: everything an app, the widget or the moderation panel uses. */
 export { SocialSync, PartySession } from "./party/client";
-export type { ConnectOptions, JoinOptions } from "./party/client";
+export type { ConnectOptions, HeldMessage, JoinOptions } from "./party/client";
+export type { ConnectionState } from "./core/reconnect";
 export { PartyCameras, iceGathered } from "./media/cameras";
 export type { CameraEvents, CameraOptions, PublishOptions, UnpublishReason } from "./media/cameras";
 export { PartyClips } from "./media/clips";

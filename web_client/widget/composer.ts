@@ -114,7 +114,7 @@ export function composer(ctx: WidgetContext): Composer {
         try {
           const sent = await party.sendChat(next.text, next.options);
           queue.shift();
-          setText(alert, sent ? "" : "Your message is waiting for a moderator's review.");
+          setText(alert, "held" in sent ? "Your message is waiting for a moderator's review." : "");
         } catch (err) {
           const wait = err instanceof SocialSyncError && err.code === "rate_limited" ? (err.retryAfter ?? 1) : null;
           if (wait !== null && wait <= MAX_AUTO_RETRY_S) {

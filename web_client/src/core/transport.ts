@@ -4,9 +4,6 @@ import type { Auth, ErrorCode } from "../protocol/types";
 
 export type Answer = Record<string, any>;
 
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 5000;
-
 export interface TransportHandlers {
   /** Every server event (including "session"). */
   event(name: string, data: any): void;
@@ -16,18 +13,19 @@ export interface TransportHandlers {
 }
 
 /**
- * One Socket.IO connection with request/answer calls and its own reconnect loop,
- * which walks through the given URLs (a node may be gone) with jittered backoff.
+ * One Socket.IO connection at a time with request/answer calls. It never reconnects by
+ * itself: the client's state machine (core/reconnect.ts) opens each new socket. Requests
+ * waiting when the socket goes fail at once (`unavailable`), not at their timeout.
  */
 export class Transport {
   private socket: Socket | null = null;
-  private urlIndex = 0;
   private closed = false;
   private everConnected = false;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly inflight = new Set<(error: SocialSyncError) => void>();
+  /** Rejects the connect under way, if any (its socket was closed or replaced). */
+  private abortOpen: (() => void) | null = null;
 
   constructor(
-    private readonly urls: string[],
     private auth: Auth,
     private readonly handlers: TransportHandlers,
     private readonly timeoutMs = 10_000,
@@ -46,10 +44,27 @@ export class Transport {
     return this.socket?.connected ?? false;
   }
 
-  /** Connect once; rejects with the server's refusal (e.g. unauthorized). */
-  connect(): Promise<void> {
+  /** Swap back to the credentials used before `setAuth` (a guest token the server
+   * refused); false when there are none. */
+  fallBack(): boolean {
+    if (!this.fallbackAuth) return false;
+    this.auth = this.fallbackAuth;
+    this.fallbackAuth = null;
+    return true;
+  }
+
+  /** Open a new socket to `url` (the old one, if any, is closed first); rejects with
+   * the server's refusal (e.g. unauthorized) or `unavailable`. */
+  connect(url: string): Promise<void> {
+    if (this.closed) return Promise.reject(new SocialSyncError("unavailable", "closed"));
+    const old = this.socket;
+    this.socket = null;
+    this.abortOpen?.();
+    if (old) {
+      old.close();
+      this.failInflight();
+    }
     return new Promise((resolve, reject) => {
-      const url = this.urls[this.urlIndex % this.urls.length];
       const socket = io(url, {
         auth: (cb) => cb(this.auth),
         transports: ["websocket", "polling"],
@@ -59,8 +74,21 @@ export class Transport {
       });
       this.socket = socket;
       let settled = false;
-      socket.onAny((event: string, data: any) => this.handlers.event(event, data));
+      this.abortOpen = () => {
+        if (settled) return;
+        settled = true;
+        reject(new SocialSyncError("unavailable", "connect abandoned"));
+      };
+      // Events of a socket that has been replaced are not this client's any more.
+      const current = () => this.socket === socket && !this.closed;
+      socket.onAny((event: string, data: any) => {
+        if (current()) this.handlers.event(event, data);
+      });
       socket.on("connect", () => {
+        if (!current()) {
+          socket.close();
+          return;
+        }
         settled = true;
         const again = this.everConnected;
         this.everConnected = true;
@@ -80,38 +108,20 @@ export class Transport {
       });
       socket.on("server.draining", () => {
         // The node is stopping: move to the next one now rather than when it closes us.
-        socket.disconnect(); // reports "io client disconnect", which does not reconnect by itself
-        this.scheduleReconnect(RECONNECT_MIN_MS);
+        if (current()) socket.disconnect(); // reported below, as any loss
       });
       socket.on("disconnect", (reason: string) => {
+        if (!current()) return;
+        this.failInflight();
         this.handlers.disconnected(reason);
-        if (!this.closed && reason !== "io client disconnect") this.scheduleReconnect(RECONNECT_MIN_MS);
       });
     });
   }
 
-  private scheduleReconnect(delayMs: number): void {
-    if (this.closed || this.retryTimer) return;
-    const jitter = Math.random() * delayMs * 0.5;
-    this.retryTimer = setTimeout(async () => {
-      this.retryTimer = null;
-      this.urlIndex += 1;
-      try {
-        await this.connect();
-      } catch (err) {
-        if (err instanceof SocialSyncError && err.code === "unauthorized") {
-          if (this.fallbackAuth) {
-            // The guest token expired: come back as a new guest of the same name.
-            this.auth = this.fallbackAuth;
-            this.fallbackAuth = null;
-          } else {
-            this.handlers.disconnected("unauthorized");
-            return; // credentials will not get better by retrying
-          }
-        }
-        this.scheduleReconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS));
-      }
-    }, delayMs + jitter);
+  private failInflight(): void {
+    const waiting = [...this.inflight];
+    this.inflight.clear();
+    for (const fail of waiting) fail(new SocialSyncError("unavailable", "disconnected", { disconnected: true }));
   }
 
   /** Send an event and wait for its answer; rejects with SocialSyncError when not ok. */
@@ -119,10 +129,16 @@ export class Transport {
     const socket = this.socket;
     if (!socket?.connected) throw new SocialSyncError("unavailable", `${event}: not connected`);
     let answer: Answer;
+    let fail: (error: SocialSyncError) => void = () => {};
+    const lost = new Promise<never>((_, reject) => (fail = reject));
+    this.inflight.add(fail);
     try {
-      answer = await socket.timeout(timeoutMs).emitWithAck(event, payload);
-    } catch {
+      answer = await Promise.race([socket.timeout(timeoutMs).emitWithAck(event, payload), lost]);
+    } catch (err) {
+      if (err instanceof SocialSyncError) throw new SocialSyncError("unavailable", `${event}: disconnected`, err.answer);
       throw new SocialSyncError("unavailable", `${event}: no answer`);
+    } finally {
+      this.inflight.delete(fail);
     }
     if (!answer || answer.ok !== true) {
       const error = answer?.error ?? {};
@@ -133,7 +149,8 @@ export class Transport {
 
   close(): void {
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.abortOpen?.();
     this.socket?.close();
+    this.failInflight();
   }
 }

@@ -3,6 +3,7 @@ import { Emitter } from "../core/emitter";
 import { SocialSyncError } from "../core/errors";
 import { positionAt } from "../core/playback";
 import type { PlayerAdapter } from "../core/player";
+import { Backoff, ReconnectMachine, Urls, retrying, type ConnectionState } from "../core/reconnect";
 import { SyncEngine, type StatusExtra, type SyncOptions, type SyncParty } from "../core/sync";
 import { Transport } from "../core/transport";
 import { PartyCameras, type CameraOptions } from "../media/cameras";
@@ -27,7 +28,20 @@ export interface ConnectOptions {
   url: string | string[];
   auth: Auth;
   timeoutMs?: number;
+  /** How long chat sends and joins are retried (same nonce) across disconnects,
+   * `unavailable` and the client's own rejoin; default 30 000 ms. */
+  retryForMs?: number;
 }
+
+/** A chat message held for a moderator's review (not shown to the others yet). */
+export interface HeldMessage {
+  held: true;
+  party: string;
+  nonce: string;
+  text: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface JoinOptions {
   /** The party's camera API (`party.cameras`), e.g. `{autoSubscribe: false}`. */
@@ -35,6 +49,10 @@ export interface JoinOptions {
 }
 
 type ClientEvents = {
+  /** Every change of the connection's state machine (protocol 2.5). */
+  state: (state: ConnectionState, previous: ConnectionState) => void;
+  /** A party the client could not rejoin (ended, or this user may not come back). */
+  partyLost: (partyId: string, error: unknown) => void;
   connected: (again: boolean) => void;
   disconnected: (reason: string) => void;
   reconnected: () => void;
@@ -46,29 +64,58 @@ export class SocialSync extends Emitter<ClientEvents> {
   readonly clock = new ClockSync();
   user: SessionUser | null = null;
   private readonly transport: Transport;
+  private readonly machine: ReconnectMachine;
+  private readonly retryForMs: number;
   private readonly parties = new Map<string, PartySession>();
   private clockTimer: ReturnType<typeof setInterval> | null = null;
   private readonly serverListeners = new Set<(name: string, data: any) => void>();
   private sessionWaiter: (() => void) | null = null;
+  /** False from a new socket until its clock samples are started. */
+  private clockFresh = true;
   /** Settles once the first clock samples of this connection are in. */
   private clockStarted: Promise<void> = Promise.resolve();
 
   private constructor(options: ConnectOptions) {
     super();
     const urls = Array.isArray(options.url) ? options.url : [options.url];
-    this.transport = new Transport(urls, options.auth, {
+    this.retryForMs = options.retryForMs ?? 30_000;
+    this.transport = new Transport(options.auth, {
       event: (name, data) => this.onEvent(name, data),
-      connected: (again) => void this.onConnected(again),
-      disconnected: (reason) => this.emit("disconnected", reason),
+      connected: (again) => {
+        this.clockFresh = false;
+        this.emit("connected", again);
+      },
+      disconnected: (reason) => {
+        this.emit("disconnected", reason);
+        this.machine.lost();
+      },
     }, options.timeoutMs);
+    this.machine = new ReconnectMachine({
+      open: (url) => this.transport.connect(url),
+      isOpen: () => this.transport.connected,
+      rejoin: () => this.rejoin(),
+      sleep,
+      onState: (state, previous) => this.emit("state", state, previous),
+      onOpenFailed: (err) => {
+        // An expired guest token: come back as a new guest of the same name.
+        if (err instanceof SocialSyncError && err.code === "unauthorized") this.transport.fallBack();
+      },
+      onRecovered: () => this.emit("reconnected"),
+    }, new Urls(urls), new Backoff(250, 5000));
+  }
+
+  /** Where the connection stands: disconnected → connecting → joining → joined (or closed). */
+  get state(): ConnectionState {
+    return this.machine.state;
   }
 
   static async connect(options: ConnectOptions): Promise<SocialSync> {
     const client = new SocialSync(options);
     const session = new Promise<void>((resolve) => (client.sessionWaiter = resolve));
-    await client.transport.connect();
+    await client.machine.connect();
     await session;
     client.clockStarted = client.startClock();
+    client.clockFresh = true;
     client.clockTimer = setInterval(() => void client.syncClock(1).catch(() => {}), CLOCK_INTERVAL_MS);
     return client;
   }
@@ -118,6 +165,15 @@ export class SocialSync extends Emitter<ClientEvents> {
     return this.transport.request(event, payload);
   }
 
+  /** @internal `attempt` again (the same payload) across disconnects, `unavailable` and
+   * "join the party first" during the client's own rejoin, for `retryForMs`. */
+  retrying<T>(partyId: string, attempt: () => Promise<T>): Promise<T> {
+    return retrying(attempt, this.retryForMs, {
+      now: () => Date.now(), sleep, machine: this.machine,
+      partyJoined: () => this.parties.get(partyId)?.isJoined ?? false,
+    });
+  }
+
   async syncClock(samples: number): Promise<void> {
     for (let i = 0; i < samples; i++) await this.sample();
   }
@@ -133,7 +189,7 @@ export class SocialSync extends Emitter<ClientEvents> {
     const session = new PartySession(this, partyId, options);
     this.parties.set(partyId, session);
     try {
-      await session.join();
+      await this.retrying(partyId, () => session.join());
     } catch (err) {
       this.parties.delete(partyId);
       throw err;
@@ -155,6 +211,7 @@ export class SocialSync extends Emitter<ClientEvents> {
   close(): void {
     if (this.clockTimer) clearInterval(this.clockTimer);
     for (const party of this.parties.values()) party.detach();
+    this.machine.close();
     this.transport.close();
   }
 
@@ -179,17 +236,28 @@ export class SocialSync extends Emitter<ClientEvents> {
     party?.handle(name, data);
   }
 
-  private async onConnected(again: boolean): Promise<void> {
-    this.emit("connected", again);
-    if (!again) return;
-    try {
-      await new Promise<void>((resolve) => (this.user ? resolve() : (this.sessionWaiter = resolve)));
+  /** The state machine's `joining` step on a new socket (or after the server forgot
+   * this socket's membership): every party joined before, from its last message.
+   * A party answered `not_found` or `forbidden` is dropped (`partyLost`); any other
+   * failure rejects, and the machine tries again after its backoff. */
+  private async rejoin(): Promise<void> {
+    if (!this.clockFresh) {
       this.clock.reset();
       this.clockStarted = this.startClock();
-      for (const party of this.parties.values()) await party.join();
-      this.emit("reconnected");
-    } catch (err) {
-      this.emit("error", err);
+      this.clockFresh = true;
+    }
+    for (const party of [...this.parties.values()]) {
+      if (!party.isJoined) continue; // a first join under way retries by itself
+      try {
+        await party.join();
+      } catch (err) {
+        if (err instanceof SocialSyncError && (err.code === "not_found" || err.code === "forbidden")) {
+          party.lost(err);
+          this.emit("partyLost", party.id, err);
+          continue;
+        }
+        throw err;
+      }
     }
   }
 }
@@ -230,6 +298,20 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
     super();
     this.cameras = new PartyCameras(this, options.cameras);
     this.clips = new PartyClips(this);
+  }
+
+  /** @internal Joined at least once (a reconnect rejoins it). */
+  get isJoined(): boolean {
+    return this.hasJoined;
+  }
+
+  /** @internal The client could not rejoin it (ended, or removed). */
+  lost(error: SocialSyncError): void {
+    this.detach();
+    this.cameras.close();
+    this.clips.close();
+    this.client.forget(this.id);
+    this.emit("ended", error.code === "not_found" ? "ended" : "removed");
   }
 
   /** @internal (re)join; after a reconnect it resumes from the last message seen. */
@@ -356,26 +438,23 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
       this.engine?.stats.buffering ?? false);
   }
 
-  /** Send a chat message; a retry after a lost answer reuses the nonce, so it is never doubled.
-   * Resolves to null when the message was held for a moderator's review. */
+  /** Send a chat message. Retried with the same payload (the same nonce, so never
+   * doubled) across disconnects, `unavailable` and the client's own rejoin, for
+   * `retryForMs` (30 s by default). Resolves to `{held: true, party, nonce, text}`
+   * when the message was held for a moderator's review. */
   async sendChat(
     text: string, options: { replyTo?: number; mediaTime?: number } = {},
-  ): Promise<ChatMessage | null> {
-    const payload: Record<string, unknown> = { party: this.id, text, nonce: newNonce() };
+  ): Promise<ChatMessage | HeldMessage> {
+    const nonce = newNonce();
+    const payload: Record<string, unknown> = { party: this.id, text, nonce };
     if (options.replyTo !== undefined) payload.reply_to = options.replyTo;
     if (options.mediaTime !== undefined) payload.media_time = Math.max(0, options.mediaTime);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const answer = await this.client.request("chat.send", payload);
-        if (answer.held) return null;
-        const message = answer.message as ChatMessage;
-        this.takeMessage(message);
-        return message;
-      } catch (err) {
-        if (!(err instanceof SocialSyncError) || err.code !== "unavailable" || attempt >= 2) throw err;
-        await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
-      }
-    }
+    const answer = await this.client.retrying(this.id, () => this.client.request("chat.send", payload));
+    if (answer.held) return { held: true, party: this.id, nonce, text };
+    // Not taken into `messages` from the answer: it joins them with its broadcast, in id
+    // order (9.2). Taken here, it could overtake an earlier id still on its way from
+    // another node, which would then be dropped as already seen.
+    return answer.message as ChatMessage;
   }
 
   /** Report a message to the moderators; enough reports hold it for review. */
