@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +18,19 @@ import socketio
 from aiohttp import web
 
 from socialsync.adapters.memory.broker import MemoryBroker
+from socialsync.adapters.memory.guest_marks import MemoryGuestMarks
 from socialsync.adapters.memory.lease import MemoryLease
 from socialsync.adapters.memory.media_nodes import LocalMediaNodes
 from socialsync.adapters.memory.party_store import MemoryPartyStore
+from socialsync.adapters.memory.revocations import MemoryRevocations
 from socialsync.adapters.memory.timers import LoopTimers
 from socialsync.adapters.prometheus import Metrics
 from socialsync.adapters.redis.cluster import RedisCluster
+from socialsync.adapters.redis.guest_marks import RedisGuestMarks
 from socialsync.adapters.redis.lease import RedisLease
 from socialsync.adapters.redis.live_data import RedisLiveData
 from socialsync.adapters.redis.party_store import RedisPartyStore
+from socialsync.adapters.redis.revocations import RedisRevocations
 from socialsync.adapters.redis.timers import RedisTimers
 from socialsync.adapters.sql.clip_store import SqlClipStore
 from socialsync.adapters.sql.moderation_store import SqlModerationStore
@@ -36,11 +43,13 @@ from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.party.machine import PartyMachine
 from socialsync.domain.ratelimit import Limit
 from socialsync.domain.tenant import Tenant
-from socialsync.edge.abuse import AbuseLimits, AddressBook
+from socialsync.edge.abuse import AbuseLimits, AddressBook, Fingerprints, GuestGate
 from socialsync.edge.auth import Authenticator, new_secret
 from socialsync.edge.http.api import HttpApi, errors_as_json, handshake_limit, security_headers
 from socialsync.edge.http.clips import ClipRoutes
 from socialsync.edge.http.privacy import PrivacyRoutes
+from socialsync.edge.http.revocations import RevocationRoutes
+from socialsync.edge.http.tenant import TenantRoutes
 from socialsync.edge.sio import tuning
 from socialsync.edge.sio.chat import ChatEvents
 from socialsync.edge.sio.clips import ClipEvents
@@ -61,12 +70,14 @@ from socialsync.services.admission import Admission
 from socialsync.services.cameras import CameraService
 from socialsync.services.chat import ChatService, Limits
 from socialsync.services.clips import ClipService, ClipSettings, ClipUrls
+from socialsync.services.guest_bans import GuestBans
 from socialsync.services.hub import BrokerInbox, Hub
 from socialsync.services.moderation import ModerationService
 from socialsync.services.moderator import FilterModerator
 from socialsync.services.parties import PartyCalls, PartyService
 from socialsync.services.privacy import PrivacyService
 from socialsync.services.sanctions import SanctionBook
+from socialsync.services.tenants import Defaults, TenantPolicies
 from socialsync.tasks import stop
 
 log = logging.getLogger("socialsync.app")
@@ -182,13 +193,21 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     )
     moderation_store = SqlModerationStore(store)
     sanctions = SanctionBook(moderation_store)
+    # Each tenant's embedders and own abuse limits over the server's (services/tenants.py);
+    # a banned guest's client fingerprint (services/guest_bans.py).
+    policies = TenantPolicies(store, clock, tenant_defaults(config))
+    guest_bans = GuestBans(
+        RedisGuestMarks(cluster.redis, cluster.keys) if cluster else MemoryGuestMarks(),
+        metrics,
+        config.guest_ban_ttl_s * 1000,
+    )
     parties = PartyService(
         hub=hub,
         parties=parties_store,
         messages=store,
         clock=clock,
         machine=PartyMachine(config.rules),
-        gate=Admission(sanctions, metrics, config.parties_per_hour),
+        gate=Admission(sanctions, metrics, config.parties_per_hour, policies=policies, guest_bans=guest_bans),
         timers=timers,
         observer=metrics,
         recent=cluster.recent if cluster else None,
@@ -199,7 +218,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     inbox.listen(parties.on_envelope)
     inbox.on_resumed(parties.resume)
     inbox.on_lost(parties.lost)
-    moderation = ModerationService(parties, moderation_store, FilterModerator(), sanctions)
+    moderation = ModerationService(parties, moderation_store, FilterModerator(), sanctions, guest_bans)
     chat = ChatService(parties, moderation, metrics, chat_limits(config))
     # Personal data: export, erasure, retention (once per cluster: a lease), consent records.
     privacy = PrivacyService(
@@ -225,6 +244,7 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
             config.rtc_turn_ttl_s,
         ),
         per_user=config.rtc_cameras_per_user,
+        per_user_of=lambda tenant_id: _field(policies.limits(tenant_id), "cameras_per_user"),
         observer=metrics,
         record_consent=privacy.record_consent,
     )
@@ -243,8 +263,14 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         record_consent=privacy.record_consent,
     )
     relay.on_clip_ended = clips.recorded
+    # Revoked tokens: every node checks them at verification and closes their sockets.
+    revocations = RedisRevocations(cluster.redis, cluster.keys) if cluster else MemoryRevocations()
     auth = Authenticator(
-        store, DEMO_TENANT, on_limited=metrics.limited, max_token_lifetime_s=config.max_token_lifetime_s
+        store,
+        DEMO_TENANT,
+        on_limited=metrics.limited,
+        max_token_lifetime_s=config.max_token_lifetime_s,
+        revocations=revocations,
     )
     addresses = AddressBook(abuse_limits(config), metrics)
     families = [
@@ -270,12 +296,19 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
         addresses,
         flood_refusals=config.flood_refusals,
         connect_deadline_s=config.connect_deadline_s,
+        guests=GuestGate(
+            addresses,
+            Fingerprints(fingerprint_key(config)),
+            guest_bans,
+            lambda tenant_id: _field(policies.limits(tenant_id), "guests_per_address_per_hour"),
+            DEMO_TENANT,
+        ),
     )
     node = Node(hub, parties, moderation, chat, cameras, clips, routed, rooms, gateway)
 
     app = web.Application(
         middlewares=[
-            security_headers(config.frame_ancestors),
+            security_headers(config.frame_ancestors, policies.frame_ancestors),
             handshake_limit(addresses, clock.now_ms),
             errors_as_json,
         ],
@@ -290,6 +323,8 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
     app.router.add_routes(HttpApi(parties, store, auth, metrics, checks, config.metrics_token).routes())
     app.router.add_routes(ClipRoutes(clips, auth).routes())
     app.router.add_routes(PrivacyRoutes(privacy, auth).routes())
+    app.router.add_routes(TenantRoutes(policies, auth).routes())
+    app.router.add_routes(RevocationRoutes(auth).routes())
     app[PRIVACY] = privacy
     add_web_routes(app, Path(config.web_dir) if config.web_dir else DEFAULT_WEB_DIR)
 
@@ -308,11 +343,13 @@ async def create_app(config: Config, clock: Clock | None = None) -> web.Applicat
                 },
             )
             sweeper = asyncio.create_task(gateway.sweep_forever())
+            revoker = asyncio.create_task(revocations.follow(gateway.revoked))
             retention = None
             if config.retention_every_s > 0:
                 retention = asyncio.create_task(privacy.retention_forever())
             yield
             await stop(sweeper)
+            await stop(revoker)
             if retention is not None:
                 await stop(retention)
             await media_nodes.close()
@@ -364,6 +401,30 @@ def chat_limits(config: Config) -> Limits:
         reaction=Limit(config.reaction_burst, config.reaction_per_s),
         reaction_window_ms=config.reaction_window_ms,
     )
+
+
+def tenant_defaults(config: Config) -> Defaults:
+    return Defaults(
+        parties_per_hour=config.parties_per_hour,
+        cameras_per_user=config.rtc_cameras_per_user,
+        guests_per_address_per_hour=config.guests_per_address_per_hour,
+    )
+
+
+async def _field(limits: Awaitable[Defaults], name: str) -> int:
+    return int(getattr(await limits, name))
+
+
+def fingerprint_key(config: Config) -> bytes:
+    """The guest fingerprints' key: ``fingerprint_key``, else one derived from
+    ``secret_key``, else random for this process (nodes of a cluster then disagree)."""
+    if config.fingerprint_key:
+        return config.fingerprint_key.encode()
+    if config.secret_key:
+        return hmac.new(config.secret_key.encode(), b"socialsync guest fingerprints", hashlib.sha256).digest()
+    if config.redis_url:
+        log.warning("SOCIALSYNC_FINGERPRINT_KEY unset: guest bans' fingerprints differ between nodes")
+    return secrets.token_bytes(32)
 
 
 def abuse_limits(config: Config) -> AbuseLimits:

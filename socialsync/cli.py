@@ -67,11 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("tenant")
     _common(rotate)
+    _tenant_settings_command(tenant_sub)
 
-    token = sub.add_parser("token", help="print a signed token for development")
+    token = sub.add_parser(
+        "token", help="print a signed token for development; `token revoke`: revoke one, or a user's"
+    )
+    token.add_argument("action", nargs="?", choices=["issue", "revoke"], default="issue")
     token.add_argument("--tenant", required=True)
-    token.add_argument("--user", required=True)
-    token.add_argument("--name", required=True)
+    token.add_argument("--user", help="the token's user; revoke: every token the user holds now")
+    token.add_argument("--name", help="the user's display name (issue)")
+    token.add_argument("--jti", help="revoke: the token's id (its jti claim)")
+    token.add_argument("--url", help="revoke: a running node's URL (default: SOCIALSYNC_PUBLIC_URL)")
     token.add_argument(
         "--role",
         action="append",
@@ -82,6 +88,33 @@ def build_parser() -> argparse.ArgumentParser:
     _common(token)
     _privacy_commands(sub)
     return parser
+
+
+def _tenant_settings_command(tenant_sub: Any) -> None:
+    settings = tenant_sub.add_parser(
+        "settings",
+        help="show or change a tenant's embedders (CSP frame-ancestors) and own abuse limits; prints them",
+    )
+    settings.add_argument("tenant")
+    settings.add_argument(
+        "--frame-ancestors",
+        nargs="*",
+        metavar="ORIGIN",
+        help="origins that may frame its pages (e.g. https://tv.example, 'self'); none given: nobody",
+    )
+    settings.add_argument(
+        "--default-frame-ancestors", action="store_true", help="back to the server's frame_ancestors"
+    )
+    for name in LIMIT_NAMES:
+        settings.add_argument(
+            f"--{name.replace('_', '-')}",
+            metavar="N|default",
+            help=f"{name}: a number, or default (the server's)",
+        )
+    _common(settings)
+
+
+LIMIT_NAMES = ("parties_per_hour", "cameras_per_user", "guests_per_address_per_hour")
 
 
 def _privacy_commands(sub: Any) -> None:
@@ -155,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_privacy(config, args))
     if args.command == "tenant" and args.tenant_command == "rotate-secret":
         return asyncio.run(_rotate_secret(config, args))
+    if args.command == "tenant" and args.tenant_command == "settings":
+        return asyncio.run(_tenant_settings(config, args))
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))
@@ -204,6 +239,42 @@ async def _rotate_secret(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _tenant_settings(config: Config, args: argparse.Namespace) -> int:
+    """``tenant settings``: what a tenant admin changes with PUT /api/v1/tenant/settings
+    (nodes hold a change made here within 5 s)."""
+    import json
+
+    from socialsync.app import tenant_defaults
+    from socialsync.services.tenants import TenantPolicies
+
+    changes: dict[str, Any] = {}
+    if args.default_frame_ancestors:
+        changes["frame_ancestors"] = None
+    elif args.frame_ancestors is not None:
+        changes["frame_ancestors"] = args.frame_ancestors
+    limits: dict[str, int | None] = {}
+    for name in LIMIT_NAMES:
+        raw = getattr(args, name)
+        if raw is not None:
+            if raw != "default" and not raw.isdigit():
+                print(f"--{name.replace('_', '-')}: a number or default", file=sys.stderr)
+                return 2
+            limits[name] = None if raw == "default" else int(raw)
+    if limits:
+        changes["limits"] = limits
+    store = await _open(config)
+    policies = TenantPolicies(store, SystemClock(), tenant_defaults(config))
+    try:
+        policy = await (policies.set(args.tenant, changes) if changes else policies.policy_of(args.tenant))
+    except SyncError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(json.dumps({"tenant": args.tenant, **policy.to_data(policies.defaults)}, indent=2))
+    return 0
+
+
 async def _tenant_create(config: Config, args: argparse.Namespace) -> int:
     slug = re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")[:24] or "tenant"
     tenant = Tenant(
@@ -224,6 +295,12 @@ async def _tenant_create(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _token(config: Config, args: argparse.Namespace) -> int:
+    if args.action == "revoke" and (args.jti is None) == (args.user is None):
+        print("token revoke: give --jti or --user", file=sys.stderr)
+        return 2
+    if args.action == "issue" and (args.user is None or args.name is None):
+        print("token: give --user and --name", file=sys.stderr)
+        return 2
     store = await _open(config)
     try:
         tenant = await store.get_tenant(args.tenant)
@@ -234,8 +311,34 @@ async def _token(config: Config, args: argparse.Namespace) -> int:
         return 1
     roles: list[Any] = args.role or ["viewer"]
     now_s = SystemClock().now_ms() // 1000
+    if args.action == "revoke":
+        return await _revoke(tenant, args, args.url or config.base_url, now_s)
     print(issue_token(tenant, args.user, args.name, sorted(set(roles)), args.ttl, now_s))
     return 0
+
+
+async def _revoke(tenant: Tenant, args: argparse.Namespace, url: str, now_s: int) -> int:
+    """Through a running node's REST API (an embedded node keeps revocations in its
+    memory; a cluster's nodes all learn of it through Redis), as the tenant's admin
+    for a minute."""
+    import json
+
+    from aiohttp import ClientError, ClientSession
+
+    admin = issue_token(tenant, "socialsync-cli", "socialsync CLI", ["admin"], 60, now_s)
+    body = {"jti": args.jti} if args.jti is not None else {"user": args.user}
+    headers = {"Authorization": f"Bearer {admin}"}
+    try:
+        async with (
+            ClientSession() as http,
+            http.post(url.rstrip("/") + "/api/v1/revocations", json=body, headers=headers) as response,
+        ):
+            answer = await response.json(content_type=None)
+    except (ClientError, ValueError) as exc:
+        print(f"token revoke: no answer from {url}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer))
+    return 0 if answer.get("ok") else 1
 
 
 async def _privacy(config: Config, args: argparse.Namespace) -> int:

@@ -80,6 +80,11 @@ class Config:
     handshake_per_s: float = 4
     guests_per_address_per_hour: int = 20
     forwarded_for: bool = False
+    # A banned guest's client (a keyed hash of address and user agent, never the address)
+    # stays banned this long across new guest identities (0: off). The key: the same on
+    # every node of a cluster; unset, random per process (a warning in a cluster).
+    guest_ban_ttl_s: int = 86_400
+    fingerprint_key: str | None = field(default=None, repr=False)
     # A socket refused this many events in a row (rate_limited) is disconnected.
     flood_refusals: int = 50
     # Engine.IO sessions that do not authenticate (Socket.IO CONNECT) within this are closed.

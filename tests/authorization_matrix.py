@@ -83,6 +83,9 @@ REST_ROWS: list[tuple[str, str]] = [
     ("POST /api/v1/users/{user}/erase", "a member's data (GDPR Art. 17; by id, within the caller's tenant)"),
     ("GET /api/v1/retention", "the caller's tenant's retention"),
     ("PUT /api/v1/retention", "the caller's tenant's retention"),
+    ("GET /api/v1/tenant/settings", "the caller's tenant's embedders and own limits"),
+    ("PUT /api/v1/tenant/settings", "the caller's tenant's embedders and own limits"),
+    ("POST /api/v1/revocations", "revoke a token by jti, within the caller's tenant"),
 ]
 
 # Each row: the event or endpoint, then what each role (columns in ROLES' order) is
@@ -142,6 +145,9 @@ GET /api/v1/users/{user}/export      | F    F    F    F    F    F    ok   ok
 POST /api/v1/users/{user}/erase      | F    F    F    F    F    F    ok   ok
 GET /api/v1/retention                | F    F    F    F    F    F    ok   ok
 PUT /api/v1/retention                | F    F    F    F    F    F    ok   ok
+GET /api/v1/tenant/settings          | F    F    F    F    F    F    ok   ok
+PUT /api/v1/tenant/settings          | F    F    F    F    F    F    ok   ok
+POST /api/v1/revocations             | F    F    F    F    F    F    ok   ok
 """
 
 

@@ -114,6 +114,9 @@ class User:
     tenant_id: str
     roles: frozenset[TenantRole] = frozenset({TenantRole.VIEWER})
     guest: bool = False
+    # A guest's connection: a keyed hash of its client (services/guest_bans.py), set by
+    # the edge; never the address itself. Not part of who the user is.
+    fingerprint: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_staff(self) -> bool:

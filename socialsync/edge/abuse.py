@@ -5,15 +5,23 @@ sockets and new guest identities. The address is the peer's, or the last hop of
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.model import User
 from socialsync.domain.ratelimit import Limit, TokenBucket
 from socialsync.ports import Observer
+from socialsync.services.guest_bans import GuestBans
+
+log = logging.getLogger("socialsync.abuse")
 
 HOUR_MS = 3_600_000
 # Addresses remembered at most; full buckets are forgotten first.
@@ -43,13 +51,32 @@ def environ_address(environ: Any, forwarded_for: bool) -> str:
     return client_address(request, forwarded_for) if request is not None else "unknown"
 
 
+def environ_user_agent(environ: Any) -> str:
+    request = environ.get("aiohttp.request") if isinstance(environ, dict) else None
+    return request.headers.get("User-Agent", "")[:512] if request is not None else ""
+
+
+class Fingerprints:
+    """A guest's client as a keyed hash: HMAC-SHA256(key, address, user agent). The
+    address cannot be read back from it without the key, and the key never leaves the
+    server (``fingerprint_key``; random per process when unset, which a cluster must not
+    leave it: every node needs the same)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def of(self, address: str, user_agent: str) -> str:
+        message = f"{address}\n{user_agent}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+
 class AddressBook:
     def __init__(self, limits: AbuseLimits, observer: Observer) -> None:
         self.limits = limits
         self.observer = observer
         self._handshakes: dict[str, TokenBucket] = {}
         self._open: dict[str, int] = defaultdict(int)
-        self._guests: dict[str, deque[int]] = {}
+        self._guests: dict[tuple[str, str], deque[int]] = {}
 
     def handshake(self, address: str, now_ms: int) -> None:
         """A new connection from ``address``: rate_limited beyond the handshake rate."""
@@ -79,20 +106,61 @@ class AddressBook:
     def open_count(self, address: str) -> int:
         return self._open.get(address, 0)
 
-    def new_guest(self, address: str, now_ms: int) -> None:
-        """A new guest identity for ``address``: rate_limited beyond the hourly number."""
-        times = self._guests.get(address)
+    def new_guest(self, address: str, now_ms: int, tenant_id: str = "", per_hour: int | None = None) -> None:
+        """A new guest identity of the tenant for ``address``: rate_limited beyond the
+        hourly number (the tenant's own, else ``guests_per_address_per_hour``)."""
+        key = (tenant_id, address)
+        times = self._guests.get(key)
         if times is None:
             if len(self._guests) >= MAX_ADDRESSES:
                 del self._guests[next(iter(self._guests))]
-            times = self._guests[address] = deque()
+            times = self._guests[key] = deque()
         while times and times[0] <= now_ms - HOUR_MS:
             times.popleft()
-        if len(times) >= self.limits.guests_per_address_per_hour:
+        limit = self.limits.guests_per_address_per_hour if per_hour is None else per_hour
+        if len(times) >= limit:
             self.observer.limited("guests_per_address")
             raise SyncError(
                 Code.RATE_LIMITED,
                 "too many new guests from your address: sign in, or wait",
-                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000,
+                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000 if times else 3600,
             )
         times.append(now_ms)
+
+
+class GuestGate:
+    """Guests at CONNECT: new identities counted per tenant and address against the
+    tenant's limit; each guest's connection fingerprinted (``Fingerprints``) and
+    remembered, so that banning the guest bans its client for a while
+    (services/guest_bans.py)."""
+
+    def __init__(
+        self,
+        addresses: AddressBook,
+        fingerprints: Fingerprints,
+        bans: GuestBans,
+        limit_of: Callable[[str], Awaitable[int]],
+        default_tenant: str,
+    ) -> None:
+        self.addresses = addresses
+        self.fingerprints = fingerprints
+        self.bans = bans
+        self.limit_of = limit_of
+        self.default_tenant = default_tenant
+
+    async def new_guest(self, auth: Mapping[str, Any], address: str, now_ms: int) -> None:
+        """``auth`` asks for a new guest identity: rate_limited beyond the tenant's number."""
+        tenant = auth.get("tenant", self.default_tenant)
+        tenant = tenant if isinstance(tenant, str) and len(tenant) <= 128 else ""
+        self.addresses.new_guest(address, now_ms, tenant, await self.limit_of(tenant) if tenant else None)
+
+    async def admitted(self, user: User, environ: Any, address: str, now_ms: int) -> User:
+        """The user with its connection's fingerprint, if a guest (remembered)."""
+        if not user.guest:
+            return user
+        user = replace(user, fingerprint=self.fingerprints.of(address, environ_user_agent(environ)))
+        try:
+            await self.bans.seen(user, now_ms)
+        except SyncError as exc:  # Redis away: the guest gets in, its ban holds by id only
+            log.warning("guest fingerprint not remembered: %s", exc.message)
+        return user

@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -15,6 +16,7 @@ from socialsync.domain.model import TenantRole, User
 from socialsync.domain.tenant import Tenant
 from socialsync.domain.text import check_name, check_text
 from socialsync.ports import MessageStore
+from socialsync.ports.revocations import Revocation, Revocations
 
 MAX_TOKEN_BYTES = 4096
 UNKNOWN_TENANT_TTL_S = 60.0
@@ -30,7 +32,14 @@ def unauthorized(message: str) -> SyncError:
 
 
 def issue_token(tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s: int, now_s: int) -> str:
-    claims = {"sub": user_id, "name": name, "roles": roles, "iat": now_s, "exp": now_s + ttl_s}
+    claims = {
+        "sub": user_id,
+        "name": name,
+        "roles": roles,
+        "iat": now_s,
+        "exp": now_s + ttl_s,
+        "jti": new_jti(),
+    }
     return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 
 
@@ -57,6 +66,21 @@ def _verified(token: str, tenant: Tenant) -> dict[str, Any]:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def new_jti() -> str:
+    """A token's id, by which it can be revoked alone."""
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """Who a socket or request is, and by which token (``jti`` and ``iat`` when it has
+    them; a new guest: none and now), so that a revocation can find it."""
+
+    user: User
+    jti: str | None
+    iat_s: int | None
 
 
 def _clean_name(value: Any) -> str:
@@ -95,8 +119,10 @@ class Authenticator:
         known_ttl_s: float = KNOWN_TENANT_TTL_S,
         on_limited: Callable[[str], None] | None = None,
         max_token_lifetime_s: int | None = None,
+        revocations: Revocations | None = None,
     ) -> None:
         self._store = store
+        self._revocations = revocations
         # exp - iat beyond this (or the tenant's own) is refused; None: no bound.
         self._max_lifetime_s = max_token_lifetime_s
         self._default_tenant = default_tenant
@@ -130,12 +156,17 @@ class Authenticator:
         return tenant
 
     async def from_auth(self, auth: Any) -> User:
+        return (await self.credential(auth)).user
+
+    async def credential(self, auth: Any) -> Credential:
+        """The user of a Socket.IO ``auth`` payload, with its token's id."""
         if not isinstance(auth, Mapping):
             raise unauthorized("send auth: {token} or, where guests are allowed, {guest: name}")
         if "token" in auth:
-            return await self.from_token(auth["token"])
+            return await self._credential(auth["token"])
         if "guest" in auth:
-            return await self._guest(auth["guest"], auth.get("tenant", self._default_tenant))
+            user = await self._guest(auth["guest"], auth.get("tenant", self._default_tenant))
+            return Credential(user, None, int(time.time()))
         raise unauthorized("send auth: {token} or, where guests are allowed, {guest: name}")
 
     async def from_bearer(self, authorization: str) -> User:
@@ -146,6 +177,9 @@ class Authenticator:
         return await self.from_token(token)
 
     async def from_token(self, token: Any) -> User:
+        return (await self._credential(token)).user
+
+    async def _credential(self, token: Any) -> Credential:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_BYTES:
             raise unauthorized("malformed token")
         try:
@@ -170,13 +204,38 @@ class Authenticator:
             roles = frozenset(TenantRole(r) for r in raw_roles)
         except (ValueError, TypeError):
             raise unauthorized("roles may be viewer, moderator, admin") from None
-        return User(
+        user = User(
             id=sub,
             name=_clean_name(claims.get("name", sub)),
             tenant_id=tenant.id,
             roles=roles,
             guest=claims.get("guest") is True,
         )
+        jti, iat = claims.get("jti"), claims.get("iat")
+        credential = Credential(
+            user,
+            jti if isinstance(jti, str) else None,
+            int(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None,
+        )
+        if self._revocations is not None and await self._revocations.is_revoked(
+            user.tenant_id, user.id, credential.jti, credential.iat_s
+        ):
+            raise unauthorized("token revoked")
+        return credential
+
+    async def revoke(
+        self, tenant_id: str, *, jti: str | None = None, user_id: str | None = None
+    ) -> Revocation:
+        """Revoke a token of the tenant by its ``jti``, or every token its user holds now.
+        Kept as long as the tenant's tokens may live (its maximum lifetime)."""
+        if self._revocations is None:
+            raise SyncError(Code.UNAVAILABLE, "revocation is not configured")
+        tenant = await self._tenant(tenant_id)
+        if tenant is None:
+            raise unauthorized("unknown tenant")
+        revocation = Revocation(tenant.id, int(time.time()), jti, user_id)
+        await self._revocations.revoke(revocation, self._lifetime(tenant))
+        return revocation
 
     def _lifetime(self, tenant: Tenant) -> int:
         return tenant.max_token_lifetime_s or self._max_lifetime_s or 10**9
@@ -203,6 +262,7 @@ class Authenticator:
             "guest": True,
             "iat": now_s,
             "exp": now_s + min(GUEST_TOKEN_TTL_S, self._lifetime(tenant)),
+            "jti": new_jti(),
         }
         return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.model import Party
-from socialsync.domain.tenant import Tenant
+from socialsync.domain.tenant import Tenant, TenantLimits
 
 
 class MessageStore(Protocol):
@@ -62,6 +62,12 @@ class MessageStore(Protocol):
 
     async def add_tenant(self, tenant: Tenant) -> None:
         """Insert a tenant. Raises SyncError(conflict) if the id is taken."""
+        ...
+
+    async def set_tenant_policy(
+        self, tenant_id: str, frame_ancestors: tuple[str, ...] | None, limits: TenantLimits
+    ) -> None:
+        """Replace the tenant's embedders and own limits. SyncError(not_found) if none."""
         ...
 
 

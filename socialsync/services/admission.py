@@ -1,8 +1,10 @@
 """Who may join a party and who may create one: the parties' gate.
 
-Joining: not while banned from the room or the tenant. Creating: not while banned
-from the tenant, and at most ``parties_per_hour`` parties per user in any hour
-(counted on this node; a user's sockets normally reach one node).
+Joining: not while banned from the room or the tenant (a guest also not while its
+client's fingerprint is: services/guest_bans.py). Creating: not while banned from the
+tenant, and at most ``parties_per_hour`` parties per user in any hour (the tenant's
+own limit where it has one; counted on this node; a user's sockets normally reach
+one node).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from socialsync.domain.identity import UserKey
 from socialsync.domain.model import User
 from socialsync.domain.moderation.sanctions import SanctionKind
 from socialsync.ports import Observer
+from socialsync.services.guest_bans import GuestBans
 from socialsync.services.sanctions import SanctionBook
+from socialsync.services.tenants import TenantPolicies
 
 HOUR_MS = 3_600_000
 # Users whose quota windows are remembered at most (the oldest go first).
@@ -22,19 +26,37 @@ MAX_TRACKED = 100_000
 
 
 class Admission:
-    def __init__(self, sanctions: SanctionBook, observer: Observer, parties_per_hour: int) -> None:
+    def __init__(
+        self,
+        sanctions: SanctionBook,
+        observer: Observer,
+        parties_per_hour: int,
+        *,
+        policies: TenantPolicies | None = None,
+        guest_bans: GuestBans | None = None,
+    ) -> None:
         self.sanctions = sanctions
         self.observer = observer
         self.parties_per_hour = parties_per_hour
+        # The tenant's own limits (None: ``parties_per_hour`` for every tenant).
+        self.policies = policies
+        self.guest_bans = guest_bans
         self._created: dict[UserKey, deque[int]] = {}
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
         await self.sanctions.check_join(user, party_id, now_ms)
+        if self.guest_bans is not None:
+            await self.guest_bans.check(user, party_id, now_ms)
 
     async def check_create(self, user: User, now_ms: int) -> None:
         for sanction in await self.sanctions.sanctions_of(user, now_ms):
             if sanction.kind is SanctionKind.BAN and sanction.party_id is None and sanction.active(now_ms):
                 raise forbidden("you are banned from this tenant's rooms")
+        if self.guest_bans is not None:
+            await self.guest_bans.check(user, None, now_ms)
+        per_hour = self.parties_per_hour
+        if self.policies is not None:
+            per_hour = (await self.policies.limits(user.tenant_id)).parties_per_hour
         key = UserKey(user.tenant_id, user.id)
         times = self._created.get(key)
         if times is None:
@@ -43,11 +65,11 @@ class Admission:
             times = self._created[key] = deque()
         while times and times[0] <= now_ms - HOUR_MS:
             times.popleft()
-        if len(times) >= self.parties_per_hour:
+        if len(times) >= per_hour:
             self.observer.limited("parties_per_hour")
             raise SyncError(
                 Code.RATE_LIMITED,
-                f"at most {self.parties_per_hour} new parties an hour",
-                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000,
+                f"at most {per_hour} new parties an hour",
+                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000 if times else 3600,
             )
         times.append(now_ms)

@@ -53,6 +53,7 @@ class CameraService:
         ice_servers: IceServers | None = None,
         *,
         per_user: int = 2,
+        per_user_of: Callable[[str], Awaitable[int]] | None = None,
         observer: Observer | None = None,
         record_consent: Callable[[Consent], Awaitable[None]] | None = None,
     ) -> None:
@@ -62,6 +63,8 @@ class CameraService:
         # At most this many cameras of one user at once (in different parties); the
         # parties' rules bound them per party, the relay per node.
         self.per_user = per_user
+        # The tenant's own limit, by tenant id, where it has one (services/tenants.py).
+        self.per_user_of = per_user_of
         self.observer = observer
         self._publishing: dict[UserKey, set[str]] = {}
         self.relay = relay
@@ -125,11 +128,12 @@ class CameraService:
             if member is None or member.camera is None:
                 others.discard(other)
                 self._publishing.get(key, set()).discard(other)
-        if len(others) >= self.per_user:
+        per_user = self.per_user if self.per_user_of is None else await self.per_user_of(key.tenant_id)
+        if len(others) >= per_user:
             if self.observer is not None:
                 self.observer.limited("cameras_per_user")
             raise SyncError(
-                Code.RATE_LIMITED, f"at most {self.per_user} cameras of yours at once: turn one off first"
+                Code.RATE_LIMITED, f"at most {per_user} cameras of yours at once: turn one off first"
             )
 
     async def expired(self, party_id: str, user_id: str) -> None:

@@ -36,6 +36,7 @@ from socialsync.domain.notices import (
 from socialsync.domain.party import commands as c
 from socialsync.ports import ModerationContext, Moderator, Verdict
 from socialsync.ports.moderation_store import ModerationStore
+from socialsync.services.guest_bans import GuestBans
 from socialsync.services.hub import MODERATORS
 from socialsync.services.parties import PartyService
 from socialsync.services.sanctions import SANCTIONS_TTL_MS, SanctionBook
@@ -99,12 +100,19 @@ def is_host(party: Party, user: User) -> bool:
 
 class ModerationService:
     def __init__(
-        self, parties: PartyService, store: ModerationStore, moderator: Moderator, sanctions: SanctionBook
+        self,
+        parties: PartyService,
+        store: ModerationStore,
+        moderator: Moderator,
+        sanctions: SanctionBook,
+        guest_bans: GuestBans | None = None,
     ) -> None:
         self.parties = parties
         self.store = store
         self.moderator = moderator
         self.sanctions = sanctions
+        # A guest's ban also bans its client's fingerprint for a while (guest_bans.py).
+        self.guest_bans = guest_bans
         self._last_post: dict[tuple[str, UserKey], int] = {}
         # Each tenant's own terms, with when they were read (re-read like sanctions).
         self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
@@ -357,6 +365,8 @@ class ModerationService:
             Sanction(actor.tenant_id, scope, user_id, kind, until, reason, actor.id, now_ms)
         )
         self.sanctions.changed(actor.tenant_id)
+        if kind is SanctionKind.BAN and self.guest_bans is not None:
+            await self.guest_bans.banned(actor.tenant_id, user_id, scope, now_ms)
         if kind is SanctionKind.BAN:
             await self.parties.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
         action = "ban_tenant" if tenant_wide and kind is SanctionKind.BAN else _PLACED[kind.value]
@@ -379,6 +389,8 @@ class ModerationService:
         await self._may_sanction(actor, party_id, tenant_wide, "only moderators lift a tenant-wide ban")
         await self.store.revoke(actor.tenant_id, user_id, kind, None if tenant_wide else party_id, now_ms)
         self.sanctions.changed(actor.tenant_id)
+        if kind is SanctionKind.BAN and self.guest_bans is not None:
+            await self.guest_bans.lifted(actor.tenant_id, user_id, None if tenant_wide else party_id, now_ms)
         scope = "tenant" if tenant_wide else "room"
         await self.record(
             actor,

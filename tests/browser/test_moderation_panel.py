@@ -32,8 +32,9 @@ async def panel(browser, web_server):
         member = Member("moderator", context, page)
         page.on("dialog", lambda d: member.console_errors.append(f"dialog opened: {d.message}"))
         opened.append(member)
-        query = f"?token={token}" if token else ""
-        await page.goto(f"{web_server.url}/moderation/index.html{query}")
+        # In the fragment, never sent to the server (the page takes it out of the URL).
+        fragment = f"#token={token}" if token else ""
+        await page.goto(f"{web_server.url}/moderation/index.html{fragment}")
         if ready:
             await page.locator("body[data-state=ready]").wait_for(state="attached", timeout=15_000)
         return member
@@ -344,6 +345,29 @@ async def test_sign_in_with_a_pasted_token(web_server, panel):
     await page.reload()
     await page.locator("body[data-state=ready]").wait_for(state="attached")
     assert page_user.console_errors == []
+
+
+async def test_the_token_is_never_sent_to_the_server_in_a_url(web_server, panel):
+    """A ``#token=`` fragment signs in and leaves the URL at once; a ``?token=`` query
+    (which reaches the server and its balancer's logs) is refused and removed."""
+    token = await token_for(web_server, "mod-3", "Max", ["moderator"])
+    member = await panel(ready=False)
+    page = member.page
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    await page.goto("about:blank")  # a page load, not a same-page fragment change
+    await page.goto(f"{web_server.url}/moderation/index.html#token={token}")
+    await page.locator("body[data-state=ready]").wait_for(state="attached", timeout=15_000)
+    assert "token" not in page.url
+    assert not [u for u in requested if token in u], "the token in no request's URL"
+
+    await page.evaluate("() => sessionStorage.clear()")
+    await page.goto(f"{web_server.url}/moderation/index.html?token={token}")
+    await page.locator("body[data-state=signin]").wait_for(state="attached")
+    await page.locator("#signin-error", has_text="not accepted").wait_for()
+    assert "token" not in page.url
+    assert await page.evaluate("() => sessionStorage.length") == 0
+    assert member.console_errors == []
 
 
 async def test_the_panel_watches_again_after_a_dropped_connection(web_server, join, panel):

@@ -138,6 +138,11 @@ REST: dict[str, tuple[str, str, Any]] = {
     "POST /api/v1/users/{user}/erase": ("POST", "/api/v1/users/{user}/erase", None),
     "GET /api/v1/retention": ("GET", "/api/v1/retention", None),
     "PUT /api/v1/retention": ("PUT", "/api/v1/retention", {"chat_days": 30}),
+    "GET /api/v1/tenant/settings": ("GET", "/api/v1/tenant/settings", None),
+    # Back to the server's limit: harmless to the rest of the matrix (which creates many parties).
+    "PUT /api/v1/tenant/settings": ("PUT", "/api/v1/tenant/settings", {"limits": {"parties_per_hour": None}}),
+    # A jti no live token has: the row is about who may revoke, not about revoking.
+    "POST /api/v1/revocations": ("POST", "/api/v1/revocations", {"jti": "no-such-token"}),
 }
 
 

@@ -98,11 +98,26 @@ def test_coturn_checks_the_credentials_the_nodes_hand_out(services):
         assert urls and all(u.startswith("turn:") and ":3478" in u for u in urls)
 
 
-def test_only_the_balancer_publishes_a_port(services):
+def test_only_the_balancer_publishes_ports(services):
     published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
     assert list(published) == ["lb"]
-    (port,) = published["lb"]
-    assert port["target"] == 8080 and int(port["published"]) == 8080
+    ports = {int(p["published"]): p["target"] for p in published["lb"]}
+    assert ports == {80: 8080, 443: 8443}  # HTTP (redirected to HTTPS) and HTTPS
+
+
+def test_the_balancer_terminates_tls_with_a_mounted_certificate(services):
+    lb = services["lb"]
+    cert = lb["environment"]["TLS_CERT"]
+    # compose v1 prints short syntax: "source:target:mode"
+    (mount,) = [v for v in lb["volumes"] if v.split(":")[1] == cert]
+    assert mount.endswith(":ro") and mount.split(":")[0].endswith("deploy/tls/socialsync.pem")
+    config = HAPROXY_CFG.read_text()
+    assert re.search(r'^\s*bind\s+:8443\s+ssl\s+crt\s+"\$\{TLS_CERT\}"', config, re.MULTILINE)
+    assert re.search(r"^\s*http-request\s+redirect\s+scheme\s+https\b.*!\{ ssl_fc \}", config, re.MULTILINE)
+    hsts = r"^\s*http-response\s+set-header\s+Strict-Transport-Security\s+\S*max-age=\d+"
+    assert re.search(hsts, config, re.MULTILINE)
+    assert re.search(r"^\s*cookie\s+\S+\s+insert\b.*\bsecure\b", config, re.MULTILINE)
+    assert (ROOT / "scripts" / "make_dev_cert.sh").is_file()
 
 
 def test_nodes_are_built_alike_and_named_apart(services):
@@ -112,7 +127,7 @@ def test_nodes_are_built_alike_and_named_apart(services):
         env = node["environment"]
         assert env["SOCIALSYNC_NODE_ID"] == name
         assert env["SOCIALSYNC_HOST"] == "0.0.0.0"
-        assert env["SOCIALSYNC_PUBLIC_URL"] == "http://localhost:8080"  # the balancer
+        assert env["SOCIALSYNC_PUBLIC_URL"] == "https://localhost"  # the balancer, over TLS
         assert env["SOCIALSYNC_REDIS_URL"].startswith("redis://redis:")
         assert env["SOCIALSYNC_DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:5432/" in env["SOCIALSYNC_DATABASE_URL"]
@@ -140,13 +155,27 @@ def test_the_balancer_waits_for_every_node_and_routes_to_each(services):
     assert "/readyz" in config
 
 
-def test_haproxy_config_is_valid():
+def test_haproxy_config_is_valid(tmp_path):
     haproxy = shutil.which("haproxy")
     if haproxy is None:
         missing("haproxy is not installed (apt-get install -y haproxy)")
-    result = subprocess.run(
-        [haproxy, "-c", "-f", str(HAPROXY_CFG)], capture_output=True, text=True, timeout=30, check=False
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        missing("openssl is not installed (apt-get install -y openssl)")
+    # A throwaway self-signed certificate, made the way scripts/make_dev_cert.sh does,
+    # where the config's $TLS_CERT points (the container's mounted one, in compose).
+    cert = tmp_path / "socialsync.pem"
+    made = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "make_dev_cert.sh"), str(cert)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
+    assert made.returncode == 0 and cert.is_file(), made.stderr
+    env = {**os.environ, "TLS_CERT": str(cert)}
+    check = [haproxy, "-c", "-f", str(HAPROXY_CFG)]
+    result = subprocess.run(check, capture_output=True, text=True, timeout=30, check=False, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

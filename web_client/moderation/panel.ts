@@ -1,6 +1,7 @@
 /**
- * The moderation panel at /moderation/: a moderator signs in with a token (`?token=`
- * or pasted; kept in sessionStorage), picks a live room and watches its chat, review
+ * The moderation panel at /moderation/: a moderator signs in with a token (pasted, or
+ * in the URL fragment `#token=`, which browsers never send to servers; kept in
+ * sessionStorage), picks a live room and watches its chat, review
  * queue, reports and audit log, and acts on them (docs/moderation.md).
  * For automated tests: `window.socialsyncPanel = {client}`, `body[data-state=ready]`
  * once signed in, `body[data-watching=<party id>]` once `mod.watch` answered.
@@ -57,17 +58,25 @@ function storage(): Storage | null {
   }
 }
 
-/** Take `?token=` into sessionStorage and out of the address bar (and of history and referrers). */
-function tokenFromUrl(): string | null {
-  const params = new URLSearchParams(location.search);
-  const token = params.get("token")?.trim() || null;
-  if (token) {
-    storage()?.setItem(TOKEN_KEY, token);
-    params.delete("token");
-    const query = params.toString();
-    history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+/**
+ * Take `#token=` (the fragment: never sent to a server, so never in a balancer's log)
+ * into sessionStorage and out of the address bar and history at once. A `?token=` in
+ * the query is refused: it has reached the server's logs already. Both leave the URL.
+ */
+function tokenFromUrl(): { token: string | null; refused: boolean } {
+  const query = new URLSearchParams(location.search);
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const refused = query.has("token");
+  const token = fragment.get("token")?.trim() || null;
+  if (refused || fragment.has("token")) {
+    query.delete("token");
+    fragment.delete("token");
+    const rest = query.toString();
+    const hash = fragment.toString();
+    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${hash ? `#${hash}` : ""}`);
   }
-  return token;
+  if (token) storage()?.setItem(TOKEN_KEY, token);
+  return { token, refused };
 }
 
 function showSignIn(error = ""): void {
@@ -240,9 +249,13 @@ function main(): void {
     const token = ui.tokenInput.value.trim();
     if (token) void signIn(token);
   });
-  const token = tokenFromUrl() ?? storage()?.getItem(TOKEN_KEY) ?? null;
+  const fromUrl = tokenFromUrl();
+  const token = fromUrl.token ?? storage()?.getItem(TOKEN_KEY) ?? null;
   if (token) void signIn(token);
-  else showSignIn();
+  else if (fromUrl.refused) {
+    showSignIn("A token in the address's query (?token=) is not accepted: it reaches servers and their logs. " +
+      "Paste it here, or open the panel with #token= instead.");
+  } else showSignIn();
 }
 
 main();

@@ -8,14 +8,14 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
 from socialsync.domain.errors import Code, SyncError, not_found
 from socialsync.domain.model import Party
-from socialsync.domain.tenant import Tenant
+from socialsync.domain.tenant import Tenant, TenantLimits
 
 OnStored = Callable[[Message], Awaitable[None]]
 
@@ -107,3 +107,11 @@ class MemoryMessageStore:
         if tenant.id in self._tenants:
             raise SyncError(Code.CONFLICT, f"tenant {tenant.id!r} already exists")
         self._tenants[tenant.id] = tenant
+
+    async def set_tenant_policy(
+        self, tenant_id: str, frame_ancestors: tuple[str, ...] | None, limits: TenantLimits
+    ) -> None:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            raise SyncError(Code.NOT_FOUND, f"tenant {tenant_id!r} not found")
+        self._tenants[tenant_id] = replace(tenant, frame_ancestors=frame_ancestors, limits=limits)

@@ -40,7 +40,7 @@ from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.codec import party_from_data, playback_to_data, settings_to_data
 from socialsync.domain.errors import Code, SyncError, not_found
 from socialsync.domain.model import Party
-from socialsync.domain.tenant import Tenant
+from socialsync.domain.tenant import Tenant, TenantLimits
 from socialsync.ports import Clock
 
 # Key of the PostgreSQL advisory lock held while migrating, so nodes of a
@@ -63,6 +63,10 @@ tenants = sa.Table(
     # stored sealed (adapters/sql/secrets.py) when the store has a key.
     sa.Column("previous_secret", sa.Text(), nullable=True),
     sa.Column("max_token_lifetime_s", sa.BigInteger(), nullable=True),
+    # Added by 0008: who may frame the tenant's pages (space-separated; NULL: the
+    # server's), the tenant's own abuse limits (JSON; missing or null: the server's).
+    sa.Column("frame_ancestors", sa.Text(), nullable=True),
+    sa.Column("limits", sa.JSON(), nullable=True),
 )
 
 parties = sa.Table(
@@ -385,10 +389,12 @@ class SqlStore:
         previous = data["previous_secret"]
         opened = {"secret": self._box.open(data["secret"])}
         opened["previous_secret"] = previous and self._box.open(previous)
-        return Tenant(**data | opened)
+        policy = _tenant_policy_from_row(data.pop("frame_ancestors"), data.pop("limits"))
+        return Tenant(**data | opened | policy)
 
     async def add_tenant(self, tenant: Tenant) -> None:
         row = dataclasses.asdict(tenant) | {"secret": self._box.seal(tenant.secret)}
+        row |= _tenant_policy_to_row(tenant.frame_ancestors, tenant.limits)
         if tenant.previous_secret is not None:
             row["previous_secret"] = self._box.seal(tenant.previous_secret)
         with _translate_errors():
@@ -411,6 +417,11 @@ class SqlStore:
 
     async def set_token_lifetime(self, tenant_id: str, max_s: int | None) -> None:
         await self._update_tenant(tenant_id, {"max_token_lifetime_s": max_s})
+
+    async def set_tenant_policy(
+        self, tenant_id: str, frame_ancestors: tuple[str, ...] | None, limits: TenantLimits
+    ) -> None:
+        await self._update_tenant(tenant_id, _tenant_policy_to_row(frame_ancestors, limits))
 
     async def seal_secrets(self) -> int:
         """Seal every secret still stored in plain text (written before encryption, or
@@ -440,6 +451,21 @@ class SqlStore:
 
 
 # --- statements and rows --------------------------------------------------------
+
+
+def _tenant_policy_to_row(frame_ancestors: tuple[str, ...] | None, limits: TenantLimits) -> dict[str, Any]:
+    data = {k: v for k, v in limits.to_data().items() if v is not None}
+    return {
+        "frame_ancestors": None if frame_ancestors is None else " ".join(frame_ancestors),
+        "limits": data or None,
+    }
+
+
+def _tenant_policy_from_row(frame_ancestors: str | None, limits: Any) -> dict[str, Any]:
+    return {
+        "frame_ancestors": None if frame_ancestors is None else tuple(frame_ancestors.split()),
+        "limits": TenantLimits.from_data(limits or {}),
+    }
 
 
 async def _select_by_nonce(conn: AsyncConnection, draft: MessageDraft) -> Message | None:

@@ -47,9 +47,26 @@ CSP = (
 )
 
 
-def security_headers(frame_ancestors: str = "'self'") -> Any:
-    """A middleware: security headers on every response (pages, media, API)."""
+# The pages a tenant's platform embeds (the demo/invite page at / and the widget):
+# served with ``?tenant=<id>``, they may be framed by that tenant's embedders.
+TENANT_PAGES = ("/", "/demo/", "/widget/")
+AncestorsOf = Callable[[str], Awaitable[tuple[str, ...] | None]]
+
+
+def security_headers(frame_ancestors: str = "'self'", ancestors_of: AncestorsOf | None = None) -> Any:
+    """A middleware: security headers on every response (pages, media, API).
+
+    A page of ``TENANT_PAGES`` requested with ``?tenant=<id>`` of a tenant that set its
+    embedders (``PUT /api/v1/tenant/settings``) gets those as ``frame-ancestors``;
+    everything else (the moderation panel, the API, media, unknown tenants) the server's."""
     csp = CSP.format(ancestors=frame_ancestors or "'none'")
+
+    async def policy_for(request: web.Request) -> str:
+        tenant = request.query.get("tenant")
+        if ancestors_of is None or not tenant or not _is_tenant_page(request.path):
+            return csp
+        ancestors = await ancestors_of(tenant)
+        return csp if ancestors is None else CSP.format(ancestors=" ".join(ancestors) or "'none'")
 
     @web.middleware
     async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -58,10 +75,14 @@ def security_headers(frame_ancestors: str = "'self'") -> Any:
         except web.HTTPException as exc:
             _secure(exc.headers, csp)
             raise
-        _secure(response.headers, csp)
+        _secure(response.headers, await policy_for(request))
         return response
 
     return headers
+
+
+def _is_tenant_page(path: str) -> bool:
+    return path == "/" or path.startswith(TENANT_PAGES[1:])
 
 
 def _secure(headers: Any, csp: str) -> None:

@@ -17,11 +17,12 @@ import socketio
 from socialsync.domain.errors import Code, ConflictError, SyncError
 from socialsync.domain.identity import UserKey
 from socialsync.domain.ratelimit import Limit, TokenBucket
-from socialsync.edge.abuse import AddressBook, environ_address
-from socialsync.edge.auth import Authenticator
+from socialsync.edge.abuse import AddressBook, GuestGate, environ_address
+from socialsync.edge.auth import Authenticator, Credential
 from socialsync.edge.sio.events import Answer, Handlers
 from socialsync.edge.sio.rooms import user_room
 from socialsync.ports import Clock, Observer
+from socialsync.ports.revocations import Revocation
 from socialsync.protocol import outbound
 from socialsync.services.hub import Hub
 from socialsync.services.parties import PartyService
@@ -43,7 +44,10 @@ class SocketGateway:
         *,
         flood_refusals: int = 50,
         connect_deadline_s: float = 10.0,
+        guests: GuestGate | None = None,
     ) -> None:
+        # New guests per tenant and address, and their fingerprints (edge/abuse.py).
+        self.guests = guests
         self.sio = sio
         self.parties = parties
         self.hub: Hub = parties.hub
@@ -63,6 +67,8 @@ class SocketGateway:
         self._unauthenticated: dict[str, float] = {}  # eio sid -> first seen (monotonic s)
         self._handlers = handlers
         self._closing: set[asyncio.Future[None]] = set()
+        # Each authenticated socket's user and token (jti, iat), for revocations.
+        self._credentials: dict[str, Credential] = {}
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_event)
@@ -82,10 +88,13 @@ class SocketGateway:
         try:
             if self.addresses is not None:
                 if isinstance(auth, dict) and "guest" in auth and "token" not in auth:
-                    self.addresses.new_guest(address, self.clock.now_ms())
+                    if self.guests is not None:
+                        await self.guests.new_guest(auth, address, self.clock.now_ms())
+                    else:
+                        self.addresses.new_guest(address, self.clock.now_ms())
                 self.addresses.open(address)
             try:
-                user = await self.auth.from_auth(auth)
+                credential = await self.auth.credential(auth)
             except BaseException:
                 if self.addresses is not None:
                     self.addresses.close(address)
@@ -98,6 +107,10 @@ class SocketGateway:
                 exc.message, {"code": exc.code.value, "message": exc.message}
             ) from None
         self.observer.connected("accepted")
+        user = credential.user
+        if self.guests is not None:  # a guest's connection fingerprinted, for bans
+            user = await self.guests.admitted(user, environ, address, self.clock.now_ms())
+        self._credentials[sid] = credential
         if self.addresses is not None:
             self._address[sid] = address
         self.hub.connect(sid, user)
@@ -122,6 +135,7 @@ class SocketGateway:
         if self._is_client_event(sid):
             return SyncError(Code.BAD_REQUEST, "disconnect is a reserved event").to_wire()
         self._buckets.pop(sid, None)
+        self._credentials.pop(sid, None)
         self._logged.discard(sid)
         self._refused.pop(sid, None)
         address = self._address.pop(sid, None)
@@ -176,6 +190,18 @@ class SocketGateway:
             task = asyncio.ensure_future(self.sio.disconnect(sid))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
+
+    async def revoked(self, revocation: Revocation) -> None:
+        """Close this node's sockets whose token (or user) the revocation covers; their
+        reconnects are then refused ``unauthorized``."""
+        for sid, cred in list(self._credentials.items()):
+            if revocation.covers(cred.user.tenant_id, cred.user.id, cred.jti, cred.iat_s):
+                self._credentials.pop(sid, None)
+                self.observer.limited("revoked_disconnect")
+                try:
+                    await self.sio.disconnect(sid)
+                except Exception as exc:  # one socket's failure must not spare the others
+                    log.warning("closing a revoked socket failed: %r", exc)
 
     async def sweep(self) -> None:
         """Close Engine.IO sessions that have not authenticated (Socket.IO CONNECT)
