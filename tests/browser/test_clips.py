@@ -127,7 +127,7 @@ async def test_a_clip_reported_in_the_widget_reaches_the_panel_and_enough_report
     context = await camera_browser.new_context(viewport={"width": 1280, "height": 900})
     mod = Member("moderator", context, await context.new_page())
     token = await token_for(clip_server, "mod-1", "Moe", ["moderator"])
-    await mod.page.goto(f"{clip_server.url}/moderation/index.html?token={token}")
+    await mod.page.goto(f"{clip_server.url}/moderation/index.html#token={token}")
     await watch(mod, party_id)
     await mod.page.get_by_role("tab", name="Reaction clips").click()
     in_panel = mod.page.locator(f"#clips-list .mp-clip[data-clip='{clip_id}']")
