@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--tenant", required=True)
     token.add_argument("--user", help="the token's user; revoke: every token the user holds now")
     token.add_argument("--name", help="the user's display name (issue)")
-    token.add_argument("--jti", help="revoke: the token's id (its jti claim)")
+    token.add_argument("--jti", help="revoke: the token's id (its jti claim; --jti=ID when it starts with -)")
     token.add_argument("--url", help="revoke: a running node's URL (default: SOCIALSYNC_PUBLIC_URL)")
     token.add_argument(
         "--role",

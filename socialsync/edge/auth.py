@@ -69,8 +69,9 @@ def new_secret() -> str:
 
 
 def new_jti() -> str:
-    """A token's id, by which it can be revoked alone."""
-    return secrets.token_urlsafe(12)
+    """A token's id, by which it can be revoked alone. Hex, so it never starts with a
+    "-" that a command line would take for an option."""
+    return secrets.token_hex(12)
 
 
 @dataclass(frozen=True, slots=True)

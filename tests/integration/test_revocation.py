@@ -226,7 +226,7 @@ async def test_the_cli_revokes_through_a_running_node(server):
     async with sockets({"first": (server.url, t.first), "kept": (server.url, t.second)}) as c:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "socialsync", "token", "revoke", "--tenant", "demo",
-            "--jti", _jti(t.first), "--url", server.url,
+            f"--jti={_jti(t.first)}", "--url", server.url,
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, err = await asyncio.wait_for(process.communicate(), 60)
