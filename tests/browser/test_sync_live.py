@@ -30,6 +30,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from browser_support import ARTIFACTS
+from services import unavailable
 from test_sync_network import join_to_in_sync, position_at, summary
 
 from socialsync.app import STORE
@@ -151,7 +152,7 @@ async def open_live_member(browser, server_url: str, origin_url: str, party_id: 
 
 async def test_a_live_channel_plays_at_one_shared_delay(web_server, browser, tmp_path):
     if shutil.which("ffmpeg") is None:
-        pytest.skip("no ffmpeg")
+        unavailable("ffmpeg is missing: the live channel's segments cannot be made")
     count = await asyncio.to_thread(make_segments, tmp_path / "live")
     origin = LiveOrigin(tmp_path / "live", count)
     runner = web.AppRunner(origin.app())
