@@ -172,7 +172,7 @@ class Cluster:
 
 
 async def _no_crash() -> None:
-    pytest.skip("one node: none dies alone")
+    raise AssertionError("the local backend is one node: none dies alone (use @separate_nodes)")
 
 
 @pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
@@ -184,6 +184,13 @@ async def cluster(request: pytest.FixtureRequest) -> AsyncIterator[Cluster]:
         yield made
     finally:
         await made.close()
+
+
+# For the guarantees between separate nodes (crashes, hand-overs, routed calls): the
+# local backend is one node, so these run on the backends whose nodes are apart.
+separate_nodes = pytest.mark.parametrize(
+    "cluster", [pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
 
 
 def party() -> str:
@@ -245,6 +252,7 @@ async def test_a_claim_is_kept_while_busy_and_released_when_idle(cluster: Cluste
 # ----------------------------------------------------------------------- a node dies
 
 
+@separate_nodes
 async def test_a_dead_nodes_parties_are_lost_once_then_claimed_again(cluster: Cluster) -> None:
     a, b, c = await cluster.node(), await cluster.node(), await cluster.node()
     p, q = party(), party()
@@ -270,6 +278,7 @@ async def test_a_dead_nodes_parties_are_lost_once_then_claimed_again(cluster: Cl
     assert await c.nodes.owner(p, claim=True) == b.nodes.node_id
 
 
+@separate_nodes
 async def test_a_node_that_died_is_unavailable_not_hung(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
     p = party()
@@ -288,10 +297,9 @@ async def test_a_node_that_died_is_unavailable_not_hung(cluster: Cluster) -> Non
     await until(refused, "a claim of a dead node refused as unavailable")
 
 
+@separate_nodes
 async def test_a_clean_close_hands_its_parties_over_at_once(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: nobody to hand over to")
     p = party()
     a.host.busy_parties.add(p)
     assert await a.nodes.owner(p, claim=True) == a.nodes.node_id
@@ -303,10 +311,9 @@ async def test_a_clean_close_hands_its_parties_over_at_once(cluster: Cluster) ->
 # ----------------------------------------------------------------------- calls
 
 
+@separate_nodes
 async def test_a_call_runs_on_the_holding_node(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: nothing is routed")
     p = party()
     assert await a.nodes.owner(p, claim=True) == a.nodes.node_id
     result = await b.nodes.call(a.nodes.node_id, "publish", [p, "u1"])
@@ -315,20 +322,18 @@ async def test_a_call_runs_on_the_holding_node(cluster: Cluster) -> None:
     assert b.host.served == []
 
 
+@separate_nodes
 async def test_a_calls_error_comes_back_with_its_code(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: nothing is routed")
     with pytest.raises(SyncError) as failed:
         await b.nodes.call(a.nodes.node_id, "fail", [party()])
     assert failed.value.code is Code.CONFLICT
     assert failed.value.message == "refused here"
 
 
+@separate_nodes
 async def test_sent_calls_arrive_in_order_without_waiting(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: nothing is routed")
     p = party()
     assert await a.nodes.owner(p, claim=True) == a.nodes.node_id
     for n in range(5):
@@ -341,10 +346,9 @@ async def test_sent_calls_arrive_in_order_without_waiting(cluster: Cluster) -> N
     assert [args[1] for _, _, args in a.host.served] == [f"s{n}" for n in range(5)]
 
 
+@separate_nodes
 async def test_a_call_to_a_dead_node_is_unavailable_within_the_route_timeout(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: nothing is routed")
     await a.crash()
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -354,10 +358,9 @@ async def test_a_call_to_a_dead_node_is_unavailable_within_the_route_timeout(clu
     assert loop.time() - started < ROUTE_TIMEOUT_MS / 1000 + DEADLINE_S
 
 
+@separate_nodes
 async def test_sessions_routed_from_a_dead_node_go(cluster: Cluster) -> None:
     a, b = await cluster.node(), await cluster.node()
-    if cluster.single:
-        pytest.skip("one node: no other node routes here")
     p = party()
     assert await a.nodes.owner(p, claim=True) == a.nodes.node_id
     a.host.busy_parties.add(p)
