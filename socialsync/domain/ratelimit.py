@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +39,22 @@ class TokenBucket:
         """When the bucket will be full again (so an idle one can be forgotten)."""
         missing = self.limit.burst - self.tokens
         return self.updated_ms + int(1000 * missing / self.limit.per_s)
+
+
+class Buckets(Generic[K]):
+    """A token bucket per key, made on first use. Past ``max_size`` keys, the full
+    buckets are forgotten: a full bucket is the same as a new one, so nothing is lost."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._buckets: dict[K, TokenBucket] = {}
+
+    def take(self, key: K, limit: Limit, now_ms: int) -> float:
+        """A token of ``key``'s bucket: 0 when allowed, else the seconds until it would be."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_size:
+                for old in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
+                    del self._buckets[old]
+            bucket = self._buckets[key] = TokenBucket(limit, now_ms)
+        return bucket.take(now_ms)

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import User
-from socialsync.domain.ratelimit import Limit, TokenBucket
+from socialsync.domain.ratelimit import Buckets, Limit
 from socialsync.ports import Observer
 from socialsync.services.guest_bans import GuestBans
 
@@ -74,19 +74,13 @@ class AddressBook:
     def __init__(self, limits: AbuseLimits, observer: Observer) -> None:
         self.limits = limits
         self.observer = observer
-        self._handshakes: dict[str, TokenBucket] = {}
+        self._handshakes: Buckets[str] = Buckets(MAX_ADDRESSES)
         self._open: dict[str, int] = defaultdict(int)
         self._guests: dict[tuple[str, str], deque[int]] = {}
 
     def handshake(self, address: str, now_ms: int) -> None:
         """A new connection from ``address``: rate_limited beyond the handshake rate."""
-        bucket = self._handshakes.get(address)
-        if bucket is None:
-            if len(self._handshakes) >= MAX_ADDRESSES:
-                for key in [k for k, b in self._handshakes.items() if b.full_at_ms() <= now_ms]:
-                    del self._handshakes[key]
-            bucket = self._handshakes[address] = TokenBucket(self.limits.handshakes, now_ms)
-        wait_s = bucket.take(now_ms)
+        wait_s = self._handshakes.take(address, self.limits.handshakes, now_ms)
         if wait_s:
             self.observer.limited("handshakes_per_address")
             raise SyncError(Code.RATE_LIMITED, "too many new connections", retry_after_s=wait_s)

@@ -18,7 +18,7 @@ from socialsync.domain.errors import Code, SyncError, bad_request
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import User
 from socialsync.domain.notices import ReactionBurst
-from socialsync.domain.ratelimit import Limit, TokenBucket
+from socialsync.domain.ratelimit import Buckets, Limit
 from socialsync.ports import Observer
 from socialsync.services.moderation import ModerationService
 from socialsync.services.parties import PartyService
@@ -46,25 +46,14 @@ class RateLimits:
     choose their users' ids, so the tenant is part of every key."""
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[UserKey, str], TokenBucket] = {}
+        self._buckets: Buckets[tuple[UserKey, str]] = Buckets(MAX_BUCKETS)
 
     def take(self, user: UserKey, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
         """A token of ``user``'s ``kind`` bucket, or rate_limited (``message``, or
         "too many {kind} messages") with how long until the next."""
-        key = (user, kind)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) > MAX_BUCKETS:
-                self._forget_full(now_ms)
-            bucket = self._buckets[key] = TokenBucket(limit, now_ms)
-        wait_s = bucket.take(now_ms)
+        wait_s = self._buckets.take((user, kind), limit, now_ms)
         if wait_s:
             raise SyncError(Code.RATE_LIMITED, message or f"too many {kind} messages", retry_after_s=wait_s)
-
-    def _forget_full(self, now_ms: int) -> None:
-        # A full bucket is the same as a new one: nothing is lost by dropping it.
-        for key in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
-            del self._buckets[key]
 
 
 def _key(user: User) -> UserKey:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialsync.domain.ratelimit import Limit, TokenBucket
+from socialsync.domain.ratelimit import Buckets, Limit, TokenBucket
 
 T0 = 1_000_000
 FIVE_PER_S = Limit(burst=5, per_s=5)
@@ -95,3 +95,16 @@ def test_allowed_actions_never_exceed_burst_plus_refill(
             allowed += cost
         assert allowed <= burst + per_s * (now - T0) / 1000 + 1e-9
         assert 0 <= bucket.tokens <= burst
+
+
+def test_buckets_forget_only_full_ones_when_over_their_size() -> None:
+    limit = Limit(burst=2, per_s=1)
+    buckets: Buckets[str] = Buckets(max_size=2)
+    assert buckets.take("a", limit, 0) == 0
+    assert buckets.take("b", limit, 0) == 0
+    assert buckets.take("b", limit, 0) == 0
+    # At its size: "a" refills by 1 000 ms, "b" (empty) only by 2 000 ms. A new key at
+    # 1 500 ms forgets "a", whose bucket is full, and keeps "b", which would lose tokens.
+    assert buckets.take("c", limit, 1_500) == 0
+    assert buckets.take("b", limit, 1_500) == 0
+    assert buckets.take("b", limit, 1_500) > 0
