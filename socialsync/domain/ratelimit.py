@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -58,3 +59,28 @@ class Buckets(Generic[K]):
                     del self._buckets[old]
             bucket = self._buckets[key] = TokenBucket(limit, now_ms)
         return bucket.take(now_ms)
+
+
+class Windows(Generic[K]):
+    """At most N actions per key in any ``window_ms`` (a sliding window of their times),
+    for quotas counted in whole actions (parties an hour, guests an hour). Past
+    ``max_size`` keys, the oldest key is forgotten."""
+
+    def __init__(self, window_ms: int, max_size: int) -> None:
+        self.window_ms = window_ms
+        self.max_size = max_size
+        self._times: dict[K, deque[int]] = {}
+
+    def take(self, key: K, limit: int, now_ms: int) -> float:
+        """Count one action of ``key``: 0 when allowed, else the seconds until it would be."""
+        times = self._times.get(key)
+        if times is None:
+            if len(self._times) >= self.max_size:
+                del self._times[next(iter(self._times))]
+            times = self._times[key] = deque()
+        while times and times[0] <= now_ms - self.window_ms:
+            times.popleft()
+        if len(times) >= limit:
+            return (times[0] + self.window_ms - now_ms) / 1000 if times else self.window_ms / 1000
+        times.append(now_ms)
+        return 0.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import User
-from socialsync.domain.ratelimit import Buckets, Limit
+from socialsync.domain.ratelimit import Buckets, Limit, Windows
 from socialsync.ports import Observer
 from socialsync.services.guest_bans import GuestBans
 
@@ -76,7 +76,7 @@ class AddressBook:
         self.observer = observer
         self._handshakes: Buckets[str] = Buckets(MAX_ADDRESSES)
         self._open: dict[str, int] = defaultdict(int)
-        self._guests: dict[tuple[str, str], deque[int]] = {}
+        self._guests: Windows[tuple[str, str]] = Windows(HOUR_MS, MAX_ADDRESSES)
 
     def handshake(self, address: str, now_ms: int) -> None:
         """A new connection from ``address``: rate_limited beyond the handshake rate."""
@@ -103,23 +103,15 @@ class AddressBook:
     def new_guest(self, address: str, now_ms: int, tenant_id: str = "", per_hour: int | None = None) -> None:
         """A new guest identity of the tenant for ``address``: rate_limited beyond the
         hourly number (the tenant's own, else ``guests_per_address_per_hour``)."""
-        key = (tenant_id, address)
-        times = self._guests.get(key)
-        if times is None:
-            if len(self._guests) >= MAX_ADDRESSES:
-                del self._guests[next(iter(self._guests))]
-            times = self._guests[key] = deque()
-        while times and times[0] <= now_ms - HOUR_MS:
-            times.popleft()
         limit = self.limits.guests_per_address_per_hour if per_hour is None else per_hour
-        if len(times) >= limit:
+        wait_s = self._guests.take((tenant_id, address), limit, now_ms)
+        if wait_s:
             self.observer.limited("guests_per_address")
             raise SyncError(
                 Code.RATE_LIMITED,
                 "too many new guests from your address: sign in, or wait",
-                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000 if times else 3600,
+                retry_after_s=wait_s,
             )
-        times.append(now_ms)
 
 
 class GuestGate:

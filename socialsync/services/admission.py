@@ -9,12 +9,11 @@ one node).
 
 from __future__ import annotations
 
-from collections import deque
-
 from socialsync.domain.errors import Code, SyncError, forbidden
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import User
 from socialsync.domain.moderation.sanctions import SanctionKind
+from socialsync.domain.ratelimit import Windows
 from socialsync.ports import Observer
 from socialsync.services.guest_bans import GuestBans
 from socialsync.services.sanctions import SanctionBook
@@ -41,7 +40,7 @@ class Admission:
         # The tenant's own limits (None: ``parties_per_hour`` for every tenant).
         self.policies = policies
         self.guest_bans = guest_bans
-        self._created: dict[UserKey, deque[int]] = {}
+        self._created: Windows[UserKey] = Windows(HOUR_MS, MAX_TRACKED)
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
         await self.sanctions.check_join(user, party_id, now_ms)
@@ -57,19 +56,9 @@ class Admission:
         per_hour = self.parties_per_hour
         if self.policies is not None:
             per_hour = (await self.policies.limits(user.tenant_id)).parties_per_hour
-        key = UserKey(user.tenant_id, user.id)
-        times = self._created.get(key)
-        if times is None:
-            if len(self._created) >= MAX_TRACKED:
-                del self._created[next(iter(self._created))]
-            times = self._created[key] = deque()
-        while times and times[0] <= now_ms - HOUR_MS:
-            times.popleft()
-        if len(times) >= per_hour:
+        wait_s = self._created.take(UserKey(user.tenant_id, user.id), per_hour, now_ms)
+        if wait_s:
             self.observer.limited("parties_per_hour")
             raise SyncError(
-                Code.RATE_LIMITED,
-                f"at most {per_hour} new parties an hour",
-                retry_after_s=(times[0] + HOUR_MS - now_ms) / 1000 if times else 3600,
+                Code.RATE_LIMITED, f"at most {per_hour} new parties an hour", retry_after_s=wait_s
             )
-        times.append(now_ms)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialsync.domain.ratelimit import Buckets, Limit, TokenBucket
+from socialsync.domain.ratelimit import Buckets, Limit, TokenBucket, Windows
 
 T0 = 1_000_000
 FIVE_PER_S = Limit(burst=5, per_s=5)
@@ -108,3 +108,13 @@ def test_buckets_forget_only_full_ones_when_over_their_size() -> None:
     assert buckets.take("c", limit, 1_500) == 0
     assert buckets.take("b", limit, 1_500) == 0
     assert buckets.take("b", limit, 1_500) > 0
+
+
+def test_windows_count_whole_actions_in_a_sliding_window() -> None:
+    windows: Windows[str] = Windows(window_ms=1_000, max_size=10)
+    assert windows.take("u", 2, 0) == 0
+    assert windows.take("u", 2, 400) == 0
+    assert windows.take("u", 2, 500) == 0.5  # the first leaves the window at 1 000 ms
+    assert windows.take("v", 2, 500) == 0  # keys are apart
+    assert windows.take("u", 2, 1_000) == 0
+    assert windows.take("w", 0, 1_000) == 1.0  # a zero quota: wait a whole window
