@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from .metrics import Merged, percentiles
@@ -244,7 +245,17 @@ def table(s: dict[str, Any], prof_rows: int = 25) -> str:
         lines.append("counters: " + ", ".join(f"{k}={v}" for k, v in s["counters"].items()))
     if s.get("extra"):
         lines.append("extra: " + ", ".join(f"{k}={v}" for k, v in s["extra"].items()))
-    if "steps" in s:
+    if "steps" in s and not s["params"].get("ramp"):
+        # One rate: its delivery in one line (the ramp's step table would have one row).
+        st = s["steps"][0] if s["steps"] else None
+        if st is not None:
+            f = st["fanout_ms"]
+            lines.append(
+                f"fan-out at {st['rate']:g} msgs/s sent: {st['delivered_per_s']} delivered/s of "
+                f"{st['expected_delivered_per_s']} wanted, p50 {f.get('p50', '-')} ms, p99 "
+                f"{f.get('p99', '-')} ms: {'kept up' if st['ok'] else 'FELL BEHIND'}"
+            )
+    elif "steps" in s:
         lines.append(f"{'ramp rate/s':<14}{'want/s':>10}{'got/s':>10}{'p50':>8}{'p99':>9}  ok")
         for st in s["steps"]:
             f = st["fanout_ms"]
@@ -281,34 +292,174 @@ def fmt_kb(kb: Any) -> str:
     return "?" if kb is None else f"{kb / 1024:.1f} MiB"
 
 
+# The orchestrator's moments (marks_s), in the order they happen, as the plots name them.
+MARK_LABELS = {
+    "ready": "all joined",
+    "start": "traffic starts",
+    "traffic_end": "traffic ends",
+    "stopped": "generators stopped",
+    "done": "checks done",
+}
+
+
+def spread(
+    centers: list[float], widths: list[float], lo: float = 0.0, hi: float = 1.0, pad: float = 0.0
+) -> list[float]:
+    """Centres for labels of the given widths, as near to ``centers`` as they can be
+    without overlapping (at least ``pad`` apart), in the same order, and within
+    [lo, hi] whenever they fit there together."""
+    order = sorted(range(len(centers)), key=lambda i: centers[i])
+    out = list(centers)
+    edge = lo
+    for i in order:  # push right past the previous one (and lo)
+        out[i] = max(out[i], edge + widths[i] / 2)
+        edge = out[i] + widths[i] / 2 + pad
+    edge = hi
+    for i in reversed(order):  # then back left under the next one (and hi)
+        out[i] = min(out[i], edge - widths[i] / 2)
+        edge = out[i] - widths[i] / 2 - pad
+    return out
+
+
+def ramp_steps(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """A fanout --ramp run's steps in seconds since the generator started: start, end,
+    rate sent, delivered/s wanted, and whether the step kept up (None: not judged)."""
+    params = s.get("params", {})
+    if s.get("scenario") != "fanout" or not params.get("ramp"):
+        return []
+    marks = s["marks_s"]
+    start = marks.get("start", 0.0)
+    end = marks.get("traffic_end", marks.get("stopped", start))
+    judged = s.get("steps", [])
+    out = []
+    steps = params["steps"]
+    for i, (offset, rate) in enumerate(steps):
+        a = start + offset
+        if a >= end:
+            break
+        b = min(end, start + steps[i + 1][0]) if i + 1 < len(steps) else end
+        ok = judged[i]["ok"] if i < len(judged) else None
+        out.append({"start": a, "end": b, "rate": rate, "want": rate * params["members"], "ok": ok})
+    return out
+
+
+LEGEND = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8, frameon=False)
+
+
 def plot(s: dict[str, Any], merged: Merged, path: Any) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 12))
+    fig = figure(s, merged)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def figure(s: dict[str, Any], merged: Merged) -> Any:
+    """The run's figure: latency CDFs, throughput over time (the run's moments labelled
+    above it, ramp steps shaded with their rates), fan-out latency over time (fanout),
+    CPU and RSS. Legends sit right of the plots, never over a curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    over_time = s["scenario"] == "fanout" and bool(merged.sample_times.get("fanout"))
+    heights = [3.2, 3.0] + ([2.6] if over_time else []) + [2.6]
+    fig, axes = plt.subplots(
+        len(heights), 1, figsize=(13, sum(heights) + 2.2), gridspec_kw={"height_ratios": heights}
+    )
+    fig.subplots_adjust(left=0.07, right=0.74, top=1 - 1.0 / (sum(heights) + 2.2), bottom=0.05, hspace=0.55)
+    fig.suptitle(_title(s), fontsize=12)
+    ax_cdf, ax_rate = axes[0], axes[1]
+    ax_lat = axes[2] if over_time else None
+    ax_cpu = axes[-1]
+    steps = ramp_steps(s)
+    end_s = max([*s["marks_s"].values(), *(len(v) for v in merged.per_s.values()), 1.0])
+
+    _latency_cdf(ax_cdf, s, merged)
+    _throughput(ax_rate, s, merged, steps, end_s)
+    if ax_lat is not None:
+        _fanout_over_time(ax_lat, s, merged, steps, end_s)
+    _cpu(ax_cpu, s, steps, end_s)
+    _label_marks(fig, ax_rate, s["marks_s"])
+    return fig
+
+
+def _title(s: dict[str, Any]) -> str:
     title = (
         f"{s['scenario']} — {s['server']} ×{s['nodes']}"
-        + (f" ({s['broker']})" if s["broker"] else "")
+        + (f" ({s['broker']} broker)" if s["broker"] else "")
         + f", {s['connections']} connections"
     )
-    fig.suptitle(title)
-    for name, samples in merged.samples.items():
-        if len(samples) < 2:
+    p = s.get("params", {})
+    if s["scenario"] == "fanout":
+        if p.get("ramp"):
+            rate = f"ramp from {p['start_rate']:g} msgs/s, ×{p['factor']:g} every {p['step_duration']:g} s"
+        else:
+            rate = f"{p.get('rate'):g} msgs/s"
+        title += f": {p.get('parties')} parties × {p.get('members')} members, {rate}"
+    return title
+
+
+def _latency_cdf(ax: Any, s: dict[str, Any], merged: Merged) -> None:
+    for name in s["latency_ms"]:
+        samples = merged.samples.get(name)
+        if samples is None or len(samples) < 2:
             continue
         ordered = sorted(samples)
         n = len(ordered)
         step = max(1, n // 2000)
-        xs = [max(ordered[i], 0.01) for i in range(0, n, step)]
-        ys = [i / n for i in range(0, n, step)]
-        ax1.plot(xs, ys, label=f"{name} (p99 {s['latency_ms'][name].get('p99')} ms)")
-    ax1.set_xscale("log")
-    ax1.set_xlabel("latency, ms (log)")
-    ax1.set_ylabel("fraction ≤ x")
-    ax1.set_title("latency distributions (CDF)")
-    ax1.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=7, loc="lower right")
+        xs = [max(ordered[i], 0.01) for i in range(0, n, step)] + [max(ordered[-1], 0.01)]
+        ys = [i / n for i in range(0, n, step)] + [1.0]
+        p = s["latency_ms"][name]
+        ax.plot(xs, ys, label=f"{name}: p50 {p.get('p50')}, p99 {p.get('p99')} ms")
+    ax.set_xscale("log")
+    _plain_log_ticks(ax.xaxis)
+    ax.set_xlabel("latency, ms (log scale)")
+    ax.set_ylabel("fraction ≤ x")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("latency distributions (CDF)", loc="left", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**LEGEND)
+
+
+def _shade_steps(ax: Any, steps: list[dict[str, Any]], labels: bool) -> None:
+    from matplotlib.transforms import blended_transform_factory
+
+    colour = {True: "tab:green", False: "tab:red", None: "0.6"}
+    for i, st in enumerate(steps):
+        ax.axvspan(st["start"], st["end"], color=colour[st["ok"]], alpha=0.07 if i % 2 else 0.12, linewidth=0)
+        ax.axvline(st["start"], color="0.6", linewidth=0.6, zorder=1)
+    if not labels or not steps:
+        return
+    # Each step's rate at the top of its band; every k-th when they would not fit.
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    lo, hi = ax.get_xlim()
+    widths = [0.012 * len(f"{st['rate']:g}/s") for st in steps]  # ~ axes fraction per character
+    room = (steps[-1]["end"] - steps[0]["start"]) / (hi - lo)
+    k = max(1, math.ceil(sum(w + 0.006 for w in widths) / max(room, 1e-6)))
+    for i, st in enumerate(steps):
+        if i % k == 0:
+            ax.text(
+                (st["start"] + st["end"]) / 2,
+                0.97,
+                f"{st['rate']:g}/s",
+                transform=trans,
+                ha="center",
+                va="top",
+                fontsize=7,
+                color="0.25",
+            )
+
+
+def _throughput(
+    ax: Any, s: dict[str, Any], merged: Merged, steps: list[dict[str, Any]], end_s: float
+) -> None:
+    from matplotlib.patches import Patch
 
     for key, label in (
         ("delivered", "chat delivered/s"),
@@ -318,45 +469,151 @@ def plot(s: dict[str, Any], merged: Merged, path: Any) -> None:
     ):
         series = merged.per_s.get(key)
         if series and any(series):
-            ax2.plot(range(len(series)), series, label=label)
-    for mark, value in s["marks_s"].items():
-        ax2.axvline(value, color="grey", linestyle=":", linewidth=0.8)
-        ax2.text(value, 0, mark, fontsize=7, rotation=90, va="bottom")
-    ax2.set_xlabel("s since the generator started")
-    ax2.set_ylabel("per second")
-    ax2.set_title("throughput over time")
-    ax2.grid(True, alpha=0.3)
-    if ax2.get_legend_handles_labels()[0]:
-        ax2.legend(fontsize=8)
+            # The count of second i is plotted at its middle.
+            ax.plot([i + 0.5 for i in range(len(series))], series, label=label)
+    ax.set_xlim(0, end_s)
+    handles, labels = ax.get_legend_handles_labels()
+    if steps:
+        xs = [st["start"] for st in steps] + [steps[-1]["end"]]
+        ys = [st["want"] for st in steps] + [steps[-1]["want"]]
+        (line,) = ax.step(xs, ys, where="post", linestyle="--", color="0.3", linewidth=1)
+        handles.append(line)
+        labels.append("delivered/s wanted (rate × members)")
+        for ok, colour, text in ((True, "tab:green", "kept up"), (False, "tab:red", "fell behind")):
+            if any(st["ok"] is ok for st in steps):
+                handles.append(Patch(color=colour, alpha=0.25))
+                labels.append(f"ramp step {text}")
+        _shade_steps(ax, steps, labels=True)
+    # Headroom above the curves for the steps' rates, written at the top.
+    top = max([1, *(max(v, default=0) for v in merged.per_s.values()), *(st["want"] for st in steps)])
+    ax.set_ylim(0, top * (1.22 if steps else 1.05))
+    _mark_lines(ax, s["marks_s"])
+    ax.set_xlabel("s since the generator started")
+    ax.set_ylabel("per second")
+    ax.set_title(
+        "throughput over time" + (" (ramp steps: msgs/s sent)" if steps else ""),
+        loc="left",
+        fontsize=10,
+        pad=30,
+    )
+    ax.grid(True, alpha=0.3)
+    if handles:
+        ax.legend(handles, labels, **LEGEND)
 
+
+def _fanout_over_time(
+    ax: Any, s: dict[str, Any], merged: Merged, steps: list[dict[str, Any]], end_s: float
+) -> None:
+    buckets: dict[int, list[float]] = {}
+    for t, v in zip(merged.sample_times["fanout"], merged.samples["fanout"], strict=False):
+        buckets.setdefault(int(t), []).append(v)
+    seconds = sorted(buckets)
+    for q, style in ((0.5, "-"), (0.99, "--")):
+        ys = []
+        for sec in seconds:
+            ordered = sorted(buckets[sec])
+            ys.append(max(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 0.01))
+        ax.plot([sec + 0.5 for sec in seconds], ys, style, color="tab:red", label=f"fan-out p{int(q * 100)}")
+    limit = s.get("params", {}).get("max_latency_ms")
+    if steps and limit:
+        ax.axhline(limit, color="black", linewidth=0.8, linestyle=":", label=f"ramp limit {limit:g} ms")
+    ax.set_xlim(0, end_s)
+    _shade_steps(ax, steps, labels=False)
+    _mark_lines(ax, s["marks_s"])
+    ax.set_yscale("log")
+    _plain_log_ticks(ax.yaxis)
+    ax.set_xlabel("s since the generator started")
+    ax.set_ylabel("ms (log scale)")
+    ax.set_title("fan-out latency over time, per second", loc="left", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(**LEGEND)
+
+
+def _cpu(ax: Any, s: dict[str, Any], steps: list[dict[str, Any]], end_s: float) -> None:
     rows = s["samples"]
+    handles: list[Any] = []
     if rows:
         ts = [r["t"] for r in rows]
         for key, label in (
-            ("cpu_server", "server(s)"),
-            ("cpu_generator", "generator workers"),
-            ("cpu_orchestrator", "orchestrator"),
-            ("cpu_machine", "whole machine"),
+            ("cpu_server", "server(s) CPU"),
+            ("cpu_generator", "generator workers CPU"),
+            ("cpu_orchestrator", "orchestrator CPU"),
+            ("cpu_machine", "whole machine CPU"),
         ):
-            ax3.plot(ts, [r.get(key, 0) for r in rows], label=label)
-        ax3b = ax3.twinx()
-        ax3b.plot(
+            handles += ax.plot(ts, [r.get(key, 0) for r in rows], label=label)
+        rss = ax.twinx()
+        handles += rss.plot(
             ts,
             [r["rss_kb_server"] / 1024 for r in rows],
             color="black",
             linestyle="--",
-            label="server RSS MiB",
+            label="server RSS (right)",
         )
-        ax3b.set_ylabel("server RSS, MiB")
-        ax3b.legend(fontsize=8, loc="upper right")
-    ax3.set_xlabel("s since the generator started")
-    ax3.set_ylabel("CPU % (100 = one core)")
-    ax3.set_title("CPU split (generator and servers share the machine)")
-    ax3.grid(True, alpha=0.3)
-    ax3.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+        rss.set_ylabel("server RSS, MiB")
+    ax.set_xlim(0, end_s)
+    ax.set_ylim(bottom=0)
+    _shade_steps(ax, steps, labels=False)
+    _mark_lines(ax, s["marks_s"])
+    ax.set_xlabel("s since the generator started")
+    ax.set_ylabel("CPU % (100 = one core)")
+    ax.set_title("CPU split (generator and servers share the machine)", loc="left", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    if handles:
+        ax.legend(handles, [h.get_label() for h in handles], **{**LEGEND, "bbox_to_anchor": (1.08, 1.0)})
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    """A log axis ticked 1, 2, 5, 10, 20, 50... written as plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _mark_lines(ax: Any, marks: dict[str, float]) -> None:
+    for value in marks.values():
+        ax.axvline(value, color="0.35", linestyle=":", linewidth=0.9, zorder=1)
+
+
+def _label_marks(fig: Any, ax: Any, marks: dict[str, float]) -> None:
+    """The run's moments named in a row above ``ax``, moved apart where they would
+    overlap (the end of a run crowds four of them into a second or two), each joined
+    to its line by a leader."""
+    names = sorted(marks, key=lambda k: marks[k])
+    if not names:
+        return
+    renderer = fig.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    to_axes = ax.transAxes.inverted()
+    xs = [to_axes.transform(ax.transData.transform((marks[k], 0)))[0] for k in names]
+    texts = [
+        ax.text(
+            x,
+            1.0,
+            MARK_LABELS.get(k, k),
+            transform=ax.transAxes,
+            fontsize=8,
+            ha="center",
+            va="bottom",
+            color="0.2",
+            clip_on=False,
+        )
+        for x, k in zip(xs, names, strict=True)
+    ]
+    widths = [t.get_window_extent(renderer).width / box.width for t in texts]
+    placed = spread(xs, widths, 0.0, 1.0, pad=0.008)
+    for text, x, c in zip(texts, xs, placed, strict=True):
+        text.set_position((c, 1.07))
+        ax.annotate(
+            "",
+            xy=(x, 1.0),
+            xytext=(c, 1.07),
+            xycoords="axes fraction",
+            textcoords="axes fraction",
+            arrowprops={"arrowstyle": "-", "color": "0.45", "linewidth": 0.7, "shrinkA": 0, "shrinkB": 0},
+            annotation_clip=False,
+        )
 
 
 def profile_summary(path: Any, top: int = 40) -> dict[str, Any] | None:

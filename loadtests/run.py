@@ -10,11 +10,19 @@ Scenarios:
   fanout    chat at a target rate into parties of M members (--rate), or a ramp to the maximum (--ramp)
 
 Every run starts its own server(s) on free 127.0.0.1 ports (SQLite in a temp dir for
-one node; PostgreSQL scratch database + Redis db --redis-db for two), runs --workers
-generator processes (one event loop each, many clients each), shows a status line on
-stderr, prints a summary table, and writes loadtests/results/<scenario>-<stamp>.json and
-.png. Exit status 1 if any chat message was lost or duplicated, a reaction count did
-not add up, or requests failed; 2 if the run itself could not be done.
+one node; for two, a scratch PostgreSQL database ss_load_* made and dropped on
+--postgres-url, and Redis db --redis-db of --redis-url, which is FLUSHDB'd first: shared
+services of the machine), runs --workers generator processes (one event loop each, many
+clients each), shows a status line on stderr, prints a summary table, and writes into
+--out-dir (default loadtests/results/):
+
+  SCENARIO-SERVER-Nn[-BROKER][-TAG]-YYYYmmdd-HHMMSS.json   the summary and every series
+  SCENARIO-SERVER-Nn[-BROKER][-TAG]-YYYYmmdd-HHMMSS.png    the plots (not with --no-plot)
+  SCENARIO-SERVER-Nn[-BROKER][-TAG]-YYYYmmdd-HHMMSS-profile.txt   with --profile
+
+e.g. fanout-socialsync-1n-20250101-120000.json, fanout-socialsync-2n-stock-20250101-120000.png
+(BROKER only with --nodes 2). Exit status 1 if any chat message was lost or duplicated,
+a reaction count did not add up, or requests failed; 2 if the run itself could not be done.
 """
 
 from __future__ import annotations
@@ -417,18 +425,22 @@ def status_line(
     )
 
 
-async def orchestrate(args: argparse.Namespace) -> int:
-    duration = args.duration or DEFAULT_DURATION[args.scenario]
-    params = scenario_params(args)
-    duration = args.duration or duration
-    extra_env = dict(kv.split("=", 1) for kv in args.server_env)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = (
+def result_name(args: argparse.Namespace, stamp: str) -> str:
+    """The result files' name without its suffix (the module's help shows the pattern)."""
+    return (
         f"{args.scenario}-{args.server}-{args.nodes}n"
         + (f"-{args.broker}" if args.nodes > 1 else "")
         + (f"-{args.tag}" if args.tag else "")
         + f"-{stamp}"
     )
+
+
+async def orchestrate(args: argparse.Namespace) -> int:
+    duration = args.duration or DEFAULT_DURATION[args.scenario]
+    params = scenario_params(args)
+    duration = args.duration or duration
+    extra_env = dict(kv.split("=", 1) for kv in args.server_env)
+    name = result_name(args, time.strftime("%Y%m%d-%H%M%S"))
     isatty = sys.stderr.isatty()
 
     def say(text: str, final: bool = False) -> None:

@@ -1,45 +1,35 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, unit, contract, integration, browser.
 # Installs what it needs: Python packages, the web client build, and (as root, with
-# apt-get) Debian's chromium and ffmpeg for the browser tests.
+# apt-get: scripts/apt_install.sh) Debian's chromium, ffmpeg, docker-compose, haproxy
+# and redis-server; what it cannot install it names, with the tests that skip.
 # Needs nothing running: finds PostgreSQL on 127.0.0.1:5432 when it is there
 # (SOCIALSYNC_TEST_POSTGRES_URL to point elsewhere), and Redis on 127.0.0.1:6379
 # (SOCIALSYNC_TEST_REDIS_URL), or starts a Redis of its own. Without them, outside
 # CI, their cases are skipped and listed as such; under CI=true they fail.
-# Extra arguments go to pytest (e.g. -k chat, -x).
+# Extra arguments: one pytest run with them, in series (e.g. tests/unit -x, -k chat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test
+# Every apt run below (scripts/apt_install.sh) shares one wait for the package lock.
+export SOCIALSYNC_APT_DEADLINE="${SOCIALSYNC_APT_DEADLINE:-$(($(date +%s) + ${SOCIALSYNC_APT_LOCK_TIMEOUT:-120}))}"
+bash scripts/setup.sh test,loadtests  # loadtests: matplotlib, for the test that the plots are legible
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing chromium and ffmpeg (Debian packages) for the browser tests"
-    apt-get update -qq && apt-get install -y -qq chromium ffmpeg >/dev/null
-  else
-    echo "==> chromium or ffmpeg missing and cannot be installed here: browser tests will be SKIPPED" \
-         "(under CI=true they fail instead)"
-  fi
-fi
+# Debian packages (as root, with apt-get: scripts/apt_install.sh waits for the package
+# lock and names what it could not install). chromium and ffmpeg: the browser tests
+# and the sample clips they play (build_web.sh); docker-compose v1 validates
+# docker-compose.yml without a Docker engine; haproxy checks deploy/haproxy.cfg;
+# redis-server for the Redis tests when no Redis is running.
+skipped="SKIPPED (under CI=true they fail instead)"
+bash scripts/apt_install.sh \
+  "chromium|chromium|the browser tests are $skipped" \
+  "ffmpeg|ffmpeg|the demo page has no sample clips and the browser tests that play them are $skipped" \
+  || true
 bash scripts/build_web.sh
-
-# The deployment tests: docker-compose v1 validates docker-compose.yml without a
-# Docker engine; haproxy checks deploy/haproxy.cfg; redis-server for the Redis tests.
-deploy_packages=()
-command -v docker-compose >/dev/null 2>&1 || deploy_packages+=(docker-compose)
-command -v haproxy >/dev/null 2>&1 || deploy_packages+=(haproxy)
-command -v redis-server >/dev/null 2>&1 || deploy_packages+=(redis-server)
-if [ "${#deploy_packages[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing ${deploy_packages[*]} (Debian packages) for the deployment tests"
-    if ! (apt-get update -qq && apt-get install -y -qq --no-install-recommends "${deploy_packages[@]}" >/dev/null); then
-      echo "==> apt-get could not install ${deploy_packages[*]}: those deployment tests will be SKIPPED" \
-           "(under CI=true the docker-compose and Redis ones fail)"
-    fi
-  else
-    echo "==> ${deploy_packages[*]} missing and cannot be installed here (needs root and apt-get):" \
-         "those deployment tests will be SKIPPED (under CI=true the docker-compose and Redis ones fail)"
-  fi
-fi
+bash scripts/apt_install.sh --no-recommends \
+  "docker-compose|docker-compose|the compose file's validation test is $skipped" \
+  "haproxy|haproxy|the balancer configuration test is $skipped" \
+  "redis-server|redis-server|the fault tests (tests/failover start Redis servers of their own) and, with no Redis running, every Redis and cluster test are $skipped" \
+  || true
 
 # reachable URL DEFAULT_PORT: whether something listens at the URL's host and port.
 reachable() {
@@ -82,7 +72,8 @@ if ! reachable "$redis_url" 6379; then
 fi
 
 echo "==> ruff"
-.venv/bin/ruff check socialsync tests loadtests
+.venv/bin/ruff check socialsync tests loadtests examples
+.venv/bin/ruff format --check socialsync tests loadtests examples
 echo "==> import rules (lint-imports: the contracts in pyproject.toml, docs/architecture.md)"
 .venv/bin/lint-imports --no-cache
 echo "==> mypy --strict socialsync"
@@ -91,12 +82,28 @@ echo "==> tsc --noEmit, import check and vitest (web client)"
 (
   cd web_client
   npx --no-install tsc --noEmit -p .
-  for project in widget demo moderation test; do
+  for project in widget demo moderation dashboard embed test; do
     if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
   done
   npm test --silent
 )
 echo "==> dependency audit (pip-audit, npm audit --audit-level=high: fails on fixable known vulnerabilities)"
 .venv/bin/python scripts/dep_audit.py
-echo "==> pytest"
-.venv/bin/pytest "$@"
+# Without arguments: the tests that measure timing (players in sync, camera frames,
+# faults and recoveries, WebRTC) run one at a time; the rest two at a time (pytest-xdist,
+# a file per worker: each test has its own server, port, Redis prefix and database).
+# With arguments: one pytest run of those.
+if [ "$#" -gt 0 ]; then
+  echo "==> pytest $*"
+  .venv/bin/pytest "$@"
+else
+  serial=(tests/failover tests/rtc)
+  for name in sync sync_network sync_live sync_ads buffering cameras camera_reset camera_unmute \
+              clips clip_h264_playback cluster_sdk portal widget; do
+    serial+=("tests/browser/test_$name.py")
+  done
+  echo "==> pytest: everything that measures no timing, two at a time"
+  .venv/bin/pytest -n 2 --dist loadfile tests "${serial[@]/#/--ignore=}"
+  echo "==> pytest: what measures timing (sync, cameras, faults, WebRTC), one at a time"
+  .venv/bin/pytest "${serial[@]}"
+fi

@@ -36,10 +36,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--database-url-file", help="a file holding the database URL (env SOCIALSYNC_DATABASE_URL_FILE)"
     )
     parser.add_argument("--log-level", help="debug, info, warning, error (env SOCIALSYNC_LOG_LEVEL)")
+    _verbose(parser, default=argparse.SUPPRESS)  # after the command too; not given: the top level's
+
+
+def _verbose(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log at info level (commands other than serve and cluster log only warnings and errors)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socialsync", description="SocialSync watch-party server")
+    _verbose(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server")
@@ -68,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("tenant")
     _common(rotate)
     _tenant_settings_command(tenant_sub)
+    _tenant_access_command(tenant_sub)
 
     token = sub.add_parser(
         "token", help="print a signed token for development; `token revoke`: revoke one, or a user's"
@@ -87,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
     _common(token)
     _privacy_commands(sub)
+    _apikey_commands(sub)
     return parser
 
 
@@ -178,7 +192,7 @@ def _has_password(url: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = _config(args)
-    logs.setup(config.log_level)
+    logs.setup(_log_level(args, config))
     if args.command == "serve":
         asyncio.run(_serve(config))
         return 0
@@ -190,18 +204,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_rotate_secret(config, args))
     if args.command == "tenant" and args.tenant_command == "settings":
         return asyncio.run(_tenant_settings(config, args))
+    if args.command == "apikey" or (args.command == "tenant" and args.tenant_command == "access"):
+        return asyncio.run(_access(config, args))
     if args.command == "tenant":
         return asyncio.run(_tenant_create(config, args))
     return asyncio.run(_token(config, args))
 
 
+# Commands that run until stopped log as configured (info by default: serving, requests,
+# nodes starting and dying); the others only warnings, unless -v or --log-level.
+LOGGING_COMMANDS = ("serve", "cluster")
+
+
+def _log_level(args: argparse.Namespace, config: Config) -> str:
+    verbose = bool(getattr(args, "verbose", False))
+    if args.command in LOGGING_COMMANDS or getattr(args, "log_level", None):
+        level = config.log_level
+        return "info" if verbose and logs.level_number(level) > logging.INFO else level
+    return "info" if verbose else "warning"
+
+
 async def _serve(config: Config) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully: stop accepting, ask the
     clients to move (drain), close their sockets, flush, and exit."""
-    from socialsync.app import DRAIN, create_app
+    from socialsync.app import DRAIN, create_app, make_runner
 
     app = await create_app(config)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, handle_signals=False)
+    runner = make_runner(app, shutdown_timeout=5, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
@@ -354,7 +383,13 @@ async def _privacy(config: Config, args: argparse.Namespace) -> int:
 
     clock = SystemClock()
     store = await _open(config)
-    privacy = PrivacyService(SqlPrivacyStore(store), clock, MemoryLease(clock), Path(config.clips_path))
+    privacy = PrivacyService(
+        SqlPrivacyStore(store),
+        clock,
+        MemoryLease(clock),
+        Path(config.clips_path),
+        load_party=store.load_party,
+    )
     try:
         if args.command == "retention":
             print(json.dumps(await privacy.run_retention(), indent=2))
@@ -370,3 +405,108 @@ async def _privacy(config: Config, args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
+
+
+# --- API keys and tenants' access settings (docs/api-keys.md) ---------------------------
+
+
+def _apikey_commands(sub: Any) -> None:
+    from socialsync.domain.access import Scope
+
+    apikey = sub.add_parser("apikey", help="a tenant's API keys: create, list, revoke (docs/api-keys.md)")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_sub.add_parser("create", help="a new key; prints it, once (only its hash is kept)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", required=True, help="what the key is for (shown in lists)")
+    create.add_argument(
+        "--scope", action="append", required=True, choices=[s.value for s in Scope], help="repeat for several"
+    )
+    create.add_argument("--expires-in", type=int, metavar="DAYS", help="the key stops working after DAYS")
+    create.add_argument("--per-minute", type=int, help="its requests a minute (default: the server's, 600)")
+    create.add_argument("--burst", type=int, help="its requests at once (default: the server's, 60)")
+    _common(create)
+    listing = apikey_sub.add_parser("list", help="the tenant's keys as JSON (never their secrets)")
+    listing.add_argument("--tenant", required=True)
+    _common(listing)
+    revoke = apikey_sub.add_parser("revoke", help="revoke a key: every node refuses it within 30 s")
+    revoke.add_argument("--tenant", required=True)
+    revoke.add_argument("key", help="the key's id (or the whole key)")
+    _common(revoke)
+
+
+def _tenant_access_command(tenant_sub: Any) -> None:
+    access = tenant_sub.add_parser(
+        "access", help="show or change a tenant's JWKS (its own signing keys) and allowed origins"
+    )
+    access.add_argument("tenant")
+    jwks = access.add_mutually_exclusive_group()
+    jwks.add_argument("--jwks-url", help="where the platform publishes its JWKS (https)")
+    jwks.add_argument("--jwks-file", help="a JWKS file to keep inline (public keys)")
+    jwks.add_argument("--no-jwks", action="store_true", help="accept only HS256 tokens again")
+    origins = access.add_mutually_exclusive_group()
+    origins.add_argument(
+        "--allowed-origin", action="append", metavar="ORIGIN", help="repeat for several (https://tv.example)"
+    )
+    origins.add_argument("--any-origin", action="store_true", help="no restriction (the default)")
+    _common(access)
+
+
+async def _access(config: Config, args: argparse.Namespace) -> int:
+    """``apikey create|list|revoke`` and ``tenant access``, straight on the database."""
+    import json
+
+    from socialsync.adapters.sql.api_keys import SqlApiKeys
+    from socialsync.domain.api_keys import parse_key
+    from socialsync.services.api_keys import AccessSettings, ApiKeys
+
+    clock = SystemClock()
+    store = await _open(config)
+    tenant_id = args.tenant
+    try:
+        if await store.get_tenant(tenant_id) is None:
+            print(f"no tenant {tenant_id!r}", file=sys.stderr)
+            return 1
+        keys = ApiKeys(SqlApiKeys(store), clock)
+        if args.command == "tenant":
+            changes = _access_changes(args)
+            access = AccessSettings(SqlApiKeys(store), clock)
+            settings = await (access.set(tenant_id, changes) if changes else access.store.access(tenant_id))
+            print(json.dumps({"tenant": tenant_id, **settings.to_data()}, indent=2))
+        elif args.apikey_command == "create":
+            days = args.expires_in
+            expires = None if days is None else clock.now_ms() + days * 86_400_000
+            rate = {"per_minute": args.per_minute, "burst": args.burst}
+            made = await keys.create(tenant_id, args.name, args.scope, expires_at_ms=expires, **rate)
+            scopes = " ".join(sorted(made.key.scopes))
+            print(f"key id:  {made.key.id}\nscopes:  {scopes}\napi key: {made.text}")
+            print("(shown this once: only its hash is kept)")
+        elif args.apikey_command == "list":
+            print(json.dumps([k.to_data() for k in await keys.keys(tenant_id)], indent=2))
+        else:
+            parsed = parse_key(args.key)
+            revoked = await keys.revoke(tenant_id, parsed[0] if parsed else args.key)
+            print(f"revoked {revoked.id}: every node refuses it within {int(config.access_cache_s)} s")
+        return 0
+    except (SyncError, OSError, ValueError) as exc:
+        print(exc.message if isinstance(exc, SyncError) else str(exc), file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+
+
+def _access_changes(args: argparse.Namespace) -> dict[str, Any]:
+    import json
+
+    changes: dict[str, Any] = {}
+    if args.no_jwks:
+        changes |= {"jwks_url": None, "jwks": None}
+    elif args.jwks_url is not None:
+        changes["jwks_url"] = args.jwks_url
+    elif args.jwks_file is not None:
+        with open(args.jwks_file, encoding="utf-8") as file:
+            changes["jwks"] = json.load(file)
+    if args.any_origin:
+        changes["allowed_origins"] = None
+    elif args.allowed_origin is not None:
+        changes["allowed_origins"] = args.allowed_origin
+    return changes

@@ -89,6 +89,15 @@ class Config:
     flood_refusals: int = 50
     # Engine.IO sessions that do not authenticate (Socket.IO CONNECT) within this are closed.
     connect_deadline_s: float = 10.0
+    # HTTP connections (edge/deadlines.py): one that has not sent its first request's
+    # headers within header_timeout_s of opening is closed (slowloris; 0: no deadline);
+    # one idle (or trickling its next request) keepalive_timeout_s after its last
+    # response, or after it opened, is closed (aiohttp's keep-alive timeout).
+    header_timeout_s: float = 10.0
+    keepalive_timeout_s: float = 15.0
+    # A request whose body has not all arrived this long after its headers closes its
+    # connection (a body trickled a byte at a time; 0: no deadline).
+    body_timeout_s: float = 30.0
     # /metrics needs "Authorization: Bearer <metrics_token>"; unset, it answers 404.
     metrics_token: str | None = None
     # Who may frame the pages (CSP frame-ancestors): space-separated origins of the
@@ -126,12 +135,44 @@ class Config:
     # The retention job (docs/privacy.md): one pass this often, by one node of the
     # cluster (a Redis lease); 0 turns it off on this node.
     retention_every_s: float = 3_600.0
+    # Webhooks (docs/webhooks.md): may deliveries go to private, loopback or link-local
+    # addresses (SSRF)? None: only while this server listens on loopback (a local demo).
+    # Seconds between a delivery's attempts (None: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+    # 10 h); one attempt's time limit.
+    webhook_private_targets: bool | None = None
+    webhook_retry_s: str | None = None
+    webhook_timeout_s: float = 10.0
+    # Tenants' chat hooks (docs/chat-hook.md), under the webhooks' SSRF policy: calls in
+    # flight per tenant on this node at most (beyond: the tenant's fallback at once).
+    chat_hook_concurrency: int = 64
     # The Fernet key tenant secrets are sealed with at rest (SOCIALSYNC_SECRET_KEY).
     # Unset: a SQLite database gets a key file made 0600 beside it (socialsync.key);
     # PostgreSQL stores them unencrypted, with a warning.
     secret_key: str | None = field(default=None, repr=False)
+    # Analytics (docs/analytics.md): on or off; viewers' pseudonyms are a keyed hash under
+    # analytics_key (the same on every node; unset: derived from secret_key, else random per
+    # process, a warning in a cluster); analytics_previous_keys (comma-separated) are the
+    # keys before a rotation, still looked for by erasures. The request path's queue (full:
+    # observations dropped, counted), events per batch, how long a batch may wait.
+    analytics: bool = True
+    analytics_key: str | None = field(default=None, repr=False)
+    analytics_previous_keys: str | None = field(default=None, repr=False)
+    analytics_queue: int = 20_000
+    analytics_batch: int = 500
+    analytics_flush_s: float = 1.0
     # Tokens whose exp - iat is longer are refused (a tenant may set its own).
     max_token_lifetime_s: int = 86_400
+    # API keys, tenants' JWKS settings and allowed origins are read again after this (a
+    # key revoked through another node stops working within it); a key's requests a
+    # minute and burst where it has none of its own (docs/api-keys.md).
+    access_cache_s: float = 30.0
+    api_key_per_minute: int = 600
+    api_key_burst: int = 60
+    # A tenant's JWKS: fetched with this timeout, kept for its Cache-Control max-age
+    # (else jwks_ttl_s), fetched again at most every jwks_refetch_s for an unknown kid.
+    jwks_timeout_s: float = 5.0
+    jwks_ttl_s: float = 300.0
+    jwks_refetch_s: float = 60.0
 
     @property
     def rules(self) -> Rules:

@@ -125,6 +125,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     )
     try:
         check(spec)
+        created = asyncio.run(ensure_database(spec.database_url))
+        if created:
+            print(f"socialsync cluster: {created}", file=sys.stderr, flush=True)
         return asyncio.run(Launcher(spec).run())
     except ClusterError as exc:
         print(f"socialsync cluster: {exc}", file=sys.stderr)
@@ -157,6 +160,84 @@ def _is_private_sqlite(url: str) -> bool:
     if not parsed.drivername.startswith("sqlite"):
         return False
     return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+
+
+# --- the PostgreSQL database ----------------------------------------------------
+
+# SQLSTATEs: invalid_catalog_name (no such database), duplicate_database,
+# insufficient_privilege.
+_NO_DATABASE, _DUPLICATE_DATABASE, _NOT_ALLOWED = "3D000", "42P04", "42501"
+
+
+class _DatabaseFailure(Exception):
+    def __init__(self, sqlstate: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.sqlstate = sqlstate
+        self.reason = reason
+
+
+async def ensure_database(url: str, timeout_s: float = 5.0) -> str | None:
+    """Before any node starts: a PostgreSQL database the URL names that does not exist
+    is created when the server lets this user (the line to say so is returned), else a
+    ClusterError says in one line what is wrong and what to do, rather than every node
+    dying with a traceback. Other databases (SQLite) are left to the nodes."""
+    parsed = sa.make_url(url)
+    if parsed.drivername not in ("postgresql", "postgres", "postgresql+asyncpg") or not parsed.database:
+        return None
+    target = parsed.set(drivername="postgresql+asyncpg")
+    name = parsed.database
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    try:
+        await _execute(target, "SELECT 1", timeout_s)
+        return None
+    except _DatabaseFailure as exc:
+        if exc.sqlstate != _NO_DATABASE:
+            raise ClusterError(f"cannot use PostgreSQL database {name!r} at {where}: {exc.reason}") from None
+    quoted = '"' + name.replace('"', '""') + '"'
+    failure: _DatabaseFailure | None = None
+    for maintenance in ("postgres", "template1"):
+        try:
+            await _execute(target.set(database=maintenance), f"CREATE DATABASE {quoted}", timeout_s)
+            return f"created the PostgreSQL database {name!r} at {where}"
+        except _DatabaseFailure as exc:
+            if exc.sqlstate == _DUPLICATE_DATABASE:
+                return None  # another launcher made it meanwhile
+            failure = exc
+            if exc.sqlstate != _NO_DATABASE:
+                break
+    assert failure is not None
+    user = parsed.username or "this user"
+    if failure.sqlstate == _NOT_ALLOWED:
+        advice = f"{user} may not create databases"
+    else:
+        advice = f"it could not be created ({failure.reason})"
+    raise ClusterError(
+        f"the PostgreSQL database {name!r} does not exist at {where} and {advice}: create it "
+        f"(createdb -h {parsed.host or 'localhost'} -p {parsed.port or 5432} -U postgres {name}) "
+        "or give another --database-url"
+    )
+
+
+async def _execute(url: sa.URL, statement: str, timeout_s: float) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(
+        url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, connect_args={"timeout": timeout_s}
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(statement))
+    except sa.exc.DBAPIError as exc:
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        reason = str(orig).split("\n", 1)[0]
+        if reason.startswith("<class "):
+            reason = reason.split(">: ", 1)[-1]
+        raise _DatabaseFailure(sqlstate if isinstance(sqlstate, str) else None, reason) from None
+    except (OSError, TimeoutError) as exc:
+        raise _DatabaseFailure(None, f"cannot connect: {exc.strerror or exc}") from None
+    finally:
+        await engine.dispose()
 
 
 def node_specs(spec: ClusterSpec) -> list[NodeSpec]:

@@ -32,6 +32,14 @@ class TextFormatter(logging.Formatter):
         return line + ("  " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else "")
 
 
+def level_number(level: str) -> int:
+    """``"info"`` -> ``logging.INFO``; a name logging does not know is refused with the known ones."""
+    number = logging.getLevelName(level.upper())
+    if not isinstance(number, int):
+        raise SystemExit(f"unknown log level {level!r}: debug, info, warning, error or critical")
+    return number
+
+
 def setup(level: str, stream: object = None) -> None:
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)  # type: ignore[arg-type]
@@ -41,7 +49,7 @@ def setup(level: str, stream: object = None) -> None:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(level_number(level))
     # Per-packet chatter of the transport libraries is not ours to log.
     for noisy in ("engineio", "socketio", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

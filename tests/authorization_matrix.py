@@ -40,6 +40,14 @@ EVENT_ROWS: list[tuple[str, str]] = [
     ("chat.history", "the party's chat"),
     ("chat.report", "another member's message"),
     ("reaction.send", "an emoji"),
+    ("poll.open", "open a poll"),
+    ("poll.vote", "vote in the host's open poll"),
+    ("poll.get", "the party's current poll"),
+    ("poll.close", "end the host's open poll early"),
+    ("poll.cancel", "cancel the host's open poll"),
+    ("prediction.resolve", "resolve the host's open prediction"),
+    ("analytics.moments", "the top moments of the party's media item"),
+    ("analytics.watching", "how many members are present"),
     ("mod.rooms", "the caller's tenant's rooms"),
     ("mod.watch", "the party's moderation view"),
     ("mod.unwatch", "stop one's own moderation view (no effect if none)"),
@@ -67,16 +75,37 @@ EVENT_ROWS: list[tuple[str, str]] = [
     ("clip.delete", "another member's clip"),
     ("clip.report", "another member's clip"),
     ("mod.clip_review", "another member's held clip"),
+    ("feedback.send", "an answer to a feedback prompt (none put to the role: `not_found` when allowed)"),
 ]
 
 # REST endpoints, called with ``Authorization: Bearer <the role's token>`` (a guest's
 # is the token its session gave it).
 REST_ROWS: list[tuple[str, str]] = [
     ("POST /api/v1/parties", "create a party"),
-    ("GET /api/v1/parties", "list parties (non-staff: live rooms only)"),
+    ("GET /api/v1/parties", "list parties (non-staff: live rooms and public parties only)"),
     ("GET /api/v1/parties/{party}", "the party"),
+    ("PATCH /api/v1/parties/{party}", "the party's title"),
+    ("POST /api/v1/parties/{party}/end", "the party"),
+    ("GET /api/v1/parties/{party}/members", "the party's members"),
+    ("POST /api/v1/parties/{party}/members/{user}/kick", "another member"),
+    ("POST /api/v1/parties/{party}/invites", "an invite link to the party"),
+    ("GET /api/v1/parties/{party}/invites", "the party's invite links"),
+    ("DELETE /api/v1/parties/{party}/invites/{invite}", "an invite link of the party (made by the admin)"),
+    ("GET /api/v1/parties/{party}/messages", "export the party's chat"),
+    ("DELETE /api/v1/parties/{party}/messages/{message}", "another member's message"),
+    ("GET /api/v1/parties/{party}/held", "the party's review queue"),
+    ("POST /api/v1/parties/{party}/held/{held}/approve", "a held message (none: `not_found` when allowed)"),
+    ("POST /api/v1/parties/{party}/held/{held}/reject", "a held message (none: `not_found` when allowed)"),
+    ("GET /api/v1/moderation/terms", "the caller's tenant's blocked and allowed terms"),
+    ("PUT /api/v1/moderation/terms", "the caller's tenant's blocked terms"),
+    ("GET /api/v1/moderation/sanctions", "the caller's tenant's sanctions in force"),
+    ("POST /api/v1/moderation/sanctions", "time another member out in the party"),
+    ("DELETE /api/v1/moderation/sanctions/{sanction}", "another member's timeout in the party (the admin's)"),
+    ("GET /api/v1/moderation/audit", "the caller's tenant's audit log"),
     ("GET /api/v1/parties/{party}/clips", "the party's clips"),
     ("GET /api/v1/parties/{party}/consents", "the party's consent records (one camera consent)"),
+    ("GET /api/v1/clips", "the caller's tenant's clips"),
+    ("DELETE /api/v1/clips/{clip}", "another member's clip"),
     ("GET /api/v1/clips/{clip}/media", "a clip's file, by bearer (no signed URL)"),
     ("POST /api/v1/clips/{clip}/keep", "keep a clip beyond retention"),
     ("GET /api/v1/users/{user}/export", "a member's data (GDPR Art. 15; by id, within the caller's tenant)"),
@@ -86,6 +115,33 @@ REST_ROWS: list[tuple[str, str]] = [
     ("GET /api/v1/tenant/settings", "the caller's tenant's embedders and own limits"),
     ("PUT /api/v1/tenant/settings", "the caller's tenant's embedders and own limits"),
     ("POST /api/v1/revocations", "revoke a token by jti, within the caller's tenant"),
+    ("POST /api/v1/tokens", "mint a viewer token for a user of the caller's tenant"),
+    ("POST /api/v1/api-keys", "an API key of the caller's tenant"),
+    ("GET /api/v1/api-keys", "the caller's tenant's API keys (one made by the admin)"),
+    ("DELETE /api/v1/api-keys/{key}", "revoke an API key (made by the admin)"),
+    ("GET /api/v1/tenant/access", "the caller's tenant's JWKS and allowed origins"),
+    ("PUT /api/v1/tenant/access", "the caller's tenant's allowed origins"),
+    ("POST /api/v1/webhooks/endpoints", "a webhook endpoint of the caller's tenant"),
+    ("GET /api/v1/webhooks/endpoints", "the caller's tenant's webhook endpoints (one made by the admin)"),
+    ("GET /api/v1/webhooks/endpoints/{endpoint}", "a webhook endpoint (made by the admin)"),
+    ("PATCH /api/v1/webhooks/endpoints/{endpoint}", "a webhook endpoint's description (made by the admin)"),
+    ("DELETE /api/v1/webhooks/endpoints/{endpoint}", "a webhook endpoint (made by the admin)"),
+    ("POST /api/v1/webhooks/endpoints/{endpoint}/rotate", "a webhook endpoint's secret (made by the admin)"),
+    ("POST /api/v1/webhooks/endpoints/{endpoint}/test", "ping a webhook endpoint (made by the admin)"),
+    ("GET /api/v1/webhooks/deliveries", "the caller's tenant's delivery log (one ping by the admin)"),
+    ("GET /api/v1/webhooks/deliveries/{delivery}", "a delivery and its attempts (the admin's ping)"),
+    ("POST /api/v1/webhooks/deliveries/{delivery}/redeliver", "send a delivery again (the admin's ping)"),
+    ("GET /api/v1/analytics/summary", "the party's analytics summary (`?party=`)"),
+    ("GET /api/v1/analytics/concurrency", "the party's viewers over time"),
+    ("GET /api/v1/analytics/retention", "the party's retention by media position"),
+    ("GET /api/v1/analytics/moments", "the party's key moments"),
+    ("GET /api/v1/analytics/funnels", "the party's invite and share funnels"),
+    ("GET /api/v1/analytics/viewers", "the party's engagement per (pseudonymous) viewer"),
+    ("GET /api/v1/analytics/top", "the caller's tenant's top parties"),
+    ("GET /api/v1/analytics/feedback", "the party's end-of-party feedback (`?party=`)"),
+    ("GET /api/v1/discovery", "live rooms and public parties, ranked for the caller"),
+    ("GET /api/v1/openapi.json", "the API's OpenAPI document (public)"),
+    ("GET /api/docs", "the API's rendered docs page (public)"),
 ]
 
 # Each row: the event or endpoint, then what each role (columns in ROLES' order) is
@@ -107,6 +163,14 @@ chat.send                            | F    F    ok   ok   ok   F    F    F
 chat.history                         | F    F    ok   ok   ok   F    F    F
 chat.report                          | F    F    ok   ok   ok   F    F    F
 reaction.send                        | F    F    ok   ok   ok   F    F    F
+poll.open                            | F    F    F    ok   ok   F    F    F
+poll.vote                            | F    F    ok   ok   ok   F    F    F
+poll.get                             | F    F    ok   ok   ok   F    F    F
+poll.close                           | F    F    F    ok   ok   F    F    F
+poll.cancel                          | F    F    F    ok   ok   F    F    F
+prediction.resolve                   | F    F    F    ok   ok   F    F    F
+analytics.moments                    | F    F    ok   ok   ok   F    F    F
+analytics.watching                   | F    F    ok   ok   ok   F    F    F
 mod.rooms                            | F    F    F    F    F    ok   ok   ok
 mod.watch                            | F    F    F    ok   F    ok   ok   N
 mod.unwatch                          | ok   ok   ok   ok   ok   ok   ok   ok
@@ -134,11 +198,32 @@ clip.list                            | F    F    ok   ok   ok   F    F    F
 clip.delete                          | F    F    F    ok   F    ok   ok   N
 clip.report                          | F    F    ok   ok   ok   F    F    F
 mod.clip_review                      | F    F    F    ok   F    ok   ok   N
-POST /api/v1/parties                 | ok   ok   ok   ok   ok   ok   ok   ok
-GET /api/v1/parties                  | ok   ok   ok   ok   ok   ok   ok   ok
-GET /api/v1/parties/{party}          | ok   ok   ok   ok   ok   ok   ok   N
+feedback.send                        | F    N    N    N    N    N    N    N
+POST /api/v1/parties                 | F    ok   ok   ok   ok   ok   ok   ok
+GET /api/v1/parties                  | F    ok   ok   ok   ok   ok   ok   ok
+GET /api/v1/parties/{party}          | F    ok   ok   ok   ok   ok   ok   N
+PATCH /api/v1/parties/{party}        | F    F    F    ok   F    ok   ok   N
+POST /api/v1/parties/{party}/end     | F    F    F    ok   F    ok   ok   N
+GET /api/v1/parties/{party}/members  | F    F    ok   ok   ok   ok   ok   N
+POST /api/v1/parties/{party}/members/{user}/kick | F    F    F    ok   F    ok   ok   N
+POST /api/v1/parties/{party}/invites | F    F    F    ok   ok   ok   ok   N
+GET /api/v1/parties/{party}/invites  | F    F    F    ok   ok   ok   ok   N
+DELETE /api/v1/parties/{party}/invites/{invite} | F    F    F    ok   ok   ok   ok   N
+GET /api/v1/parties/{party}/messages | F    F    F    F    F    ok   ok   N
+DELETE /api/v1/parties/{party}/messages/{message} | F    F    F    ok   F    ok   ok   N
+GET /api/v1/parties/{party}/held     | F    F    F    ok   F    ok   ok   N
+POST /api/v1/parties/{party}/held/{held}/approve | F    F    F    N    F    N    N    N
+POST /api/v1/parties/{party}/held/{held}/reject | F    F    F    N    F    N    N    N
+GET /api/v1/moderation/terms         | F    F    F    F    F    ok   ok   ok
+PUT /api/v1/moderation/terms         | F    F    F    F    F    ok   ok   ok
+GET /api/v1/moderation/sanctions     | F    F    F    F    F    ok   ok   ok
+POST /api/v1/moderation/sanctions    | F    F    F    ok   F    ok   ok   N
+DELETE /api/v1/moderation/sanctions/{sanction} | F    F    F    ok   F    ok   ok   N
+GET /api/v1/moderation/audit         | F    F    F    F    F    ok   ok   ok
 GET /api/v1/parties/{party}/clips    | F    F    F    F    F    ok   ok   N
-GET /api/v1/parties/{party}/consents | F    F    F    F    F    ok   ok   ok0
+GET /api/v1/parties/{party}/consents | F    F    F    F    F    ok   ok   N
+GET /api/v1/clips                    | F    F    F    F    F    ok   ok   ok
+DELETE /api/v1/clips/{clip}          | F    F    F    ok   F    ok   ok   N
 GET /api/v1/clips/{clip}/media       | N    N    N    N    N    ok   ok   N
 POST /api/v1/clips/{clip}/keep       | F    F    F    F    F    ok   ok   N
 GET /api/v1/users/{user}/export      | F    F    F    F    F    F    ok   ok
@@ -148,6 +233,33 @@ PUT /api/v1/retention                | F    F    F    F    F    F    ok   ok
 GET /api/v1/tenant/settings          | F    F    F    F    F    F    ok   ok
 PUT /api/v1/tenant/settings          | F    F    F    F    F    F    ok   ok
 POST /api/v1/revocations             | F    F    F    F    F    F    ok   ok
+POST /api/v1/tokens                  | F    F    F    F    F    F    ok   ok
+POST /api/v1/api-keys                | F    F    F    F    F    F    ok   ok
+GET /api/v1/api-keys                 | F    F    F    F    F    F    ok   ok
+DELETE /api/v1/api-keys/{key}        | F    F    F    F    F    F    ok   N
+GET /api/v1/tenant/access            | F    F    F    F    F    F    ok   ok
+PUT /api/v1/tenant/access            | F    F    F    F    F    F    ok   ok
+POST /api/v1/webhooks/endpoints      | F    F    F    F    F    F    ok   ok
+GET /api/v1/webhooks/endpoints       | F    F    F    F    F    F    ok   ok
+GET /api/v1/webhooks/endpoints/{endpoint} | F    F    F    F    F    F    ok   N
+PATCH /api/v1/webhooks/endpoints/{endpoint} | F    F    F    F    F    F    ok   N
+DELETE /api/v1/webhooks/endpoints/{endpoint} | F    F    F    F    F    F    ok   N
+POST /api/v1/webhooks/endpoints/{endpoint}/rotate | F    F    F    F    F    F    ok   N
+POST /api/v1/webhooks/endpoints/{endpoint}/test | F    F    F    F    F    F    ok   N
+GET /api/v1/webhooks/deliveries      | F    F    F    F    F    F    ok   ok
+GET /api/v1/webhooks/deliveries/{delivery} | F    F    F    F    F    F    ok   N
+POST /api/v1/webhooks/deliveries/{delivery}/redeliver | F    F    F    F    F    F    ok   N
+GET /api/v1/analytics/summary        | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/concurrency    | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/retention      | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/moments        | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/funnels        | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/viewers        | F    F    F    F    F    ok   ok   N
+GET /api/v1/analytics/top            | F    F    F    F    F    ok   ok   ok
+GET /api/v1/analytics/feedback       | F    F    F    F    F    ok   ok   N
+GET /api/v1/discovery                | F    ok   ok   ok   ok   ok   ok   ok
+GET /api/v1/openapi.json             | ok   ok   ok   ok   ok   ok   ok   ok
+GET /api/docs                        | ok   ok   ok   ok   ok   ok   ok   ok
 """
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from services import drop_keys, redis_or_skip, scratch_postgres_database
 
-from socialsync.app import create_app
+from socialsync.app import create_app, make_runner
 from socialsync.config import Config
 
 # Short timers so that grace periods and buffering timeouts fit in a test.
@@ -51,7 +51,7 @@ async def running_server(tmp_path, **overrides) -> AsyncIterator[Server]:
         {"database_url": f"sqlite:///{tmp_path}/test.db", "port": port, **TEST_CONFIG, **overrides}, env={}
     )
     app = await create_app(config)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+    runner = make_runner(app, shutdown_timeout=1)  # as `socialsync serve` has it
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

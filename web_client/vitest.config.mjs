@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "test/**/*.test.mjs"],
+    include: ["test/**/*.test.ts", "test/**/*.test.mjs", "embed/**/*.test.ts", "dashboard/**/*.test.ts"],
     environment: "node",
   },
 });

@@ -87,6 +87,46 @@ class Metrics:
         self.poisoned = Counter(
             "socialsync_set_aside", "Writes the database refused, set aside", ["what"], registry=r
         )
+        self.webhook_queue = Counter(
+            "socialsync_webhook_outbox_waits",
+            "Webhook events that waited for room in the outbox's queue (full: back-pressure), "
+            "or were not written within the wait (late: still queued)",
+            ["why"],
+            registry=r,
+        )
+        self.webhook_attempts = Histogram(
+            "socialsync_webhook_attempt_seconds",
+            "Webhook delivery attempts by outcome (delivered, retry, failed) and duration",
+            ["outcome"],
+            buckets=(*_ACK_BUCKETS[4:], 5.0, 10.0),
+            registry=r,
+        )
+        self.webhook_disabled = Counter(
+            "socialsync_webhook_endpoints_disabled", "Webhook endpoints disabled", ["reason"], registry=r
+        )
+        self.analytics_lost = Counter(
+            "socialsync_analytics_dropped",
+            "Analytics observations or batches dropped (queue full, buffer full past the wait)",
+            ["stage"],
+            registry=r,
+        )
+        self.analytics_events = Counter(
+            "socialsync_analytics_events_committed", "Analytics events committed to the store", registry=r
+        )
+        self.chat_hook_outcomes = Counter(
+            "socialsync_chat_hook",
+            "Chat messages at tenants' chat hooks, by outcome (allowed, masked, rejected, timeout,"
+            " error, busy: over the tenant's cap, not called)",
+            ["outcome"],
+            registry=r,
+        )
+        self.chat_hook_seconds = Histogram(
+            "socialsync_chat_hook_seconds",
+            "Time a chat hook call took (the deadline included), by outcome",
+            ["outcome"],
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0),
+            registry=r,
+        )
 
     # Observer protocol of the service
     def drift(self, drift_s: float) -> None:
@@ -107,6 +147,32 @@ class Metrics:
 
     def set_aside(self, what: str) -> None:
         self.poisoned.labels(what).inc()
+
+    # WebhookObserver of the webhooks' service
+    def webhook_outbox_full(self) -> None:
+        self.webhook_queue.labels("full").inc()
+
+    def webhook_outbox_late(self) -> None:
+        self.webhook_queue.labels("late").inc()
+
+    def webhook_delivery(self, outcome: str, seconds: float) -> None:
+        self.webhook_attempts.labels(outcome).observe(seconds)
+
+    def webhook_endpoint_disabled(self, reason: str) -> None:
+        self.webhook_disabled.labels(reason).inc()
+
+    # AnalyticsObserver of the analytics pipeline
+    def analytics_dropped(self, stage: str) -> None:
+        self.analytics_lost.labels(stage).inc()
+
+    def analytics_committed(self, events: int) -> None:
+        self.analytics_events.inc(events)
+
+    # ChatHookObserver of the chat hooks
+    def chat_hook(self, outcome: str, seconds: float | None) -> None:
+        self.chat_hook_outcomes.labels(outcome).inc()
+        if seconds is not None:
+            self.chat_hook_seconds.labels(outcome).observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from socialsync.domain.errors import bad_request, not_found
+from socialsync.domain.errors import Reason, bad_request, not_found
 from socialsync.domain.model import Playback
 from socialsync.domain.party.playback import position_at
 
@@ -77,7 +77,7 @@ def check_reportable(clip: Clip, reporter_id: str) -> None:
     if not visible_to(clip, reporter_id):
         raise not_found(f"no clip {clip.id} in this party")
     if clip.user_id == reporter_id:
-        raise bad_request("you cannot report your own clip")
+        raise bad_request("you cannot report your own clip", Reason.OWN_CLIP)
 
 
 def audit_details(clip: Clip) -> dict[str, Any]:

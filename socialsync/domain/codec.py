@@ -30,14 +30,29 @@ from socialsync.domain.model import (
 )
 from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report
 from socialsync.domain.notices import NOTICES, Notice, SignedClip
+from socialsync.domain.polls import Tally
 
 
 def media_to_data(media: Media) -> dict[str, Any]:
-    return {"url": media.url, "kind": media.kind.value, "title": media.title, "duration": media.duration_s}
+    out: dict[str, Any] = {
+        "url": media.url,
+        "kind": media.kind.value,
+        "title": media.title,
+        "duration": media.duration_s,
+    }
+    if media.poster is not None:
+        out["poster"] = media.poster
+    return out
 
 
 def media_from_data(d: dict[str, Any]) -> Media:
-    return Media(url=d["url"], kind=MediaKind(d["kind"]), title=d.get("title"), duration_s=d.get("duration"))
+    return Media(
+        url=d["url"],
+        kind=MediaKind(d["kind"]),
+        title=d.get("title"),
+        duration_s=d.get("duration"),
+        poster=d.get("poster"),
+    )
 
 
 def rules_to_data(r: ChatRules) -> dict[str, Any]:
@@ -74,6 +89,7 @@ def settings_to_data(s: Settings) -> dict[str, Any]:
         "max_members": s.max_members,
         "chat": rules_to_data(s.chat),
         "cameras": s.cameras,
+        "public": s.public,
     }
 
 
@@ -86,6 +102,7 @@ def settings_from_data(d: dict[str, Any]) -> Settings:
         # Rows recorded before chat rules existed have none: the defaults.
         chat=rules_from_data(d.get("chat", {})),
         cameras=bool(d.get("cameras", True)),
+        public=bool(d.get("public", False)),
     )
 
 
@@ -137,6 +154,7 @@ def member_to_data(m: Member) -> dict[str, Any]:
         "edge_delay_s": m.edge_delay_s,
         "on_stage": m.on_stage,
         "camera": None if m.camera is None else camera_to_data(m.camera),
+        "badges": [[kind, n] for kind, n in m.badges],
     }
 
 
@@ -180,6 +198,7 @@ def member_from_data(d: dict[str, Any]) -> Member:
         edge_delay_s=d.get("edge_delay_s"),
         on_stage=bool(d.get("on_stage", False)),
         camera=camera_from_data(d["camera"]) if d.get("camera") else None,
+        badges=tuple((str(kind), int(n)) for kind, n in d.get("badges", ())),
     )
 
 
@@ -287,6 +306,7 @@ _CONVERTERS: dict[Any, _Converter] = {
     Report: (_flat_to_data, lambda d: Report(**d)),
     ClipReport: (_flat_to_data, lambda d: ClipReport(**d)),
     SignedClip: (signed_clip_to_data, signed_clip_from_data),
+    Tally: (Tally.to_data, Tally.from_data),
 }
 _NOTICE_TYPES: dict[str, type[Notice]] = {t.__name__: t for t in NOTICES}
 

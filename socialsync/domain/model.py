@@ -52,6 +52,8 @@ class Media:
     kind: MediaKind = MediaKind.VOD
     title: str | None = None
     duration_s: float | None = None
+    # An image of it (http(s) URL), shown where the party's invite link unfurls.
+    poster: str | None = None
 
 
 MAX_SLOW_MODE_S = 120
@@ -81,6 +83,9 @@ class Settings:
     chat: ChatRules = ChatRules()
     # Members may turn their cameras on (the host can switch it off for the party).
     cameras: bool = True
+    # Listed for every user of the tenant (discovery, GET /api/v1/parties), as live rooms
+    # always are; a watch party is private (known by its id or an invite) unless public.
+    public: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,8 @@ class User:
     # A guest's connection: a keyed hash of its client (services/guest_bans.py), set by
     # the edge; never the address itself. Not part of who the user is.
     fingerprint: str | None = field(default=None, compare=False, repr=False)
+    # A host token's party (its ``host_of`` claim): joins it as host, or cohost if it has one.
+    host_of: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -168,6 +175,8 @@ class Member:
     # Live rooms: put on stage by the host or a moderator, so it may publish.
     on_stage: bool = False
     camera: Camera | None = None
+    # Badges shown beside its name, as (kind, n) pairs (domain/badges.py), as of its join.
+    badges: tuple[tuple[str, int], ...] = ()
 
     @property
     def connected(self) -> bool:

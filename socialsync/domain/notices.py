@@ -14,6 +14,7 @@ from socialsync.domain.chat.messages import Message
 from socialsync.domain.clips import Clip, ClipReport
 from socialsync.domain.model import Camera, ChatRules, Member, Party, Playback
 from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report
+from socialsync.domain.polls import Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,10 @@ class PartyEnded:
 
     party_id: str
     reason: str
+
+
+# A Kicked's reason when the user was erased: every node also closes their sockets.
+ERASED = "erased"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +214,25 @@ class ClipRecording:
     on: bool
 
 
+# ---------------------------------------------------------------------------- polls
+
+
+@dataclass(frozen=True, slots=True)
+class PollChanged:
+    """A poll or prediction opened, locked or ended (its status says which), with its counts."""
+
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class PollCounted:
+    """Live results: the counts of the party's open poll after a window of votes."""
+
+    party_id: str
+    poll_id: str
+    counts: tuple[int, ...]
+
+
 Notice = (
     PlaybackChanged
     | MemberJoined
@@ -235,6 +259,8 @@ Notice = (
     | ClipEnded
     | ClipReported
     | ClipRecording
+    | PollChanged
+    | PollCounted
 )
 
 NOTICES: tuple[type[Notice], ...] = (
@@ -263,4 +289,6 @@ NOTICES: tuple[type[Notice], ...] = (
     ClipEnded,
     ClipReported,
     ClipRecording,
+    PollChanged,
+    PollCounted,
 )

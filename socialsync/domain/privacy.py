@@ -18,11 +18,17 @@ EXPORT_FORMAT = "socialsync.user-export/1"
 class Retention:
     """How long a tenant's data is kept, in days (0: not kept beyond its use).
 
-    chat: messages (the rows); deleted_text: the text of messages moderators deleted
-    and of held messages once decided (the rows stay for the audit trail, the text
-    goes); audit: audit log entries; ended_parties: a party's row (and its chat,
-    held messages and reports) after it ended; clips: reaction clips not kept by
-    staff; reports: members' reports of messages and clips."""
+    chat: messages (the rows); deleted_text: the review window: the text of messages
+    moderators deleted and of held messages once decided (the rows stay for the audit
+    trail, the text goes), and the filter's notes of delivered messages (verdict,
+    reasons, a masked message's original words; never beyond the message); audit:
+    audit log entries; ended_parties: a party's row (and its chat, held messages and
+    reports) after it ended; clips: reaction clips not kept by
+    staff; reports: members' reports of messages and clips; analytics_events: the
+    pseudonymous raw analytics events; analytics_aggregates: the analytics aggregates
+    made from them (sessions, views, per-second counts; docs/analytics.md), and the
+    badges earned from them; feedback: comments left with feedback answers (the scores
+    are analytics events; docs/engagement.md)."""
 
     chat_days: int = 365
     deleted_text_days: int = 30
@@ -30,6 +36,9 @@ class Retention:
     ended_parties_days: int = 180
     clips_days: int = 30
     reports_days: int = 90
+    analytics_events_days: int = 90
+    analytics_aggregates_days: int = 730
+    feedback_days: int = 365
 
     def cutoff_ms(self, name: str, now_ms: int) -> int:
         days: int = getattr(self, f"{name}_days")

@@ -52,13 +52,17 @@ class Buckets(Generic[K]):
 
     def take(self, key: K, limit: Limit, now_ms: int) -> float:
         """A token of ``key``'s bucket: 0 when allowed, else the seconds until it would be."""
+        return self.bucket(key, limit, now_ms).take(now_ms)
+
+    def bucket(self, key: K, limit: Limit, now_ms: int) -> TokenBucket:
+        """``key``'s bucket, made full on first use (to read what is left after a take)."""
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_size:
                 for old in [k for k, b in self._buckets.items() if b.full_at_ms() <= now_ms]:
                     del self._buckets[old]
             bucket = self._buckets[key] = TokenBucket(limit, now_ms)
-        return bucket.take(now_ms)
+        return bucket
 
 
 class Windows(Generic[K]):

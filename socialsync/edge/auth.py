@@ -1,4 +1,11 @@
-"""Signed tokens (JWT, HS256, one secret per tenant named by ``kid``) and guest logins."""
+"""Signed tokens and guest logins.
+
+A token is signed either with the tenant's shared secret (HS256, ``kid`` = the tenant
+id), or by the platform itself with a key of the JWKS the tenant registered (RS256 or
+ES256, ``iss`` = the tenant id, ``kid`` = the key's; docs/api-keys.md). The tenant is
+named by exactly one claim in each case, and a token is checked only against that
+tenant's own keys, so a key of tenant A can never sign for tenant B.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import TenantRole, User
 from socialsync.domain.tenant import Tenant
 from socialsync.domain.text import check_name, check_text
+from socialsync.edge.jwks import ALGORITHMS, JwksKeys
 from socialsync.ports import MessageStore
 from socialsync.ports.revocations import Revocation, Revocations
 
@@ -25,14 +33,25 @@ MAX_CACHED_TENANTS = 10_000
 MAX_NAME_CHARS = 64
 GUEST_TOKEN_TTL_S = 24 * 3600
 _ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+_PARTY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def unauthorized(message: str) -> SyncError:
     return SyncError(Code.UNAUTHORIZED, message)
 
 
-def issue_token(tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s: int, now_s: int) -> str:
-    claims = {
+def issue_token(
+    tenant: Tenant,
+    user_id: str,
+    name: str,
+    roles: list[str],
+    ttl_s: int,
+    now_s: int,
+    *,
+    host_of: str | None = None,
+) -> str:
+    """``host_of``: a party its user joins as host (or cohost beside one)."""
+    claims: dict[str, Any] = {
         "sub": user_id,
         "name": name,
         "roles": roles,
@@ -40,6 +59,8 @@ def issue_token(tenant: Tenant, user_id: str, name: str, roles: list[str], ttl_s
         "exp": now_s + ttl_s,
         "jti": new_jti(),
     }
+    if host_of is not None:
+        claims["host_of"] = host_of
     return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
 
 
@@ -121,8 +142,11 @@ class Authenticator:
         on_limited: Callable[[str], None] | None = None,
         max_token_lifetime_s: int | None = None,
         revocations: Revocations | None = None,
+        jwks: JwksKeys | None = None,
     ) -> None:
         self._store = store
+        # Tenants' own signing keys (RS256/ES256); None: HS256 with the shared secret only.
+        self._jwks = jwks
         self._revocations = revocations
         # exp - iat beyond this (or the tenant's own) is refused; None: no bound.
         self._max_lifetime_s = max_token_lifetime_s
@@ -187,13 +211,19 @@ class Authenticator:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise unauthorized("malformed token") from None
-        kid = header.get("kid")
-        if not isinstance(kid, str) or header.get("alg") != "HS256":
-            raise unauthorized("token must be HS256 with the tenant id as kid")
-        tenant = await self._tenant(kid)
-        if tenant is None:
-            raise unauthorized("unknown tenant")
-        claims = _verified(token, tenant)
+        kid, alg = header.get("kid"), header.get("alg")
+        if isinstance(kid, str) and alg == "HS256":
+            tenant = await self._tenant(kid)
+            if tenant is None:
+                raise unauthorized("unknown tenant")
+            claims = _verified(token, tenant)
+        elif isinstance(kid, str) and alg in ALGORITHMS and self._jwks is not None:
+            tenant, claims = await self._platform_signed(token, kid, alg, self._jwks)
+        else:
+            raise unauthorized(
+                "token must be HS256 with the tenant id as kid, or RS256/ES256 with the tenant id "
+                "as iss and the kid of a key in the tenant's JWKS"
+            )
         self._check_lifetime(claims, tenant)
         sub = claims["sub"]
         if not isinstance(sub, str) or not _ID.match(sub):
@@ -205,12 +235,16 @@ class Authenticator:
             roles = frozenset(TenantRole(r) for r in raw_roles)
         except (ValueError, TypeError):
             raise unauthorized("roles may be viewer, moderator, admin") from None
+        host_of = claims.get("host_of")
+        if host_of is not None and (not isinstance(host_of, str) or not _PARTY_ID.match(host_of)):
+            raise unauthorized("host_of must be a party id")
         user = User(
             id=sub,
             name=_clean_name(claims.get("name", sub)),
             tenant_id=tenant.id,
             roles=roles,
             guest=claims.get("guest") is True,
+            host_of=host_of,
         )
         jti, iat = claims.get("jti"), claims.get("iat")
         credential = Credential(
@@ -223,6 +257,51 @@ class Authenticator:
         ):
             raise unauthorized("token revoked")
         return credential
+
+    async def _platform_signed(
+        self, token: str, kid: str, alg: str, jwks: JwksKeys
+    ) -> tuple[Tenant, dict[str, Any]]:
+        """A token the platform signed with a key of its tenant's JWKS: the tenant is its
+        ``iss``, and only that tenant's keys are tried."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise unauthorized("malformed token") from None
+        iss = unverified.get("iss")
+        if not isinstance(iss, str) or not _ID.match(iss):
+            raise unauthorized("an RS256/ES256 token must name its tenant in iss")
+        tenant = await self._tenant(iss)
+        if tenant is None:
+            raise unauthorized("unknown tenant")
+        key = await jwks.key(tenant.id, kid)
+        if key is None:
+            raise unauthorized(f"no key {kid[:64]!r} in this tenant's JWKS")
+        if key.algorithm_name != alg:
+            raise unauthorized(f"key {kid[:64]!r} signs {key.algorithm_name}, not {alg}")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, key.key, algorithms=[alg], issuer=tenant.id, options={"require": ["exp", "sub", "iss"]}
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("token expired") from None
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"invalid token: {exc}") from None
+        return tenant, claims
+
+    def tenant_hint(self, authorization: str) -> str | None:
+        """The tenant a bearer token names, unverified (for CORS headers only)."""
+        token = bearer_token(authorization)
+        if not token or len(token) > MAX_TOKEN_BYTES:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") == "HS256":
+                kid = header.get("kid")
+                return kid if isinstance(kid, str) else None
+            iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            return None
+        return iss if isinstance(iss, str) else None
 
     async def revoke(
         self, tenant_id: str, *, jti: str | None = None, user_id: str | None = None
@@ -266,6 +345,25 @@ class Authenticator:
             "jti": new_jti(),
         }
         return jwt.encode(claims, tenant.secret, algorithm="HS256", headers={"kid": tenant.id})
+
+    async def mint(
+        self,
+        tenant_id: str,
+        user_id: str,
+        name: str,
+        roles: list[str],
+        ttl_s: int,
+        now_s: int,
+        *,
+        host_of: str | None = None,
+    ) -> tuple[str, int]:
+        """A token of the tenant for one of its users (services/tokens.py decides who may),
+        no longer-lived than the tenant allows; (token, exp)."""
+        tenant = await self._tenant(tenant_id)
+        if tenant is None:
+            raise unauthorized("unknown tenant")
+        ttl = min(ttl_s, self._lifetime(tenant))
+        return issue_token(tenant, user_id, name, roles, ttl, now_s, host_of=host_of), now_s + ttl
 
     async def _guest(self, name: Any, tenant_id: Any) -> User:
         if not isinstance(tenant_id, str):

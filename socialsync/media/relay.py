@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-from socialsync.domain.errors import Code, SyncError, bad_request, not_found
+from socialsync.domain.errors import Code, Reason, SyncError, bad_request, not_found
 from socialsync.media.forward import (
     MediaSource,
     SubscriberLink,
@@ -121,7 +121,12 @@ class AiortcRelay:
         if len(self._publications) + len(self._subscriptions) >= self.max_connections:
             if self.on_limited is not None:
                 self.on_limited("rtc_connections")
-            raise SyncError(Code.UNAVAILABLE, "the media relay is full: try again later", retry_after_s=30)
+            raise SyncError(
+                Code.UNAVAILABLE,
+                "the media relay is full: try again later",
+                retry_after_s=30,
+                reason=Reason.RELAY_FULL,
+            )
 
     def _deadline(self, pc: RTCPeerConnection, expire: Callable[[], Awaitable[None]]) -> None:
         async def watch() -> None:
@@ -184,14 +189,18 @@ class AiortcRelay:
         comes back with the result in ``on_clip_ended``. Returns {"mime_type", "path"}."""
         publication = self._publications.get((party_id, user_id))
         if publication is None or "video" not in publication.sources:
-            raise bad_request("turn your camera on to record a clip")
+            raise bad_request("turn your camera on to record a clip", Reason.CAMERA_NEEDED)
         if (party_id, user_id) in self._clips:
-            raise SyncError(Code.CONFLICT, "you are recording a clip already")
+            raise SyncError(
+                Code.CONFLICT, "you are recording a clip already", reason=Reason.RECORDING_ALREADY
+            )
         if sum(1 for party, _ in self._clips if party == party_id) >= limits["per_party"]:
             raise SyncError(
                 Code.RATE_LIMITED,
                 f"at most {limits['per_party']} clips are recorded at once in a party",
                 retry_after_s=float(limits["max_s"]),
+                reason=Reason.RECORDINGS_FULL,
+                params={"max": limits["per_party"]},
             )
 
         async def ended(result: RecordedClip) -> None:
@@ -319,7 +328,9 @@ async def _negotiate(pc: RTCPeerConnection, remote: RTCSessionDescription | None
         raise
     except TimeoutError:
         await pc.close()
-        raise SyncError(Code.UNAVAILABLE, "the media relay took too long to answer") from None
+        raise SyncError(
+            Code.UNAVAILABLE, "the media relay took too long to answer", reason=Reason.RELAY_TIMEOUT
+        ) from None
     except Exception as exc:
         await pc.close()
         raise bad_request(f"sdp: cannot be used ({_reason(exc)})") from exc

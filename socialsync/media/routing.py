@@ -184,4 +184,3 @@ class RoutedRelay:
         if self.public_ip and isinstance(result, str) and result.startswith("v=0"):
             return advertise(result, self.public_ip)
         return result
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
+from socialsync.ports.webhooks import Outbox
 
 
 class ClipStore(Protocol):
@@ -29,12 +30,22 @@ class ClipStore(Protocol):
     - ``delete`` removes the clip and its reports.
     """
 
-    async def add(self, clip: Clip) -> None: ...
+    async def add(self, clip: Clip, *, outbox: Outbox[Clip] | None = None) -> None:
+        """``outbox``: the clip's webhook events, written in its transaction (so for the
+        other writes: only when they change something)."""
+        ...
 
     async def get(self, clip_id: str) -> Clip | None: ...
 
     async def of_party(self, party_id: str, media_url: str | None = None, limit: int = 500) -> list[Clip]:
         """The party's clips (of one media if given) by media_time_s, then id."""
+        ...
+
+    async def of_tenant(
+        self, tenant_id: str, after: tuple[int, str] | None, limit: int, *, party_id: str | None = None
+    ) -> list[Clip]:
+        """The tenant's clips (of one party if given) by (created_at_ms, id), those after
+        the key ``after`` only (a page of a list)."""
         ...
 
     async def count(self, party_id: str) -> int: ...
@@ -43,9 +54,11 @@ class ClipStore(Protocol):
         """Clips waiting for review per party; parties without any are absent."""
         ...
 
-    async def set_status(self, clip_id: str, expected: ClipStatus, status: ClipStatus) -> bool: ...
+    async def set_status(
+        self, clip_id: str, expected: ClipStatus, status: ClipStatus, *, outbox: Outbox[str] | None = None
+    ) -> bool: ...
 
-    async def delete(self, clip_id: str) -> bool:
+    async def delete(self, clip_id: str, *, outbox: Outbox[str] | None = None) -> bool:
         """True if the clip was there."""
         ...
 

@@ -3,10 +3,38 @@ log, each tenant's term lists, and taking chat messages down or putting them bac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from socialsync.domain.chat.messages import Message
-from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report, Sanction, SanctionKind
+from socialsync.domain.moderation.sanctions import (
+    AuditEntry,
+    FilterNote,
+    Held,
+    Report,
+    Sanction,
+    SanctionKind,
+)
+from socialsync.ports.webhooks import Outbox
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit entries to read, besides the tenant (and party): each field given must
+    match (``since_ms <= ts_ms < until_ms``)."""
+
+    actor_id: str | None = None
+    action: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def matches(self, actor_id: str, action: str, ts_ms: int) -> bool:
+        return (
+            (self.actor_id is None or actor_id == self.actor_id)
+            and (self.action is None or action == self.action)
+            and (self.since_ms is None or ts_ms >= self.since_ms)
+            and (self.until_ms is None or ts_ms < self.until_ms)
+        )
 
 
 class ModerationStore(Protocol):
@@ -33,7 +61,15 @@ class ModerationStore(Protocol):
     - Reports: one per (party, message, reporter); ``report`` returns the number of
       distinct reporters of the message, or None for a repeat (nothing changes).
       Concurrent reports of one message are serialised: they see 1, 2, 3 ... each
-      once, so exactly one of them reaches any threshold.
+      once, so exactly one of them reaches any threshold. A report is *open* until a
+      moderator decides the takedown it led to: a report filed before (or when) a held
+      copy of its message (``Held.message_id``) was decided is dealt with; a report on a
+      message deleted or held, and one filed after the decision, is open.
+      ``report_counts`` and ``reports_of`` read open reports only, so a room's count
+      and its list always agree.
+    - Filter notes: at most one per (party, message); ``note`` replaces an earlier one;
+      ``notes`` returns those of the given messages that exist (retention and erasure
+      remove them: ports/privacy_store.py).
     - Messages: ``message`` returns a message only while it is not deleted;
       ``delete_messages`` keeps the row and returns, sorted, the ids it deleted now
       (already deleted ones are not returned again); ``restore_message`` undoes it.
@@ -60,16 +96,25 @@ class ModerationStore(Protocol):
         ...
 
     # --- audit log ---------------------------------------------------------------
-    async def audit(self, entry: AuditEntry) -> AuditEntry: ...
+    async def audit(self, entry: AuditEntry, *, outbox: Outbox[AuditEntry] | None = None) -> AuditEntry:
+        """``outbox``: the entry's webhook events, written in its transaction."""
+        ...
 
     async def audit_entries(
-        self, tenant_id: str, party_id: str | None, before_id: int | None, limit: int
+        self,
+        tenant_id: str,
+        party_id: str | None,
+        before_id: int | None,
+        limit: int,
+        *,
+        filters: AuditFilter | None = None,
     ) -> list[AuditEntry]:
-        """The tenant's entries (of one party if given) with id < before_id, newest first."""
+        """The tenant's entries (of one party if given) with id < before_id that match
+        ``filters`` (if given), newest first."""
         ...
 
     # --- review queue ------------------------------------------------------------
-    async def hold(self, held: Held) -> Held: ...
+    async def hold(self, held: Held, *, outbox: Outbox[Held] | None = None) -> Held: ...
 
     async def held(self, party_id: str) -> list[Held]: ...
 
@@ -80,14 +125,25 @@ class ModerationStore(Protocol):
     async def decide(self, party_id: str, held_id: int, decision: str, by: str, now_ms: int) -> Held: ...
 
     # --- reports -----------------------------------------------------------------
-    async def report(self, report: Report) -> int | None: ...
+    async def report(self, report: Report, *, outbox: Outbox[int] | None = None) -> int | None:
+        """``outbox`` (called with the count) only when the report is new."""
+        ...
 
     async def report_counts(self, party_ids: list[str]) -> dict[str, int]:
-        """Reported messages per party that are still up (not deleted); absent if none."""
+        """Messages with open reports per party; parties without any are absent."""
         ...
 
     async def reports_of(self, party_id: str, limit: int = 100) -> list[Report]:
-        """The party's reports, newest first."""
+        """The party's open reports, newest first."""
+        ...
+
+    # --- filter notes --------------------------------------------------------------
+    async def note(self, note: FilterNote) -> None:
+        """What the filter said of a delivered message, for its moderators."""
+        ...
+
+    async def notes(self, party_id: str, message_ids: list[int]) -> dict[int, FilterNote]:
+        """The notes of those of the party's messages that have one, by message id."""
         ...
 
     # --- messages ----------------------------------------------------------------

@@ -19,10 +19,12 @@ class PrivacyStore(Protocol):
       ``messages`` (their chat, deleted ones included), ``held_messages``,
       ``reports_filed``, ``clip_reports_filed``, ``sanctions`` (against them),
       ``sanctions_issued``, ``audit`` (entries where they acted or were the target),
-      ``clips``, ``consents``, ``parties_created``. Read-only.
+      ``clips``, ``consents``, ``filter_notes`` (of their messages: the filter's verdict
+      and their original words), ``parties_created``. Read-only.
     - ``erase_user``: in one transaction (SQL), the user's messages and held copies
       are tombstoned (text emptied, id and name replaced by ``pseudonym``, marked
-      deleted); reports they filed and sanctions/audit entries naming them carry the
+      deleted) and the filter's notes of their messages deleted; reports they filed and
+      sanctions/audit entries naming them carry the
       pseudonym instead, with free-form fields (reasons, details) scrubbed of their
       id, names and texts; sanctions against them are deleted; their clips (and the
       clips' reports), consent records and kept marks are deleted; parties they

@@ -45,8 +45,9 @@ class Revocations(Protocol):
     - A store that cannot answer raises SyncError(unavailable): a token is then
       refused rather than trusted.
 
-    Memory (one process, lost on restart) and Redis (keys with expiry, and a stream
-    each node reads) implement it.
+    Memory (one process, lost on restart: a test double), SQL (the embedded default:
+    rows pruned after ``keep_s``, read by followers every half second) and Redis (keys
+    with expiry, and a stream each node reads) implement it.
     """
 
     async def revoke(self, revocation: Revocation, keep_s: int) -> None: ...

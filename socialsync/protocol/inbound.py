@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from socialsync.domain.chat.messages import MAX_TEXT_CHARS
 from socialsync.domain.errors import Code, SyncError
+from socialsync.domain.feedback import MAX_COMMENT
 from socialsync.domain.model import (
     DEFAULT_MAX_MEMBERS,
     MAX_MEMBERS,
@@ -25,6 +26,16 @@ from socialsync.domain.model import (
     MediaKind,
     RoomType,
     Settings,
+)
+from socialsync.domain.polls import (
+    MAX_CHOICE_CHARS,
+    MAX_CHOICES,
+    MAX_DURATION_S,
+    MAX_QUESTION_CHARS,
+    MIN_CHOICES,
+    MIN_DURATION_S,
+    PollDraft,
+    PollKind,
 )
 from socialsync.domain.text import control_character
 
@@ -61,6 +72,7 @@ def _http_url(value: str) -> str:
 
 
 PartyId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+InviteCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Position = Annotated[float, Field(ge=0, le=MAX_POSITION_S)]
 Rate = Annotated[float, Field(ge=0.25, le=4.0)]
 MessageId = Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]
@@ -78,10 +90,16 @@ class MediaIn(_In):
     kind: Literal["vod", "live"] = "vod"
     title: Annotated[str, Field(max_length=1_000), trimmed_text(200, min_chars=0)] | None = None
     duration: Annotated[float, Field(gt=0, le=1e7)] | None = None
+    # An image of the media (shown where the party's invite link unfurls).
+    poster: Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_http_url)] | None = None
 
     def to_domain(self) -> Media:
         return Media(
-            url=self.url, kind=MediaKind(self.kind), title=self.title or None, duration_s=self.duration
+            url=self.url,
+            kind=MediaKind(self.kind),
+            title=self.title or None,
+            duration_s=self.duration,
+            poster=self.poster,
         )
 
 
@@ -90,6 +108,8 @@ class SettingsIn(_In):
     control: Literal["everyone", "hosts"] | None = None
     wait_for_buffering: bool | None = None
     max_members: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    # Listed for every user of the tenant (discovery): live rooms always are.
+    public: bool = False
 
     def to_domain(self) -> Settings:
         room = RoomType(self.type)
@@ -104,6 +124,7 @@ class SettingsIn(_In):
             control=ControlMode(self.control or ("hosts" if live else "everyone")),
             wait_for_buffering=self.wait_for_buffering if self.wait_for_buffering is not None else not live,
             max_members=max_members,
+            public=self.public,
         )
 
 
@@ -121,8 +142,20 @@ class PartyRef(_In):
     party: PartyId
 
 
-class PartyJoin(PartyRef):
+class PartyJoin(_In):
+    """By the party's id, or by an invite's code (exactly one of them)."""
+
+    party: PartyId | None = None
+    invite: InviteCode | None = None
     since: Annotated[int, Field(ge=0, le=MAX_SAFE_INT)] | None = None
+    # A deep link's moment, s: where the party starts if it has not started yet.
+    t: Position | None = None
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> PartyJoin:
+        if (self.party is None) == (self.invite is None):
+            raise PydanticCustomError("party_or_invite", "give party or invite (exactly one)")
+        return self
 
 
 class PlaybackControl(PartyRef):
@@ -186,6 +219,7 @@ class SettingsPatch(_In):
     wait_for_buffering: bool | None = None
     max_members: Annotated[int, Field(ge=1, le=100_000)] | None = None
     cameras: bool | None = None
+    public: bool | None = None
 
 
 class RtcPublish(PartyRef):
@@ -402,3 +436,59 @@ class ModClipReview(PartyRef):
 class ClipReport(PartyRef):
     id: ClipId
     reason: ReportReason
+
+
+# ---------------------------------------------------------------------------- polls and predictions
+
+PollId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+PollQuestion = Annotated[str, Field(max_length=1_000), trimmed_text(MAX_QUESTION_CHARS)]
+PollChoice = Annotated[str, Field(max_length=400), trimmed_text(MAX_CHOICE_CHARS)]
+ChoiceIndex = Annotated[int, Field(ge=0, le=MAX_CHOICES - 1)]
+
+
+class PollOpen(PartyRef):
+    kind: Literal["poll", "prediction"] = "poll"
+    question: PollQuestion
+    # More than MAX_CHOICES is too_large, fewer than MIN_CHOICES bad_request (1.3).
+    choices: Annotated[list[PollChoice], Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)]
+    # Seconds: how long a poll runs, or a prediction takes picks before it locks.
+    duration: Annotated[int, Field(ge=MIN_DURATION_S, le=MAX_DURATION_S)]
+
+    def to_domain(self) -> PollDraft:
+        return PollDraft(PollKind(self.kind), self.question, tuple(self.choices), self.duration)
+
+
+class PollRef(PartyRef):
+    id: PollId
+
+
+class PollVote(PollRef):
+    choice: ChoiceIndex
+
+
+class PredictionResolve(PollRef):
+    outcome: ChoiceIndex
+
+
+class AnalyticsMoments(PartyRef):
+    """``analytics.moments``: the top moments of the party's media item (18)."""
+
+    # How many moments (at most), and how many media seconds each spans.
+    top: Annotated[int, Field(ge=1, le=10)] = 5
+    bucket_s: Annotated[int, Field(ge=5, le=600)] = 10
+
+
+# ---------------------------------------------------------------------------- feedback (19.2)
+
+PromptId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class FeedbackSend(_In):
+    """``feedback.send``: the answer to a ``feedback.prompt`` (19.2)."""
+
+    prompt: PromptId
+    # CSAT: 1 to 5, NPS: 0 to 10 (the prompt's survey says which; checked by the service).
+    score: Annotated[int, Field(ge=0, le=10)]
+    comment: (
+        Annotated[str, Field(max_length=10 * MAX_COMMENT), trimmed_text(MAX_COMMENT, min_chars=0)] | None
+    ) = None

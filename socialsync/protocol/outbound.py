@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from socialsync.domain.analytics.metrics import Moment
 from socialsync.domain.audit import clip_reason_details, report_details
 from socialsync.domain.chat.messages import Message
 from socialsync.domain.clips import ClipReport
 from socialsync.domain.codec import rules_to_data
+from socialsync.domain.feedback import SCALE, Prompt
 from socialsync.domain.model import Camera, ChatRules, Media, Member, Party, Playback
-from socialsync.domain.moderation.sanctions import AuditEntry, Held
+from socialsync.domain.moderation.sanctions import AuditEntry, FilterNote, Held
 from socialsync.domain.notices import (
     Audited,
     CameraChanged,
@@ -40,11 +42,14 @@ from socialsync.domain.notices import (
     PartyEnded,
     PartyUpdated,
     PlaybackChanged,
+    PollChanged,
+    PollCounted,
     ReactionBurst,
     RulesChanged,
     SignedClip,
 )
 from socialsync.domain.party.health import DriftSummary, MemberSync, member_sync
+from socialsync.domain.polls import PollStatus, Tally
 
 Payload = dict[str, Any]
 
@@ -55,6 +60,8 @@ def media_out(media: Media) -> dict[str, Any]:
         out["title"] = media.title
     if media.duration_s is not None:
         out["duration"] = media.duration_s
+    if media.poster is not None:
+        out["poster"] = media.poster
     return out
 
 
@@ -88,6 +95,7 @@ def member_out(m: Member) -> dict[str, Any]:
         "wait_for_me": m.wait_for_me,
         "in_ad": m.in_ad,
         "sync": member_sync(m).value,
+        "badges": [{"kind": kind, "n": n} for kind, n in m.badges],
     }
 
 
@@ -134,6 +142,7 @@ def party_out(party: Party, invite_base: str | None = None) -> dict[str, Any]:
             "wait_for_buffering": s.wait_for_buffering,
             "max_members": s.max_members,
             "cameras": s.cameras,
+            "public": s.public,
         },
         "member_count": len(party.members),
     }
@@ -197,9 +206,15 @@ def audit_out(e: AuditEntry) -> dict[str, Any]:
     }
 
 
-def moderated_message_out(m: Message) -> dict[str, Any]:
-    """A message as the moderators' snapshot lists it: with whether it is hidden."""
-    return message_out(m) | {"hidden": m.hidden}
+def moderated_message_out(m: Message, note: FilterNote | None = None) -> dict[str, Any]:
+    """A message as the moderators' snapshot lists it: with whether it is hidden and,
+    within the review window, what the filter said of it (as ``mod.message`` does)."""
+    out = message_out(m) | {"hidden": m.hidden}
+    if note is not None:
+        out |= {"verdict": note.verdict, "reasons": list(note.reasons)}
+        if note.original is not None and note.original != m.text:
+            out["original"] = note.original
+    return out
 
 
 # ---------------------------------------------------------------------------- reaction clips
@@ -232,7 +247,51 @@ def clip_report_out(r: ClipReport) -> dict[str, Any]:
     return {"party": r.party_id, "clip": r.clip_id, **clip_reason_out(r)}
 
 
+# ---------------------------------------------------------------------------- polls
+
+
+def poll_out(tally: Tally) -> dict[str, Any]:
+    p = tally.poll
+    return {
+        "id": p.id,
+        "party": p.party_id,
+        "kind": p.kind.value,
+        "question": p.question,
+        "choices": list(p.choices),
+        "status": p.status.value,
+        "by": {"id": p.by_id, "name": p.by_name},
+        "opened_at": p.opened_at_ms,
+        "closes_at": p.closes_at_ms,
+        "closed_at": p.closed_at_ms,
+        "ended_at": p.ended_at_ms,
+        "end": None if p.end is None else p.end.value,
+        "outcome": p.outcome,
+        "counts": list(tally.counts),
+        "total": tally.total,
+    }
+
+
+# A poll's change, by the status it changed to.
+POLL_EVENTS = {
+    PollStatus.OPEN: "poll.opened",
+    PollStatus.LOCKED: "poll.locked",
+    PollStatus.ENDED: "poll.ended",
+}
+
+
 # ---------------------------------------------------------------------------- notices
+
+
+def key_moment_out(m: Moment) -> dict[str, Any]:
+    """One of the top moments members see (18; shapes.KeyMoment)."""
+    return {
+        "start_s": m.start_s,
+        "end_s": m.end_s,
+        "score": m.score,
+        "reactions": m.reactions,
+        "messages": m.messages,
+        "rewatches": m.rewatches,
+    }
 
 
 def notice_out(notice: Notice, public_url: str | None) -> tuple[str, Payload]:
@@ -303,3 +362,21 @@ def notice_out(notice: Notice, public_url: str | None) -> tuple[str, Payload]:
             }
         case ClipReported(report=report, count=count):
             return "mod.clip_report", clip_report_out(report) | {"count": count}
+        case PollChanged(tally=tally):
+            return POLL_EVENTS[tally.poll.status], {"party": tally.poll.party_id, "poll": poll_out(tally)}
+        case PollCounted(party_id=party_id, poll_id=poll_id, counts=counts):
+            counted = {"counts": list(counts), "total": sum(counts)}
+            return "poll.results", {"party": party_id, "id": poll_id} | counted
+
+
+def feedback_prompt_out(prompt: Prompt) -> dict[str, Any]:
+    """``feedback.prompt`` (19.2): the question to put, its scale, until when it may be answered."""
+    low, high = SCALE[prompt.survey]
+    return {
+        "id": prompt.id,
+        "party": prompt.party_id,
+        "survey": prompt.survey.value,
+        "min": low,
+        "max": high,
+        "expires_at": prompt.expires_ms,
+    }

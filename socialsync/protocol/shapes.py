@@ -18,11 +18,13 @@ from typing import Any, Literal, NotRequired
 from pydantic import with_config
 from typing_extensions import TypeAliasType, TypedDict
 
-from socialsync.domain.errors import Code
+from socialsync.domain.errors import Code, Reason
 
 # ---------------------------------------------------------------------------- named values
 
 ErrorCode = TypeAliasType("ErrorCode", Code)
+# What exactly was refused (1.4), for clients to translate; `params` fill its words.
+RefusalReason = TypeAliasType("RefusalReason", Reason)
 Role = TypeAliasType("Role", Literal["host", "cohost", "member"])
 ClipStatus = TypeAliasType("ClipStatus", Literal["visible", "held", "hidden"])
 # Why a recording ended (16.2 clip.ended): clip.stop, its duration cap, the size cap,
@@ -42,6 +44,7 @@ class Media(TypedDict):
     kind: Literal["vod", "live"]
     title: NotRequired[str]
     duration: NotRequired[float]
+    poster: NotRequired[str]
 
 
 class PlaybackState(TypedDict):
@@ -72,6 +75,16 @@ class CameraState(TypedDict):
 
 
 @with_config(use_attribute_docstrings=True)
+class Badge(TypedDict):
+    """A badge shown beside a member's name (4.3, 19.1)."""
+
+    kind: Literal["first_party", "watched_together", "hosted", "top_reactor", "streak"]
+    n: int
+    """Its level: hours watched together, parties hosted, live events topped, weeks in a row (1 for
+    `first_party`)."""
+
+
+@with_config(use_attribute_docstrings=True)
 class Member(TypedDict):
     """A member of a party (4.3; member_out)."""
 
@@ -92,6 +105,8 @@ class Member(TypedDict):
     sync: Literal["in_sync", "catching_up", "loading", "in_ad", "away"]
     """Where the member stands, as the server sees it from its reports (4.3): for a
     member list in plain words ("in sync", "catching up", "loading", "in an ad", "away")."""
+    badges: list[Badge]
+    """Its badges as of its join, when the tenant shows badges (19.1); at most one of each kind."""
 
 
 @with_config(use_attribute_docstrings=True)
@@ -104,6 +119,8 @@ class PartySettings(TypedDict):
     max_members: int
     cameras: bool
     """`false`: the host has turned cameras off (none may be on, none may start)."""
+    public: bool
+    """Listed for every user of the tenant (discovery), as live rooms always are."""
 
 
 class PartyInfo(TypedDict):
@@ -187,12 +204,41 @@ class ClipRecording(TypedDict):
     mime_type: str
 
 
+@with_config(use_attribute_docstrings=True)
+class PollInfo(TypedDict):
+    """A poll or prediction with its counts (17; poll_out)."""
+
+    id: str
+    party: str
+    kind: Literal["poll", "prediction"]
+    question: str
+    choices: list[str]
+    """A poll's choices, a prediction's outcomes, in order: votes and `outcome` are indexes."""
+    status: Literal["open", "locked", "ended"]
+    """open: members vote; locked: a prediction waiting for its outcome; ended: final."""
+    by: UserRef
+    opened_at: int
+    closes_at: int
+    """Server ms: when voting ends (a poll) or the prediction locks, unless closed earlier."""
+    closed_at: int | None
+    """When voting stopped (null while open)."""
+    ended_at: int | None
+    end: Literal["completed", "resolved", "cancelled"] | None
+    outcome: int | None
+    """A resolved prediction's outcome (an index of `choices`), else null."""
+    counts: list[int]
+    """Votes per choice, in the order of `choices`."""
+    total: int
+
+
 class ErrorBody(TypedDict):
     """The `error` of a refused request (1.4)."""
 
     code: ErrorCode
     message: str
     retry_after: NotRequired[float]
+    reason: NotRequired[RefusalReason]
+    params: NotRequired[dict[str, str | int | float]]
 
 
 # ---------------------------------------------------------------------------- answers and session
@@ -228,6 +274,51 @@ class JoinAnswer(TypedDict):
     has_more: bool
     server_time: int
     rules: ChatRules
+
+
+class PollCurrent(TypedDict):
+    """The `poll.get` answer: the party's current poll (or null) and your vote in it (17)."""
+
+    ok: Literal[True]
+    poll: PollInfo | None
+    choice: int | None
+
+
+@with_config(use_attribute_docstrings=True)
+class KeyMoment(TypedDict):
+    """One of a media item's top moments (18): a span of media time where viewers of the
+    tenant's parties reacted, wrote or seeked back to watch again the most."""
+
+    start_s: int
+    """Media seconds: where the moment starts (a chapter mark), and ends (excluded)."""
+    end_s: int
+    score: int
+    """`reactions` + `messages` + `rewatches`: how the moments are ranked."""
+    reactions: int
+    messages: int
+    rewatches: int
+    """Media seconds in it watched again within one view (a seek back)."""
+
+
+@with_config(use_attribute_docstrings=True)
+class MomentsAnswer(TypedDict):
+    """The `analytics.moments` answer: the top moments of the party's media item (18)."""
+
+    ok: Literal[True]
+    media: str | None
+    """The media item's id (`null` for live media, which has no moments)."""
+    views: int
+    """Views of the media item the moments were counted over (every party, 30 days)."""
+    bucket_s: int
+    moments: list[KeyMoment]
+    """At most `top`, the densest first chosen, none side by side; in media order."""
+
+
+class WatchingAnswer(TypedDict):
+    """The `analytics.watching` answer: members present in the party now (18)."""
+
+    ok: Literal[True]
+    watching: int
 
 
 class IceServer(TypedDict):
@@ -334,6 +425,39 @@ class ClipRecordingChanged(TypedDict):
     on: bool
 
 
+class PollChanged(TypedDict):
+    """`poll.opened`, `poll.locked`, `poll.ended` (17)."""
+
+    party: str
+    poll: PollInfo
+
+
+class PollResults(TypedDict):
+    """`poll.results`: the open poll's votes per choice, after a window of votes (17)."""
+
+    party: str
+    id: str
+    counts: list[int]
+    total: int
+
+
+@with_config(use_attribute_docstrings=True)
+class FeedbackPrompt(TypedDict):
+    """`feedback.prompt` (19.2): one question at the end of a party, answered with `feedback.send`."""
+
+    id: str
+    party: str
+    """The party that ended (or that the member left)."""
+    survey: Literal["csat", "nps"]
+    """`csat`: "How satisfied were you with this watch party?"; `nps`: "How likely are you to
+    recommend watching together to a friend?"."""
+    min: int
+    max: int
+    """The scale: 1 to 5 (CSAT) or 0 to 10 (NPS)."""
+    expires_at: int
+    """Server ms: an answer after this is `not_found`."""
+
+
 # Every event the server sends a member, by name, with its payload (the mod.* events
 # for moderators are in docs/moderation.md).
 ServerEvents = TypedDict(
@@ -359,6 +483,11 @@ ServerEvents = TypedDict(
         "clip.removed": ClipRemoved,
         "clip.ended": ClipEnded,
         "clip.recording": ClipRecordingChanged,
+        "poll.opened": PollChanged,
+        "poll.results": PollResults,
+        "poll.locked": PollChanged,
+        "poll.ended": PollChanged,
+        "feedback.prompt": FeedbackPrompt,
     },
 )
 
@@ -377,8 +506,12 @@ OUTBOUND: tuple[Any, ...] = (
     ChatRules,
     ClipInfo,
     ClipRecording,
+    PollInfo,
     SessionUser,
     JoinAnswer,
     RtcConfig,
+    PollCurrent,
+    MomentsAnswer,
+    WatchingAnswer,
     ServerEvents,
 )

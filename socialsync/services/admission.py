@@ -3,8 +3,8 @@
 Joining: not while banned from the room or the tenant (a guest also not while its
 client's fingerprint is: services/guest_bans.py). Creating: not while banned from the
 tenant, and at most ``parties_per_hour`` parties per user in any hour (the tenant's
-own limit where it has one; counted on this node; a user's sockets normally reach
-one node).
+own limit where it has one; counted by the ``Quotas`` port: in this process embedded,
+in Redis for the whole cluster).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from socialsync.domain.errors import Code, SyncError, forbidden
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import User
 from socialsync.domain.moderation.sanctions import SanctionKind
-from socialsync.domain.ratelimit import Windows
 from socialsync.ports import Observer
+from socialsync.ports.quotas import Quotas
 from socialsync.services.guest_bans import GuestBans
 from socialsync.services.sanctions import SanctionBook
 from socialsync.services.tenants import TenantPolicies
 
 HOUR_MS = 3_600_000
-# Users whose quota windows are remembered at most (the oldest go first).
-MAX_TRACKED = 100_000
+# The quota's name in the Quotas port (and in Redis keys).
+PARTIES_QUOTA = "parties"
 
 
 class Admission:
@@ -31,6 +31,7 @@ class Admission:
         observer: Observer,
         parties_per_hour: int,
         *,
+        quotas: Quotas,
         policies: TenantPolicies | None = None,
         guest_bans: GuestBans | None = None,
     ) -> None:
@@ -40,7 +41,7 @@ class Admission:
         # The tenant's own limits (None: ``parties_per_hour`` for every tenant).
         self.policies = policies
         self.guest_bans = guest_bans
-        self._created: Windows[UserKey] = Windows(HOUR_MS, MAX_TRACKED)
+        self.quotas = quotas
 
     async def check_join(self, user: User, party_id: str, now_ms: int) -> None:
         await self.sanctions.check_join(user, party_id, now_ms)
@@ -56,7 +57,9 @@ class Admission:
         per_hour = self.parties_per_hour
         if self.policies is not None:
             per_hour = (await self.policies.limits(user.tenant_id)).parties_per_hour
-        wait_s = self._created.take(UserKey(user.tenant_id, user.id), per_hour, now_ms)
+        wait_s = await self.quotas.take(
+            PARTIES_QUOTA, UserKey(user.tenant_id, user.id), per_hour, HOUR_MS, now_ms
+        )
         if wait_s:
             self.observer.limited("parties_per_hour")
             raise SyncError(

@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.errors import Code, Reason, SyncError, bad_request, forbidden, not_found
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Camera, Member
 from socialsync.domain.notices import CamerasReset
@@ -75,7 +75,7 @@ class CameraService:
 
     def _relay(self) -> MediaRelay:
         if self.relay is None:
-            raise SyncError(Code.UNAVAILABLE, "this server does not relay cameras")
+            raise SyncError(Code.UNAVAILABLE, "this server does not relay cameras", reason=Reason.NO_RELAY)
         return self.relay
 
     async def config(self, session: str, party_id: str) -> RtcConfig:
@@ -91,7 +91,9 @@ class CameraService:
         user = self.parties.user_of(session)
         party = await self.parties.joined_party(session, party_id)
         if not consent:
-            raise forbidden("a camera goes on only when its member chooses to (consent: true)")
+            raise forbidden(
+                "a camera goes on only when its member chooses to (consent: true)", Reason.CAMERA_CONSENT
+            )
         wanted = {kind for kind, on in (("audio", audio), ("video", video)) if on}
         if not wanted:
             raise bad_request("publish audio, video or both")
@@ -133,7 +135,10 @@ class CameraService:
             if self.observer is not None:
                 self.observer.limited("cameras_per_user")
             raise SyncError(
-                Code.RATE_LIMITED, f"at most {per_user} cameras of yours at once: turn one off first"
+                Code.RATE_LIMITED,
+                f"at most {per_user} cameras of yours at once: turn one off first",
+                reason=Reason.CAMERAS_PER_USER,
+                params={"max": per_user},
             )
 
     async def expired(self, party_id: str, user_id: str) -> None:

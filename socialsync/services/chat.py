@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, replace
 
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.chat.reactions import DEFAULT_EMOJI, ReactionWindow
-from socialsync.domain.errors import Code, SyncError, bad_request
+from socialsync.domain.chat_hook import Ruling
+from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
 from socialsync.domain.identity import UserKey
-from socialsync.domain.model import User
+from socialsync.domain.model import Party, User
 from socialsync.domain.notices import ReactionBurst
 from socialsync.domain.ratelimit import Buckets, Limit
-from socialsync.ports import Observer
-from socialsync.services.moderation import ModerationService
+from socialsync.ports import Observer, Verdict
+from socialsync.services.chat_hook import ChatHooks
+from socialsync.services.moderation import ModerationService, Screened
 from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.services.chat")
@@ -48,12 +51,22 @@ class RateLimits:
     def __init__(self) -> None:
         self._buckets: Buckets[tuple[UserKey, str]] = Buckets(MAX_BUCKETS)
 
-    def take(self, user: UserKey, kind: str, limit: Limit, now_ms: int, message: str | None = None) -> None:
+    def take(
+        self,
+        user: UserKey,
+        kind: str,
+        limit: Limit,
+        now_ms: int,
+        message: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         """A token of ``user``'s ``kind`` bucket, or rate_limited (``message``, or
-        "too many {kind} messages") with how long until the next."""
+        "too many {kind} messages"; ``reason``, protocol 1.4) with how long until the next."""
         wait_s = self._buckets.take((user, kind), limit, now_ms)
         if wait_s:
-            raise SyncError(Code.RATE_LIMITED, message or f"too many {kind} messages", retry_after_s=wait_s)
+            raise SyncError(
+                Code.RATE_LIMITED, message or f"too many {kind} messages", retry_after_s=wait_s, reason=reason
+            )
 
 
 def _key(user: User) -> UserKey:
@@ -67,11 +80,14 @@ class ChatService:
         moderation: ModerationService,
         observer: Observer,
         limits: Limits,
+        hooks: ChatHooks | None = None,
     ) -> None:
         self.parties = parties
         self.moderation = moderation
         self.observer = observer
         self.limits = limits
+        # Tenants' synchronous chat hooks (docs/chat-hook.md), after our own filter.
+        self.hooks = hooks
         self._rates = RateLimits()
         self._reactions: dict[str, ReactionWindow] = {}
         self._flushes: set[asyncio.Task[None]] = set()
@@ -113,16 +129,40 @@ class ChatService:
             await moderation.hold(user, draft, screened.verdict.reasons)
             moderation.posted(party, user, now)
             return None
-        message, created = await parties.messages.append(draft, parties.publish_message)
+        verdict = screened.verdict
+        # The tenant's hook decides before the message takes its id; its party's next
+        # hooked message is stored only after this block (services/chat_hook.py).
+        async with self._hook_gate(party, user, draft, screened) as ruling:
+            if ruling.action == "reject":
+                raise SyncError(Code.MODERATED, ruling.reason)  # the hook's words, to its sender
+            if ruling.action == "hold":
+                await moderation.hold(user, draft, ruling.reasons)
+                moderation.posted(party, user, now)
+                return None
+            if ruling.action == "mask":
+                draft = replace(draft, text=ruling.text)
+                verdict = Verdict("mask", ruling.text, (*verdict.reasons, "chat_hook"))
+            message, created = await parties.messages.append(draft, parties.publish_message)
         if not created:
             # A retry: its first attempt may have stored it but failed to publish it
             # (or died doing so). Publish again; nodes drop the ids they delivered.
             await parties.publish_message(message)
         if created:
             moderation.posted(party, user, now)
-            await moderation.observed(message, screened.verdict, text)
+            await moderation.observed(message, verdict, text)
             self.observer.message("chat")
+            if parties.analytics is not None and not message.hidden:
+                parties.analytics.posted(party, user, media_time, now)
         return message
+
+    def _hook_gate(
+        self, party: Party, user: User, draft: MessageDraft, screened: Screened
+    ) -> AbstractAsyncContextManager[Ruling]:
+        """The tenant's hook, for a message others would see (a shadow-muted one reaches
+        nobody else: not sent)."""
+        if self.hooks is None or screened.hidden:
+            return nullcontext(Ruling("allow", draft.text))
+        return self.hooks.gate(party, user, draft)
 
     async def history(
         self, session: str, party_id: str, before: int | None, after: int | None, limit: int
@@ -135,6 +175,17 @@ class ChatService:
                 raise bad_request("give before or after, not both")
             return await parties.messages_after(party_id, after, limit, viewer)
         return await parties.messages.before(party_id, before, limit, viewer=viewer)
+
+    async def export(self, actor: User, party_id: str, after_id: int, limit: int) -> list[Message]:
+        """REST: a party's messages after ``after_id``, oldest first, for the tenant's staff;
+        an ended party's too. Deleted messages never; shadow-muted ones included (their
+        ``hidden`` says so)."""
+        if not actor.is_staff:
+            raise forbidden("exporting a party's chat is for the tenant's moderators and admins")
+        party = await self.parties.messages.load_party(party_id)
+        if party is None or party.tenant_id != actor.tenant_id:
+            raise not_found("no such party")
+        return await self.parties.messages.after(party_id, after_id, limit, viewer="*")
 
     async def react(self, session: str, party_id: str, emoji: str) -> None:
         parties = self.parties
@@ -152,6 +203,8 @@ class ChatService:
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
         window.add(emoji)
+        if parties.analytics is not None:
+            parties.analytics.posted(party, user, None, now, emoji)
 
     async def _flush_reactions(self, party_id: str, window: ReactionWindow) -> None:
         await asyncio.sleep(self.limits.reaction_window_ms / 1000)
@@ -163,6 +216,8 @@ class ChatService:
         except SyncError as exc:
             log.warning("reaction burst for %s lost: %s", party_id, exc.message)
         self.observer.message("reaction.burst")
+        if self.parties.webhooks is not None:  # counted for the party's summary
+            self.parties.webhooks.reacted(party_id, sum(window.counts.values()))
 
     async def close(self) -> None:
         """Send the open reaction windows: they are owed to members."""

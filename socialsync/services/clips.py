@@ -35,7 +35,7 @@ from socialsync.domain.clips import (
     visible_to,
 )
 from socialsync.domain.codec import playback_from_data, playback_to_data
-from socialsync.domain.errors import Code, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.errors import Code, Reason, SyncError, bad_request, forbidden, not_found
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Playback, Role, TenantRole, User
 from socialsync.domain.notices import (
@@ -50,8 +50,10 @@ from socialsync.domain.notices import (
 from socialsync.domain.privacy import Consent, ConsentKind
 from socialsync.domain.ratelimit import Limit
 from socialsync.domain.tenant import Tenant
+from socialsync.domain.webhooks import EventDraft, clip_recorded, clip_removed
 from socialsync.ports.clip_store import ClipStore
 from socialsync.ports.media import ClipContext, ClipLimits, MediaRelay, RecordedClipData
+from socialsync.ports.webhooks import Outbox
 from socialsync.services.chat import RateLimits
 from socialsync.services.moderation import REPORTS_TO_HOLD, ModerationService, TakenDown
 from socialsync.services.parties import PartyService
@@ -196,7 +198,7 @@ class ClipService:
 
     def _relay(self) -> MediaRelay:
         if self.relay is None:
-            raise SyncError(Code.UNAVAILABLE, "this server does not record clips")
+            raise SyncError(Code.UNAVAILABLE, "this server does not record clips", reason=Reason.NO_RECORDER)
         return self.relay
 
     def _now(self) -> int:
@@ -207,18 +209,24 @@ class ClipService:
         user = self.parties.user_of(session)
         party = await self.parties.joined_party(session, party_id)
         if not consent:
-            raise forbidden("a clip is recorded only when its member chooses to (consent: true)")
+            raise forbidden(
+                "a clip is recorded only when its member chooses to (consent: true)", Reason.CLIP_CONSENT
+            )
         member = party.members.get(user.id)
         camera = member.camera if member else None
         if camera is None or not camera.video or camera.video_muted:
-            raise bad_request("turn your camera on to record a clip")
+            raise bad_request("turn your camera on to record a clip", Reason.CAMERA_NEEDED)
         now = self._now()
         await self.moderation.check_may_post(user, party, now)
         relay = self._relay()
         if await self.store.count(party.id) >= self.settings.per_party:
-            raise forbidden(f"this party has {self.settings.per_party} clips, the most it keeps")
+            raise forbidden(
+                f"this party has {self.settings.per_party} clips, the most it keeps",
+                Reason.CLIPS_FULL,
+                {"max": self.settings.per_party},
+            )
         key = UserKey(user.tenant_id, user.id)
-        self._rates.take(key, "clip", START_LIMIT, now, "too many clips: wait a little")
+        self._rates.take(key, "clip", START_LIMIT, now, "too many clips: wait a little", Reason.CLIP_RATE)
         clip_id = secrets.token_urlsafe(12)
         trusted = user.is_staff or (member is not None and member.role in (Role.HOST, Role.COHOST))
         context = _Recording(user, party.id, party.playback, now, trusted, party.is_live_room)
@@ -241,11 +249,12 @@ class ClipService:
         await self.parties.joined_party(session, party_id)
         result = await self._relay().stop_clip(party_id, user.id)
         if result is None:
-            raise not_found("you are not recording a clip")
+            raise not_found("you are not recording a clip", Reason.NOT_RECORDING)
         clip = await self.store.get(result["clip_id"])
         if clip is None:
             reason = "moderated" if result["packets"].get("video") else "no_video"
-            raise bad_request(_unsaved("failed" if result["reason"] == "failed" else reason))
+            unsaved = "failed" if result["reason"] == "failed" else reason
+            raise bad_request(_unsaved(unsaved), _UNSAVED_REASONS.get(unsaved, Reason.CLIP_FAILED))
         return await self.signed(clip)
 
     async def recorded(
@@ -265,7 +274,9 @@ class ClipService:
             _remove_file(path)
         signed = await self.signed(clip) if clip else None
         await self.parties.publish(party_id, ClipRecording(party_id, user_id, clip_id, False))
-        await self.parties.publish(party_id, ClipEnded(party_id, clip_id, reason, signed),
+        await self.parties.publish(
+            party_id,
+            ClipEnded(party_id, clip_id, reason, signed),
             to_user=UserKey(recording.user.tenant_id, user_id),
         )
 
@@ -298,7 +309,8 @@ class ClipService:
             status=initial_status(live_room=r.live_room, shadow_muted=shadow, trusted=r.trusted),
         )
         try:
-            await self.store.add(clip)
+            # Its webhook event (clip.recorded) in the same transaction (moderation's outbox).
+            await self.store.add(clip, outbox=await self.moderation.outbox(clip.tenant_id, _recorded))
         except BaseException:
             _remove_file(path)
             raise
@@ -353,6 +365,15 @@ class ClipService:
         party = await self.parties.get(user, party_id)
         return [await self.signed(c) for c in await self.store.of_party(party.id)]
 
+    async def tenant_clips(
+        self, user: User, after: tuple[int, str] | None, limit: int, party_id: str | None = None
+    ) -> builtins.list[SignedClip]:
+        """REST: the tenant's clips, ended parties' too, oldest first (its moderators)."""
+        if not user.is_staff:
+            raise forbidden("listing the tenant's clips is for its moderators")
+        clips = await self.store.of_tenant(user.tenant_id, after, limit, party_id=party_id)
+        return [await self.signed(c) for c in clips]
+
     # ------------------------------------------------------------------ removing
     async def delete(self, session: str, party_id: str, clip_id: str, reason: str | None) -> None:
         actor = self.parties.user_of(session)
@@ -364,6 +385,27 @@ class ClipService:
         await self.moderation.record(
             actor,
             party_id,
+            "clip_delete",
+            self._now(),
+            target_user=clip.user_id,
+            reason=reason,
+            details=audit_details(clip) | {"by_author": by_author},
+        )
+
+    async def remove(self, actor: User, clip_id: str, reason: str | None) -> None:
+        """REST: delete a clip, its file and its row (clip.removed to the party, in the audit
+        log): the tenant's moderators, whatever became of the party; its author; or the
+        party's host while joined."""
+        clip = await self.store.get(clip_id)
+        if clip is None or clip.tenant_id != actor.tenant_id:
+            raise not_found("no such clip")
+        by_author = clip.user_id == actor.id
+        if not actor.is_staff and not by_author:
+            await self.moderation.authorise(actor, clip.party_id)
+        await self._remove(clip, "deleted")
+        await self.moderation.record(
+            actor,
+            clip.party_id,
             "clip_delete",
             self._now(),
             target_user=clip.user_id,
@@ -418,7 +460,8 @@ class ClipService:
     async def _take_down(self, clip: Clip) -> TakenDown | None:
         """Held for review, as a live room's clip is before approval: gone for the
         others, still its author's (status held, as clip.list shows it to them)."""
-        if not await self.store.set_status(clip.id, ClipStatus.VISIBLE, ClipStatus.HELD):
+        removed = await self._removed(clip, "reported")
+        if not await self.store.set_status(clip.id, ClipStatus.VISIBLE, ClipStatus.HELD, outbox=removed):
             return None  # deleted, or already held, meanwhile: nothing to take down
         await self.parties.publish(clip.party_id, ClipRemoved(clip.party_id, clip.id, "reported"))
         # After clip.removed (one party's events keep their order): the author's copy
@@ -436,10 +479,15 @@ class ClipService:
 
     async def _remove(self, clip: Clip, reason: str) -> None:
         _remove_file(self.settings.directory / clip.file_name)
-        await self.store.delete(clip.id)
+        await self.store.delete(clip.id, outbox=await self._removed(clip, reason))
         await self.moderation.to_everyone(clip.party_id, ClipRemoved(clip.party_id, clip.id, reason))
 
     # ------------------------------------------------------------------ helpers
+    async def _removed(self, clip: Clip, reason: str) -> Outbox[str] | None:
+        """clip.removed, for the store to write in the removal's transaction."""
+        now = self._now()
+        return await self.moderation.outbox(clip.tenant_id, lambda _: [clip_removed(clip, reason, now)])
+
     async def announce_added(self, clip: Clip) -> None:
         """To whoever may see it now (everyone, or its author only), and to the room's
         moderators, whatever its status."""
@@ -452,6 +500,17 @@ class ClipService:
     async def signed(self, clip: Clip) -> SignedClip:
         url, expires_ms = await self.urls.sign(clip, self._now())
         return SignedClip(clip, url, expires_ms)
+
+
+def _recorded(clip: Clip) -> list[EventDraft]:
+    return [clip_recorded(clip)]
+
+
+_UNSAVED_REASONS = {
+    "no_video": Reason.CLIP_NO_VIDEO,
+    "moderated": Reason.CLIP_MODERATED,
+    "failed": Reason.CLIP_FAILED,
+}
 
 
 def _unsaved(reason: str) -> str:

@@ -5,9 +5,10 @@ the Moderator filter); this module loads, stores and announces."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from socialsync.domain.audit import report_details
 from socialsync.domain.chat.messages import Message, MessageDraft
@@ -16,6 +17,7 @@ from socialsync.domain.identity import UserKey
 from socialsync.domain.model import ChatRules, Party, Role, User
 from socialsync.domain.moderation.sanctions import (
     AuditEntry,
+    FilterNote,
     Held,
     Report,
     Sanction,
@@ -34,8 +36,10 @@ from socialsync.domain.notices import (
     Notice,
 )
 from socialsync.domain.party import commands as c
+from socialsync.domain.webhooks import EventDraft, message_held, message_reported, moderation_action
 from socialsync.ports import ModerationContext, Moderator, Verdict
-from socialsync.ports.moderation_store import ModerationStore
+from socialsync.ports.moderation_store import AuditFilter, ModerationStore
+from socialsync.ports.webhooks import Outbox, WebhookEvents
 from socialsync.services.guest_bans import GuestBans
 from socialsync.services.hub import MODERATORS
 from socialsync.services.parties import PartyService
@@ -43,11 +47,15 @@ from socialsync.services.sanctions import SANCTIONS_TTL_MS, SanctionBook
 
 log = logging.getLogger("socialsync.services.moderation")
 
+T = TypeVar("T")
+
 # This many distinct members reporting one message (or clip) take it down for review.
 REPORTS_TO_HOLD = 3
 # Users who joined the room this recently get a tighter chat allowance: the
 # copy-paste raid arrives as a wave of new accounts.
 NEWCOMER_MS = 60_000
+# The longest timeout (a longer one is a ban).
+MAX_TIMEOUT_S = 86_400
 # Audit actions of a sanction placed, and lifted, by kind.
 _PLACED = {"ban": "ban", "timeout": "timeout", "shadow_mute": "shadow_mute"}
 _LIFTED = {"ban": "unban", "timeout": "end_timeout", "shadow_mute": "unshadow_mute"}
@@ -69,6 +77,7 @@ class Snapshot:
     messages: list[Message]
     held: list[Held]
     reports: list[Report]
+    notes: dict[int, FilterNote]  # by message id: what the filter said (review window)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class ModerationService:
         moderator: Moderator,
         sanctions: SanctionBook,
         guest_bans: GuestBans | None = None,
+        webhooks: WebhookEvents | None = None,
     ) -> None:
         self.parties = parties
         self.store = store
@@ -113,6 +123,8 @@ class ModerationService:
         self.sanctions = sanctions
         # A guest's ban also bans its client's fingerprint for a while (guest_bans.py).
         self.guest_bans = guest_bans
+        # Platforms' webhooks: each record's events are written in its transaction.
+        self.webhooks = webhooks
         self._last_post: dict[tuple[str, UserKey], int] = {}
         # Each tenant's own terms, with when they were read (re-read like sanctions).
         self._tenant_terms: dict[str, tuple[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
@@ -178,6 +190,25 @@ class ModerationService:
             verdict = Verdict("mask", verdict.text, verdict.reasons)
         return Screened(verdict, hidden=shadow)
 
+    async def screen_text(self, user: User, party: Party, text: str, now_ms: int) -> Verdict:
+        """The content filter alone (words, the tenant's and the room's terms, links), for
+        text that is not a chat message (a poll's question and choices): judged in a scope
+        of its own, so it is nobody's repeat and nothing repeats it."""
+        rules = party.settings.chat
+        tenant_blocked, tenant_allowed = await self._terms_of(user.tenant_id, now_ms)
+        context = ModerationContext(
+            user.tenant_id,
+            f"{party.id}#{secrets.token_hex(6)}",
+            user.id,
+            party.is_live_room,
+            now_ms,
+            rules.links,
+            rules.link_domains,
+            tenant_blocked + rules.blocked_terms,
+            tenant_allowed + rules.allowed_terms,
+        )
+        return self.moderator.check(text, context)
+
     def posted(self, party: Party, user: User, now_ms: int) -> None:
         """A message went out (or into review): slow mode counts from now."""
         if party.settings.chat.slow_mode_s:
@@ -203,15 +234,27 @@ class ModerationService:
                 "filter",
                 draft.media_time_s,
                 draft.reply_to,
-            )
+            ),
+            outbox=await self.outbox(user.tenant_id, lambda h: [message_held(h)]),
         )
         await self.to_moderators(draft.party_id, MessageHeld(held))
         return held
 
     async def observed(self, message: Message, verdict: Verdict, original: str | None = None) -> None:
-        """Every delivered message, as the moderators watching the room see it."""
+        """Every delivered message, as the moderators watching the room see it; what the
+        filter said of it is kept for the panels that open the room later (all but a
+        plain allow), for the review window (Retention.deleted_text_days)."""
         notice = MessageObserved(message, verdict.action, verdict.reasons, original)
         await self.to_moderators(message.party_id, notice)
+        if verdict.action != "allow" or verdict.reasons:
+            masked = original if original is not None and original != message.text else None
+            note = FilterNote(
+                message.party_id, message.id, verdict.action, tuple(verdict.reasons), message.ts_ms, masked
+            )
+            try:
+                await self.store.note(note)
+            except SyncError as exc:  # delivered already: a panel opened later lacks the note
+                log.warning("a filter note was not kept: %s", exc.message)
 
     async def _terms_of(self, tenant_id: str, now_ms: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         cached = self._tenant_terms.get(tenant_id)
@@ -259,13 +302,18 @@ class ModerationService:
     ) -> None:
         """An entry in the audit log, announced to the room's moderators."""
         entry = await self.store.audit(
-            AuditEntry(actor.tenant_id, party_id, actor.id, actor.name, action, now_ms, **fields)
+            AuditEntry(actor.tenant_id, party_id, actor.id, actor.name, action, now_ms, **fields),
+            outbox=await self.outbox(actor.tenant_id, lambda e: [moderation_action(e)]),
         )
         # Party ids are invite secrets and user ids personal data: the audit log has
         # them, the info log only what happened.
         log.info("moderation", extra={"action": action})
         if party_id is not None:
             await self.to_moderators(party_id, Audited(entry))
+
+    async def outbox(self, tenant_id: str, build: Callable[[T], Sequence[EventDraft]]) -> Outbox[T] | None:
+        """What a store call takes to write its change's webhook events in its transaction."""
+        return None if self.webhooks is None else await self.webhooks.outbox_for(tenant_id, build)
 
     async def to_moderators(self, party_id: str, notice: Notice) -> None:
         await self.parties.publish(party_id, notice, audience=MODERATORS)
@@ -347,7 +395,7 @@ class ModerationService:
     async def sanction(
         self,
         actor: User,
-        party_id: str,
+        party_id: str | None,
         user_id: str,
         kind: SanctionKind,
         seconds: int | None,
@@ -359,6 +407,8 @@ class ModerationService:
         await self._may_sanction(actor, party_id, tenant_wide, "only moderators ban from the whole tenant")
         if user_id == actor.id:
             raise SyncError(Code.BAD_REQUEST, "you cannot sanction yourself")
+        if kind is SanctionKind.TIMEOUT and (seconds is None or seconds > MAX_TIMEOUT_S):
+            raise SyncError(Code.BAD_REQUEST, f"seconds: a timeout lasts 1 to {MAX_TIMEOUT_S} s")
         until = None if seconds is None else now_ms + seconds * 1000
         scope = None if tenant_wide else party_id
         sanction = await self.store.add_sanction(
@@ -368,7 +418,7 @@ class ModerationService:
         if kind is SanctionKind.BAN and self.guest_bans is not None:
             await self.guest_bans.banned(actor.tenant_id, user_id, scope, now_ms)
         if kind is SanctionKind.BAN:
-            await self.parties.kick(user_id, actor.tenant_id, party_id, "banned", everywhere=tenant_wide)
+            await self.parties.kick(user_id, actor.tenant_id, scope or "", "banned", everywhere=scope is None)
         action = "ban_tenant" if tenant_wide and kind is SanctionKind.BAN else _PLACED[kind.value]
         await self.record(
             actor, party_id, action, now_ms, target_user=user_id, reason=reason, details={"until": until}
@@ -378,15 +428,19 @@ class ModerationService:
     async def lift(
         self,
         actor: User,
-        party_id: str,
+        party_id: str | None,
         user_id: str,
         kind: SanctionKind,
         reason: str | None,
         now_ms: int,
         *,
         tenant_wide: bool = False,
+        checked: bool = False,
     ) -> None:
-        await self._may_sanction(actor, party_id, tenant_wide, "only moderators lift a tenant-wide ban")
+        """``checked``: the caller has made sure ``actor`` may (the sanction is of its
+        tenant and it is staff), also in a room that has ended."""
+        if not checked:
+            await self._may_sanction(actor, party_id, tenant_wide, "only moderators lift a tenant-wide ban")
         await self.store.revoke(actor.tenant_id, user_id, kind, None if tenant_wide else party_id, now_ms)
         self.sanctions.changed(actor.tenant_id)
         if kind is SanctionKind.BAN and self.guest_bans is not None:
@@ -402,10 +456,60 @@ class ModerationService:
             details={"scope": scope},
         )
 
-    async def _may_sanction(self, actor: User, party_id: str, tenant_wide: bool, refusal: str) -> None:
-        await self.authorise(actor, party_id)
+    async def kick(self, actor: User, party_id: str, user_id: str, reason: str | None, now_ms: int) -> None:
+        """Remove a member from the party now, on every node (its sockets get
+        ``party.kicked`` with reason "kicked"); it may join again, unlike after a ban."""
+        party = await self.authorise(actor, party_id)
+        if user_id == actor.id:
+            raise SyncError(Code.BAD_REQUEST, "you cannot kick yourself")
+        target = party.members.get(user_id)
+        if target is None:
+            raise not_found(f"user {user_id[:128]!r} is not in the party")
+        if target.staff and not actor.is_staff:
+            raise forbidden("only the tenant's staff may kick its staff")
+        await self.parties.kick(user_id, actor.tenant_id, party_id, "kicked", everywhere=False)
+        await self.record(actor, party_id, "kick", now_ms, target_user=user_id, reason=reason)
+
+    async def _may_sanction(self, actor: User, party_id: str | None, tenant_wide: bool, refusal: str) -> None:
+        """A room's sanction: its moderators; a tenant-wide one: staff (over REST, without
+        naming a room)."""
+        if party_id is None:
+            if not tenant_wide:
+                raise SyncError(Code.BAD_REQUEST, "party: a room's sanction names its party")
+        else:
+            await self.authorise(actor, party_id)
         if tenant_wide and not actor.is_staff:
             raise forbidden(refusal)
+
+    async def sanctions_in_force(self, actor: User, now_ms: int) -> list[Sanction]:
+        """The tenant's bans, timeouts and shadow mutes in force, by id (REST: staff)."""
+        if not actor.is_staff:
+            raise forbidden("the tenant's sanctions are for moderators")
+        return sorted(await self.store.tenant_sanctions(actor.tenant_id, now_ms), key=lambda s: s.id)
+
+    async def lift_sanction(self, actor: User, sanction_id: int, reason: str | None, now_ms: int) -> None:
+        """Lift a sanction in force by its id, as ``lift`` (its user's sanctions of that
+        kind in that scope end): the tenant's staff, whatever became of its room; a
+        room's host while joined. An id of no sanction in force of the tenant: not_found."""
+        found = [s for s in await self.store.tenant_sanctions(actor.tenant_id, now_ms) if s.id == sanction_id]
+        if not found:
+            raise not_found(f"no sanction {sanction_id} in force")
+        s = found[0]
+        await self.lift(
+            actor,
+            s.party_id,
+            s.user_id,
+            s.kind,
+            reason,
+            now_ms,
+            tenant_wide=s.party_id is None,
+            checked=actor.is_staff,
+        )
+
+    async def held_messages(self, actor: User, party_id: str) -> list[Held]:
+        """The room's review queue, oldest first (its moderators)."""
+        await self.authorise(actor, party_id)
+        return await self.store.held(party_id)
 
     async def set_rules(self, actor: User, party_id: str, changes: dict[str, Any], now_ms: int) -> ChatRules:
         party = await self.authorise(actor, party_id)
@@ -472,7 +576,11 @@ class ModerationService:
         if message.user_id == reporter.id:
             raise SyncError(Code.BAD_REQUEST, "you cannot report your own message")
         report = Report(party.id, message_id, reporter.id, reporter.name, reason, now_ms)
-        count = await self.store.report(report)
+
+        def reported(reporters: int) -> list[EventDraft]:
+            return [message_reported(party.tenant_id, report, reporters)]
+
+        count = await self.store.report(report, outbox=await self.outbox(party.tenant_id, reported))
 
         async def take_down() -> TakenDown:
             deleted = await self.store.delete_messages(party.id, "reports", now_ms, ids=[message_id])
@@ -491,7 +599,8 @@ class ModerationService:
                     message.media_time_s,
                     message.reply_to,
                     message_id,
-                )
+                ),
+                outbox=await self.outbox(party.tenant_id, lambda h: [message_held(h)]),
             )
             await self.to_moderators(party.id, MessageHeld(held))
             behind = [r for r in await self.store.reports_of(party.id) if r.message_id == message_id]
@@ -520,20 +629,30 @@ class ModerationService:
         party = await self.authorise(actor, party_id)
         recent = list(reversed(await self.parties.messages.before(party_id, None, 100, viewer="*")))
         snapshot = Snapshot(
-            party, recent, await self.store.held(party_id), await self.store.reports_of(party_id)
+            party,
+            recent,
+            await self.store.held(party_id),
+            await self.store.reports_of(party_id),
+            await self.store.notes(party_id, [m.id for m in recent]),
         )
         await self.parties.hub.watch(session, party_id)
         return snapshot
 
     async def audit_entries(
-        self, actor: User, party_id: str | None, before: int | None, limit: int
+        self,
+        actor: User,
+        party_id: str | None,
+        before: int | None,
+        limit: int,
+        *,
+        filters: AuditFilter | None = None,
     ) -> list[AuditEntry]:
         if party_id is None:
             if not actor.is_staff:
                 raise forbidden("the tenant's audit log is for moderators")
         else:
             await self.authorise(actor, party_id)
-        return await self.store.audit_entries(actor.tenant_id, party_id, before, limit)
+        return await self.store.audit_entries(actor.tenant_id, party_id, before, limit, filters=filters)
 
     # ------------------------------------------------------------------ announcing
     async def _announce_deleted(self, party_id: str, ids: list[int]) -> None:

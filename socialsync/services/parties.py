@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from socialsync.domain.chat.messages import Message
-from socialsync.domain.errors import Code, SyncError, not_found
+from socialsync.domain.errors import Code, SyncError, forbidden, not_found
 from socialsync.domain.identity import UserKey
 from socialsync.domain.model import Media, MediaKind, Member, Party, Settings, Status, User
 from socialsync.domain.notices import (
+    ERASED,
     CameraChanged,
     ChatDeleted,
     ChatPosted,
@@ -42,6 +43,8 @@ from socialsync.domain.party.health import DriftBook, DriftSummary
 from socialsync.domain.party.machine import PartyMachine, Transition, create_party
 from socialsync.domain.party.playback import position_at
 from socialsync.ports import Clock, Envelope, MessageStore, Observer, PartyStore, RecentMessages, Timers
+from socialsync.ports.analytics import AnalyticsSink
+from socialsync.ports.webhooks import WebhookEvents
 from socialsync.services.hub import MODERATORS, Hub, KeyedLocks
 from socialsync.services.recorder import PartyRecorder
 
@@ -51,6 +54,10 @@ CAS_ATTEMPTS = 8
 JOIN_HISTORY = 50
 RESUME_LIMIT = 1_000
 REVIVED_VERSION_STEP = 1 << 20
+
+
+# A user's badges as a member shows them: (kind, n) pairs (domain/badges.py).
+BadgesOf = Callable[[User], Awaitable[tuple[tuple[str, int], ...]]]
 
 
 class JoinGate(Protocol):
@@ -106,6 +113,9 @@ class PartyService:
         observer: Observer,
         recent: RecentMessages | None = None,
         public_url: str | None = None,
+        webhooks: WebhookEvents | None = None,
+        analytics: AnalyticsSink | None = None,
+        badges: BadgesOf | None = None,
     ) -> None:
         self.hub = hub
         self.parties = parties
@@ -117,6 +127,12 @@ class PartyService:
         self.observer = observer
         self.recent = recent
         self.public_url = public_url  # for the REST edge's invite links
+        # Platforms' webhooks: a transition's events go to the outbox before it is published.
+        self.webhooks = webhooks
+        # Analytics: each committed command is observed (a bounded queue, never waited on).
+        self.analytics = analytics
+        # A joining user's badges, shown beside its name (services/badges.py; None: none).
+        self.badges = badges
         self.recorder = PartyRecorder(messages, observer)
         # The drift reports this node received, per party (the metrics' and REST's sync health).
         self.drift = DriftBook()
@@ -169,7 +185,17 @@ class PartyService:
         log.info("party created", extra={"type": settings.type.value})
         return transition.party
 
-    async def join(self, session: str, party_id: str, since: int | None) -> Joined:
+    async def join(
+        self,
+        session: str,
+        party_id: str,
+        since: int | None,
+        *,
+        start_at_s: float | None = None,
+        ref: str | None = None,
+    ) -> Joined:
+        """``start_at_s``: a deep link's moment, where the party starts if it has not yet.
+        ``ref``: the invite's code (or share's id) the user came by, for analytics."""
         user = self.user_of(session)
         await self._load(party_id, user)
         await self.gate.check_join(user, party_id, self.clock.now_ms())
@@ -178,7 +204,10 @@ class PartyService:
         # the overlap by message id.
         await self.hub.attach(session, party_id)
         try:
-            transition = await self._run(party_id, c.Join(user, session), user=user)
+            badges = await self._badges_of(user)
+            transition = await self._run(
+                party_id, c.Join(user, session, start_at_s, badges), user=user, ref=ref
+            )
         except BaseException:
             await self.hub.detach(session, party_id)
             raise
@@ -200,6 +229,16 @@ class PartyService:
             messages = messages[:RESUME_LIMIT]
         party = transition.party
         return Joined(party, party.members[user.id], messages, has_more, self.clock.now_ms())
+
+    async def _badges_of(self, user: User) -> tuple[tuple[str, int], ...]:
+        """Never the join's failure: without them, the member has none."""
+        if self.badges is None or user.guest:
+            return ()
+        try:
+            return await self.badges(user)
+        except SyncError as exc:
+            log.warning("badges not read: %s", exc.message)
+            return ()
 
     async def leave(self, session: str, party_id: str) -> None:
         user = self.user_of(session)
@@ -226,6 +265,31 @@ class PartyService:
 
     async def list(self, user: User) -> builtins.list[Party]:
         return [p for p in await self.parties.list(user.tenant_id) if p.ended is None]
+
+    async def listed(self, user: User) -> builtins.list[Party]:
+        """The parties ``user`` may list (REST): watch parties are private unless made
+        public, so only staff see the whole list; everyone sees live rooms and public
+        parties."""
+        return [p for p in await self.list(user) if user.is_staff or p.is_live_room or p.settings.public]
+
+    async def manage(self, user: User, party_id: str, command: c.UpdateSettings | c.End) -> Party:
+        """A host's command from outside the party's sockets (REST): the party's host
+        (joined), or the tenant's staff without joining."""
+        await self._load(party_id, user)  # revived after a restart, as a GET would
+        return (await self._run(party_id, replace(command, staff=user.is_staff), user=user)).party
+
+    async def member_list(self, user: User, party_id: str) -> builtins.list[Member]:
+        """The party's members as ``user`` may see them (REST): staff see everyone; a
+        member sees what its join showed (in a live room, its hosts and staff only)."""
+        party = await self._load(party_id, user)
+        members = builtins.list(party.members.values())
+        if user.is_staff:
+            return members
+        if user.id not in party.members:
+            raise forbidden("only the party's members and the tenant's staff see its members")
+        if party.is_live_room:
+            return [m for m in members if m.may_control]
+        return members
 
     async def command(self, session: str, party_id: str, command: c.Command) -> Party:
         """A state command from a joined session (control, status, roles, settings, end)."""
@@ -324,6 +388,21 @@ class PartyService:
         for target in targets:
             await self.publish(target, Kicked(target, reason), to_user=UserKey(tenant_id, user_id))
 
+    async def erased(self, tenant_id: str, user_id: str) -> None:
+        """An erased user's memberships of the tenant's live parties end now, in the
+        shared state (a member in its grace period too), and every node takes their
+        sockets out of the parties (``party.kicked``, reason ``erased``)."""
+        for party in await self.parties.list(tenant_id):
+            member = party.members.get(user_id)
+            if member is None:
+                continue
+            command = c.Evict(member.sessions) if member.sessions else c.Leave(user_id, "")
+            try:
+                await self._run(party.id, command)
+            except SyncError as exc:
+                log.warning("an erased member was not removed: %s", exc.message)
+            await self.publish(party.id, Kicked(party.id, ERASED), to_user=UserKey(tenant_id, user_id))
+
     # ------------------------------------------------------------------ broker side
     async def on_envelope(self, envelope: Envelope) -> None:
         """This node's part of what the broker brought (after the hub delivered it)."""
@@ -385,7 +464,9 @@ class PartyService:
         await self.hub.catch_up_chat(party_id, missed)
 
     # ------------------------------------------------------------------ internals
-    async def _run(self, party_id: str, command: c.Command, *, user: User | None = None) -> Transition:
+    async def _run(
+        self, party_id: str, command: c.Command, *, user: User | None = None, ref: str | None = None
+    ) -> Transition:
         async with self._state_locks.hold(party_id):
             for _ in range(CAS_ATTEMPTS):
                 party = await self.parties.get(party_id)
@@ -393,16 +474,21 @@ class PartyService:
                     raise await self._missing(party_id)
                 if user is not None and party.tenant_id != user.tenant_id:
                     raise not_found("no such party")
-                transition = self.machine.handle(party, command, self.clock.now_ms())
+                now = self.clock.now_ms()
+                transition = self.machine.handle(party, command, now)
                 if transition.changed and not await self.parties.save(transition.party, party.version):
                     continue  # another node committed first: decide again on its state
-                await self._perform(transition)
+                await self._perform(transition, party)
+                if self.analytics is not None:
+                    self.analytics.party_changed(party, command, transition, now, ref)
                 return transition
         raise SyncError(Code.UNAVAILABLE, "the party is too busy; try again")
 
-    async def _perform(self, transition: Transition) -> None:
+    async def _perform(self, transition: Transition, before: Party | None = None) -> None:
         party = transition.party
         pid = party.id
+        if self.webhooks is not None and (before is None or transition.changed):
+            await self.webhooks.party_changed(before, transition)
         record = False
         for event in transition.events:
             match event:

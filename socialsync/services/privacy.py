@@ -12,13 +12,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from socialsync.domain.errors import SyncError, bad_request, forbidden, not_found
 from socialsync.domain.identity import UserKey
-from socialsync.domain.model import TenantRole, User
+from socialsync.domain.model import Party, TenantRole, User
 from socialsync.domain.privacy import EXPORT_FORMAT, PSEUDONYM_PREFIX, Consent, Retention
 from socialsync.ports import Clock, RecentMessages
 from socialsync.ports.privacy_store import Lease, PrivacyStore
@@ -32,6 +32,40 @@ RETENTION_EVERY_MS = 3_600_000
 _MAX_USER_ID = 128
 
 OnErased = Callable[[UserKey], Awaitable[None]]
+# The party as recorded (ended ones too), None if it never was: MessageStore.load_party.
+LoadParty = Callable[[str], Awaitable[Party | None]]
+
+
+class ErasedRecords(Protocol):
+    """Personal data another store keeps (webhook bodies, invites, polls): its part of an
+    erasure, with the pseudonym the rest of the erasure puts in the user's place; its
+    count under ``name``."""
+
+    name: str
+
+    async def erase_user(self, tenant_id: str, user_id: str, pseudonym: str) -> int: ...
+
+
+@runtime_checkable
+class PersonalRecords(ErasedRecords, Protocol):
+    """... that is also in the export (its section, ``name``) and the retention pass
+    (analytics, badges, feedback)."""
+
+    async def export_user(self, tenant_id: str, user_id: str) -> list[dict[str, Any]]: ...
+
+    async def expire(self, tenant_id: str, policy: Retention, now_ms: int) -> dict[str, int]: ...
+
+
+class StoreErasure:
+    """ErasedRecords over a store's own ``erase_user(tenant_id, user_id, pseudonym)``:
+    the webhook outbox, invites, polls (wired in app.py)."""
+
+    def __init__(self, name: str, erase: Callable[[str, str, str], Awaitable[int]]) -> None:
+        self.name = name
+        self._erase = erase
+
+    async def erase_user(self, tenant_id: str, user_id: str, pseudonym: str) -> int:
+        return await self._erase(tenant_id, user_id, pseudonym)
 
 
 def require_admin(actor: User) -> None:
@@ -48,24 +82,30 @@ class PrivacyService:
         lease: Lease,
         clip_dir: Path,
         *,
+        load_party: LoadParty,
         recent: RecentMessages | None = None,
         defaults: Retention | None = None,
         every_ms: int = RETENTION_EVERY_MS,
         on_erased: OnErased | None = None,
         forget_live: Callable[[str, str], Awaitable[int]] | None = None,
+        others: Sequence[ErasedRecords] = (),
     ) -> None:
         self.store = store
         self.clock = clock
         self.lease = lease
         self.clip_dir = clip_dir
+        # Which tenant a party is of (consent records are read per party).
+        self.load_party = load_party
         self.recent = recent
         self.defaults = defaults or Retention()
         self.every_ms = every_ms
-        # Called after an erasure, e.g. to disconnect the user's sockets (app.py).
+        # Called first in an erasure: closes the user's sockets and ends their live
+        # memberships on every node (app.py).
         self.on_erased = on_erased
         # Drops the user's id from live party state that outlives their membership
         # (Redis change logs in a cluster).
         self.forget_live = forget_live
+        self.others = tuple(others)
 
     # ------------------------------------------------------------------ consent
     async def record_consent(self, consent: Consent) -> None:
@@ -74,6 +114,11 @@ class PrivacyService:
     async def consents(self, actor: User, party_id: str) -> list[Consent]:
         if not actor.is_staff:
             raise forbidden("only the tenant's staff may read consent records")
+        # Another tenant's party does not exist for the actor, as everywhere else (not an
+        # empty list, which would say that it does). Ended parties keep their records.
+        party = await self.load_party(party_id)
+        if party is None or party.tenant_id != actor.tenant_id:
+            raise not_found("no such party")
         return await self.store.consents(actor.tenant_id, party_id)
 
     async def keep_clip(self, actor: User, clip_id: str) -> None:
@@ -88,6 +133,9 @@ class PrivacyService:
         """Everything kept about the user in the tenant, as JSON-ready data."""
         _check_user_id(user_id)
         records = await self.store.user_records(tenant_id, user_id)
+        for other in self.others:
+            if isinstance(other, PersonalRecords):
+                records[other.name] = await other.export_user(tenant_id, user_id)
         return {
             "format": EXPORT_FORMAT,
             "tenant": tenant_id,
@@ -109,14 +157,20 @@ class PrivacyService:
         if user_id.startswith(PSEUDONYM_PREFIX):
             raise bad_request("that user is erased already")
         pseudonym = f"{PSEUDONYM_PREFIX}{secrets.token_hex(8)}"
+        # Their live presence first: their sockets closed and memberships ended on every
+        # node, so that what that writes (a member.left event, a change log entry) is
+        # erased below with the rest, and they write nothing more meanwhile.
+        if self.on_erased is not None:
+            await self.on_erased(UserKey(tenant_id, user_id))
         erased = await self.store.erase_user(tenant_id, user_id, pseudonym, self.clock.now_ms())
+        counts = dict(erased.counts)
+        for other in self.others:
+            counts[other.name] = await other.erase_user(tenant_id, user_id, pseudonym)
         await self._drop_copies(erased.messages, erased.clip_files)
         if self.forget_live is not None:
             await self.forget_live(tenant_id, user_id)
-        if self.on_erased is not None:
-            await self.on_erased(UserKey(tenant_id, user_id))
-        log.info("user erased", extra={"counts": erased.counts})
-        return {"pseudonym": pseudonym, "counts": erased.counts}
+        log.info("user erased", extra={"counts": counts})
+        return {"pseudonym": pseudonym, "counts": counts}
 
     async def _drop_copies(self, messages: tuple[tuple[str, int], ...], clip_files: tuple[str, ...]) -> None:
         if self.recent is not None:
@@ -145,9 +199,13 @@ class PrivacyService:
         now = self.clock.now_ms() if now_ms is None else now_ms
         done: dict[str, dict[str, int]] = {}
         for tenant_id in await self.store.tenant_ids():
-            expired = await self.store.expire(tenant_id, await self.retention(tenant_id), now)
+            policy = await self.retention(tenant_id)
+            expired = await self.store.expire(tenant_id, policy, now)
             await self._drop_copies(expired.messages, expired.clip_files)
-            done[tenant_id] = expired.counts
+            done[tenant_id] = dict(expired.counts)
+            for other in self.others:
+                if isinstance(other, PersonalRecords):
+                    done[tenant_id].update(await other.expire(tenant_id, policy, now))
         return done
 
     async def retention_forever(self) -> None:

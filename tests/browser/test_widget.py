@@ -33,7 +33,7 @@ async def test_start_a_party_invite_a_friend_chat_and_react(browser, web_server)
         await ada.page.fill("#name", "Ada")
         await ada.page.click("#start")
         await ada.page.wait_for_function("() => document.body.dataset.state === 'joined'", timeout=15_000)
-        invite = await ada.page.input_value("#invite-link")
+        invite = await ada.page.input_value(".ssw-invite-link")  # the widget's one invite
         assert "?party=" in invite
 
         # The friend opens the invite link and gives a name.
@@ -160,7 +160,7 @@ async def test_host_controls_limit_control_and_promote(web_server, join):
 
     # Promoted to cohost, the member's pause is the party's.
     row = host.page.locator(".ssw-member", has_text="Guesting")
-    await row.get_by_role("button", name="Make Guesting cohost").click()
+    await row.get_by_role("button", name="Make cohost: Guesting").click()
     await guest.page.wait_for_function("() => window.socialsyncDemo.party.you.role === 'cohost'")
     # A pause is the party's only while it plays: let a wait from the snap back end first.
     await guest.page.wait_for_function(

@@ -93,4 +93,3 @@ async def _sql_records(url: str) -> AsyncIterator[Records]:
         yield Records(store, SqlModerationStore(store), SqlClipStore(store))
     finally:
         await store.close()
-

@@ -15,7 +15,14 @@ from store_records import Records
 from socialsync.domain.chat.messages import Message, MessageDraft
 from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import Media, Party, Playback, Settings
-from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report, Sanction, SanctionKind
+from socialsync.domain.moderation.sanctions import (
+    AuditEntry,
+    FilterNote,
+    Held,
+    Report,
+    Sanction,
+    SanctionKind,
+)
 from socialsync.domain.tenant import Tenant
 
 NOW = 1_700_000_000_000
@@ -187,7 +194,9 @@ async def test_reports_count_distinct_reporters_and_a_repeat_changes_nothing(rec
     assert (await store.reports_of("p1", limit=1))[0] == report(m2.id, "r1", ts_ms=NOW + 3)
 
 
-async def test_report_counts_count_reported_messages_still_up(rec: Records) -> None:
+async def test_report_counts_and_lists_agree_on_open_reports(rec: Records) -> None:
+    """One definition: a report is open until the takedown it led to is decided; a
+    deleted or held message's reports stay open, and so does a later report."""
     store = rec.moderation
     m1, m2 = await post(rec, "p1", "u1", "a"), await post(rec, "p1", "u1", "b")
     m3 = await post(rec, "p2", "u1", "c")
@@ -195,9 +204,21 @@ async def test_report_counts_count_reported_messages_still_up(rec: Records) -> N
         await store.report(report(m1.id, reporter))
     await store.report(report(m2.id, "r1"))
     await store.report(report(m3.id, "r1", party_id="p2"))
+
+    async def listed(party_id: str) -> set[int]:
+        return {r.message_id for r in await store.reports_of(party_id)}
+
     assert await store.report_counts(["p1", "p2"]) == {"p1": 2, "p2": 1}
+    # Deleted by a moderator, or taken down into the queue: still open.
     await store.delete_messages("p1", "reports", NOW, ids=[m1.id])
-    assert await store.report_counts(["p1"]) == {"p1": 1}
+    taken = await store.hold(held(message_id=m1.id, source="reports", reasons=("reports",)))
+    assert await store.report_counts(["p1"]) == {"p1": 2} and await listed("p1") == {m1.id, m2.id}
+    # The takedown decided: its reports are dealt with; one filed later is open again.
+    await store.decide("p1", taken.id, "approved", "mod", NOW + 5)
+    assert await store.report_counts(["p1"]) == {"p1": 1} and await listed("p1") == {m2.id}
+    await store.report(report(m1.id, "r3", ts_ms=NOW + 6))
+    assert await store.report_counts(["p1"]) == {"p1": 2} and await listed("p1") == {m1.id, m2.id}
+    assert [r.reporter_id for r in await store.reports_of("p1") if r.message_id == m1.id] == ["r3"]
     assert await store.report_counts([]) == {}
 
 
@@ -235,3 +256,20 @@ async def test_a_users_messages_since_a_time_are_deleted_in_that_party_only(rec:
     assert deleted == [m.id for m in new]
     assert await rec.messages.after("p1", 0, 10, viewer="*") == [old, others]
     assert await store.message("p2", elsewhere.id) == elsewhere
+
+
+# --- filter notes ------------------------------------------------------------------------
+
+
+async def test_filter_notes_are_kept_per_message_and_read_back_by_id(rec: Records) -> None:
+    store = rec.moderation
+    m1, m2 = await post(rec, "p1", "u1", "a"), await post(rec, "p1", "u1", "b")
+    masked = FilterNote("p1", m1.id, "mask", ("profanity:mild:shit@9-13",), m1.ts_ms, "what the shit")
+    await store.note(masked)
+    await store.note(FilterNote("p2", m1.id, "approved", ("link",), NOW))  # another party, same id
+    assert await store.notes("p1", [m1.id, m2.id, 99]) == {m1.id: masked}
+    assert await store.notes("p1", []) == {}
+    approved = dataclasses.replace(masked, verdict="approved", original=None)
+    await store.note(approved)  # replaces
+    assert await store.notes("p1", [m1.id]) == {m1.id: approved}
+    assert (await store.notes("p2", [m1.id]))[m1.id].verdict == "approved"

@@ -18,7 +18,7 @@ from socialsync.adapters.memory.moderation_store import MemoryModerationStore
 from socialsync.adapters.memory.privacy_store import MemoryPrivacyStore
 from socialsync.adapters.sql.privacy_store import SqlPrivacyStore
 from socialsync.adapters.sql.store import SqlStore
-from socialsync.domain.moderation.sanctions import SanctionKind
+from socialsync.domain.moderation.sanctions import FilterNote, SanctionKind
 from socialsync.domain.privacy import DAY_MS, Consent, Retention
 from socialsync.ports.privacy_store import PrivacyStore
 
@@ -184,3 +184,35 @@ async def test_retention_policies_are_validated() -> None:
     for bad in ({"chat_days": -1}, {"chat_days": "7"}, {"nope": 1}, {"clips_days": True}):
         with pytest.raises(ValueError):
             Retention.from_data(bad)
+
+
+async def test_filter_notes_are_exported_erased_and_kept_for_the_review_window_only(
+    rec: Records, privacy: PrivacyStore
+) -> None:
+    """A masked message's original words are the author's: in their export, gone with
+    their erasure, and dropped after ``deleted_text_days`` (the review window)."""
+    later = NOW + 3 * DAY_MS
+    old = await post(rec, "p1", "u1", "old", ts_ms=NOW)
+    new = await post(rec, "p1", "u1", "new", ts_ms=later)
+    other = await post(rec, "p1", "u2", "other", ts_ms=later)
+    t2 = await post(rec, "p2", "u1", "t2", ts_ms=NOW)
+    for m in (old, new, other, t2):
+        await rec.moderation.note(
+            FilterNote(m.party_id, m.id, "mask", ("x",), m.ts_ms, f"original {m.nonce}")
+        )
+    exported = (await privacy.user_records("t1", "u1"))["filter_notes"]
+    assert [(n["message_id"], n["original"]) for n in exported] == [
+        (old.id, "original old"),
+        (new.id, "original new"),
+    ]
+
+    policy = Retention(deleted_text_days=2)
+    expired = await privacy.expire("t1", policy, NOW + 4 * DAY_MS)
+    assert expired.counts["deleted_text"] == 1
+    assert set(await rec.moderation.notes("p1", [old.id, new.id, other.id])) == {new.id, other.id}
+    assert set(await rec.moderation.notes("p2", [t2.id])) == {t2.id}  # another tenant's policy
+
+    erased = await privacy.erase_user("t1", "u1", PSEUDONYM, later)
+    assert erased.counts["filter_notes"] == 1
+    assert set(await rec.moderation.notes("p1", [old.id, new.id, other.id])) == {other.id}
+    assert set(await rec.moderation.notes("p2", [t2.id])) == {t2.id}

@@ -1,19 +1,25 @@
-"""The Revocations port, on memory and on Redis: what is revoked (by jti, by user up to
-a time), only within its tenant, for as long as asked; and every revocation reaches
-every follower (two followers on Redis stand for two nodes)."""
+"""The Revocations port, on memory, SQLite, PostgreSQL and Redis: what is revoked (by
+jti, by user up to a time), only within its tenant, for as long as asked (then pruned);
+and every revocation reaches every follower (two followers on Redis or on one database
+stand for two nodes)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from services import drop_keys, redis_or_skip
+import sqlalchemy as sa
+from services import drop_keys, redis_or_skip, scratch_postgres_database
 
 from socialsync.adapters.memory.revocations import MemoryRevocations
 from socialsync.adapters.redis.revocations import RedisRevocations
 from socialsync.adapters.redis.support import Keys, connect
+from socialsync.adapters.sql.revocations import SqlRevocations, revocations
+from socialsync.adapters.sql.store import SqlStore, upgrade_database
 from socialsync.ports.revocations import Revocation, Revocations
 from socialsync.tasks import stop
 
@@ -28,12 +34,46 @@ class FakeTime:
         return self.now
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def stores(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Revocations, Revocations]]:
+@contextlib.asynccontextmanager
+async def sql_pair(url: str, now_s: FakeTime) -> AsyncIterator[tuple[SqlRevocations, SqlRevocations]]:
+    """Two SqlRevocations on one database, each over its own engine (two processes)."""
+    await upgrade_database(url)
+    a, b = await SqlStore.open(url), await SqlStore.open(url)
+    try:
+        yield SqlRevocations(a, now_s), SqlRevocations(b, now_s)
+    finally:
+        await a.close()
+        await b.close()
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    async with scratch_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("redis", marks=pytest.mark.redis),
+    ]
+)
+async def stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Revocations, Revocations]]:
     """Two handles on one store (two nodes of a cluster; one process when embedded)."""
     if request.param == "memory":
         store = MemoryRevocations(FakeTime())
         yield store, store
+        return
+    if request.param in ("sqlite", "postgresql"):
+        async with database(request.param, tmp_path) as url, sql_pair(url, FakeTime()) as pair:
+            yield pair
         return
     url = await redis_or_skip()
     keys = Keys(f"t{secrets.token_hex(4)}")
@@ -109,3 +149,26 @@ async def test_every_follower_gets_every_revocation(stores):
     finally:
         for task in tasks:
             await stop(task)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def test_sql_revocations_expire_and_are_pruned(backend: str, tmp_path: Path):
+    """Kept for keep_s only; expired rows are deleted (the next revocation prunes them),
+    and a new handle on the same database (a restarted server) still refuses the rest."""
+    clock = FakeTime()
+    async with database(backend, tmp_path) as url:
+        async with sql_pair(url, clock) as (a, _):
+            await a.revoke(Revocation("demo", NOW, jti="short"), 10)
+            await a.revoke(Revocation("demo", NOW, user_id="u1"), 10)
+            await a.revoke(Revocation("demo", NOW, jti="long"), 600)
+            clock.now += 11
+            assert not await a.is_revoked("demo", "u1", "short", NOW - 5)
+            await a.revoke(Revocation("demo", NOW + 11, jti="later"), 600)
+            engine = a._engine
+            async with engine.connect() as conn:
+                rows = (await conn.execute(sa.select(revocations.c.jti).order_by(revocations.c.id))).all()
+            assert [r.jti for r in rows] == ["long", "later"]
+        async with sql_pair(url, clock) as (again, _):
+            assert await again.is_revoked("demo", "u1", "long", NOW - 5)
+            assert await again.is_revoked("demo", "u2", "later", NOW - 5)
+            assert not await again.is_revoked("demo", "u1", "short", NOW - 5)

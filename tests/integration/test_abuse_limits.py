@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import VideoStreamTrack
-from support import VIDEO, running_server
+from support import VIDEO, cluster_backend, running_server
 
 from socialsync.app import SERVICE, STORE
 from socialsync.edge.auth import issue_token
@@ -67,6 +68,47 @@ async def test_parties_per_user_per_hour(connect):
     assert err.value.answer["error"]["retry_after"] > 3000
     b = await connect("B")
     await b.create_party("Somebody else's", VIDEO)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_parties_per_user_per_hour_are_counted_for_the_whole_cluster(tmp_path):
+    """Two nodes do not allow twice the quota: one user's creations on either node
+    (Socket.IO on one, REST on the other) count against one window, in Redis."""
+    async with (
+        cluster_backend() as shared,
+        running_server(tmp_path / "a", node_id="node-a", parties_per_hour=3, **shared) as a,
+        running_server(tmp_path / "b", node_id="node-b", parties_per_hour=3, **shared) as b,
+    ):
+        tenant = await a.app[STORE].get_tenant("demo")
+        token = issue_token(tenant, "u-quota", "Una", ["viewer"], 600, int(time.time()))
+        on_a = SocialSyncClient(a.url, token=token)
+        await on_a.connect(sync_clock=False)
+        try:
+            async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+
+                async def create_on_b() -> tuple[int, dict]:
+                    body = {"title": "On b", "media": VIDEO}
+                    async with http.post(f"{b.url}/api/v1/parties", json=body) as r:
+                        return r.status, await r.json()
+
+                await on_a.create_party("On a", VIDEO)
+                assert (await create_on_b())[0] == 201
+                await on_a.create_party("On a again", VIDEO)
+                status, answer = await create_on_b()
+                assert (status, answer["error"]["code"]) == (429, "rate_limited"), answer
+                with pytest.raises(SocialSyncError) as err:
+                    await on_a.create_party("One too many", VIDEO)
+                assert err.value.code == "rate_limited"
+                other = issue_token(tenant, "u-other", "Otto", ["viewer"], 600, int(time.time()))
+                async with http.post(
+                    f"{b.url}/api/v1/parties",
+                    json={"title": "Someone else", "media": VIDEO},
+                    headers={"Authorization": f"Bearer {other}"},
+                ) as r:
+                    assert r.status == 201
+        finally:
+            await on_a.close()
 
 
 async def test_a_tenant_ban_also_stops_party_creation(server, connect, moderator):

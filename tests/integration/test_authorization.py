@@ -94,6 +94,15 @@ EVENTS: dict[str, Payload] = {
     "chat.history": _p(),
     "chat.report": _p(id=lambda cell: cell.message, reason="spam"),
     "reaction.send": _p(emoji="👍"),
+    "feedback.send": lambda cell: {"prompt": "no-such-prompt", "score": 5},
+    "poll.open": _p(question="Tea?", choices=["Yes", "No"], duration=60),
+    "poll.vote": _p(id=lambda cell: cell.extra["poll"], choice=0),
+    "poll.get": _p(),
+    "poll.close": _p(id=lambda cell: cell.extra["poll"]),
+    "poll.cancel": _p(id=lambda cell: cell.extra["poll"]),
+    "prediction.resolve": _p(id=lambda cell: cell.extra["poll"], outcome=1),
+    "analytics.moments": _p(top=3),
+    "analytics.watching": _p(),
     "mod.rooms": lambda cell: {},
     "mod.watch": _p(),
     "mod.unwatch": _p(),
@@ -124,12 +133,64 @@ EVENTS: dict[str, Payload] = {
 }
 # Events whose cell needs ``other``'s camera on.
 WITH_CAMERA = {"rtc.subscribe", "rtc.answer", "rtc.unsubscribe", "GET /api/v1/parties/{party}/consents"}
+# Where the admins' webhook endpoints point: a loopback address, which the server takes
+# because it listens on loopback itself (docs/webhooks.md, SSRF); nothing listens on the
+# discard port, so a delivery fails at once and harms nothing.
+HOOKS = "http://127.0.0.1:9/matrix"
 
 # name -> (method, path with {party} {clip} {user}, JSON body or None)
 REST: dict[str, tuple[str, str, Any]] = {
     "POST /api/v1/parties": ("POST", "/api/v1/parties", {"title": "API", "media": VIDEO}),
     "GET /api/v1/parties": ("GET", "/api/v1/parties", None),
     "GET /api/v1/parties/{party}": ("GET", "/api/v1/parties/{party}", None),
+    "PATCH /api/v1/parties/{party}": ("PATCH", "/api/v1/parties/{party}", {"title": "Renamed"}),
+    "POST /api/v1/parties/{party}/end": ("POST", "/api/v1/parties/{party}/end", None),
+    "GET /api/v1/parties/{party}/members": ("GET", "/api/v1/parties/{party}/members", None),
+    "POST /api/v1/parties/{party}/members/{user}/kick": (
+        "POST",
+        "/api/v1/parties/{party}/members/{user}/kick",
+        None,
+    ),
+    "POST /api/v1/parties/{party}/invites": ("POST", "/api/v1/parties/{party}/invites", {"max_uses": 5}),
+    "GET /api/v1/parties/{party}/invites": ("GET", "/api/v1/parties/{party}/invites", None),
+    "DELETE /api/v1/parties/{party}/invites/{invite}": (
+        "DELETE",
+        "/api/v1/parties/{party}/invites/{invite}",
+        None,
+    ),
+    "GET /api/v1/parties/{party}/messages": ("GET", "/api/v1/parties/{party}/messages", None),
+    "DELETE /api/v1/parties/{party}/messages/{message}": (
+        "DELETE",
+        "/api/v1/parties/{party}/messages/{message}",
+        None,
+    ),
+    "GET /api/v1/parties/{party}/held": ("GET", "/api/v1/parties/{party}/held", None),
+    "POST /api/v1/parties/{party}/held/{held}/approve": (
+        "POST",
+        "/api/v1/parties/{party}/held/1/approve",
+        None,
+    ),
+    "POST /api/v1/parties/{party}/held/{held}/reject": (
+        "POST",
+        "/api/v1/parties/{party}/held/1/reject",
+        None,
+    ),
+    "GET /api/v1/moderation/terms": ("GET", "/api/v1/moderation/terms", None),
+    "PUT /api/v1/moderation/terms": ("PUT", "/api/v1/moderation/terms", {"blocked_terms": ["zzyzx"]}),
+    "GET /api/v1/moderation/sanctions": ("GET", "/api/v1/moderation/sanctions", None),
+    "POST /api/v1/moderation/sanctions": (
+        "POST",
+        "/api/v1/moderation/sanctions",
+        lambda cell: {"user": cell.other, "kind": "timeout", "party": cell.party, "seconds": 60},
+    ),
+    "DELETE /api/v1/moderation/sanctions/{sanction}": (
+        "DELETE",
+        "/api/v1/moderation/sanctions/{sanction}",
+        None,
+    ),
+    "GET /api/v1/moderation/audit": ("GET", "/api/v1/moderation/audit", None),
+    "GET /api/v1/clips": ("GET", "/api/v1/clips", None),
+    "DELETE /api/v1/clips/{clip}": ("DELETE", "/api/v1/clips/{clip}", None),
     "GET /api/v1/parties/{party}/clips": ("GET", "/api/v1/parties/{party}/clips", None),
     "GET /api/v1/parties/{party}/consents": ("GET", "/api/v1/parties/{party}/consents", None),
     "GET /api/v1/clips/{clip}/media": ("GET", "/api/v1/clips/{clip}/media", None),
@@ -143,6 +204,138 @@ REST: dict[str, tuple[str, str, Any]] = {
     "PUT /api/v1/tenant/settings": ("PUT", "/api/v1/tenant/settings", {"limits": {"parties_per_hour": None}}),
     # A jti no live token has: the row is about who may revoke, not about revoking.
     "POST /api/v1/revocations": ("POST", "/api/v1/revocations", {"jti": "no-such-token"}),
+    "POST /api/v1/tokens": ("POST", "/api/v1/tokens", {"user": "minted-1", "name": "Mint"}),
+    "POST /api/v1/api-keys": ("POST", "/api/v1/api-keys", {"name": "Matrix", "scopes": ["analytics:read"]}),
+    "GET /api/v1/api-keys": ("GET", "/api/v1/api-keys", None),
+    "DELETE /api/v1/api-keys/{key}": ("DELETE", "/api/v1/api-keys/{key}", None),
+    "GET /api/v1/tenant/access": ("GET", "/api/v1/tenant/access", None),
+    # Any origin, as it was: harmless to the rest of the matrix (whose clients send no Origin).
+    "PUT /api/v1/tenant/access": ("PUT", "/api/v1/tenant/access", {"allowed_origins": None}),
+    "POST /api/v1/webhooks/endpoints": ("POST", "/api/v1/webhooks/endpoints", {"url": HOOKS}),
+    "GET /api/v1/webhooks/endpoints": ("GET", "/api/v1/webhooks/endpoints", None),
+    "GET /api/v1/webhooks/endpoints/{endpoint}": ("GET", "/api/v1/webhooks/endpoints/{endpoint}", None),
+    "PATCH /api/v1/webhooks/endpoints/{endpoint}": (
+        "PATCH",
+        "/api/v1/webhooks/endpoints/{endpoint}",
+        {"description": "Renamed"},
+    ),
+    "DELETE /api/v1/webhooks/endpoints/{endpoint}": ("DELETE", "/api/v1/webhooks/endpoints/{endpoint}", None),
+    "POST /api/v1/webhooks/endpoints/{endpoint}/rotate": (
+        "POST",
+        "/api/v1/webhooks/endpoints/{endpoint}/rotate",
+        None,
+    ),
+    "POST /api/v1/webhooks/endpoints/{endpoint}/test": (
+        "POST",
+        "/api/v1/webhooks/endpoints/{endpoint}/test",
+        None,
+    ),
+    "GET /api/v1/webhooks/deliveries": ("GET", "/api/v1/webhooks/deliveries", None),
+    "GET /api/v1/webhooks/deliveries/{delivery}": ("GET", "/api/v1/webhooks/deliveries/{delivery}", None),
+    "POST /api/v1/webhooks/deliveries/{delivery}/redeliver": (
+        "POST",
+        "/api/v1/webhooks/deliveries/{delivery}/redeliver",
+        None,
+    ),
+    "GET /api/v1/analytics/summary": ("GET", "/api/v1/analytics/summary?party={party}", None),
+    "GET /api/v1/analytics/concurrency": ("GET", "/api/v1/analytics/concurrency?party={party}", None),
+    "GET /api/v1/analytics/retention": ("GET", "/api/v1/analytics/retention?party={party}", None),
+    "GET /api/v1/analytics/moments": ("GET", "/api/v1/analytics/moments?party={party}", None),
+    "GET /api/v1/analytics/funnels": ("GET", "/api/v1/analytics/funnels?party={party}", None),
+    "GET /api/v1/analytics/viewers": ("GET", "/api/v1/analytics/viewers?party={party}", None),
+    "GET /api/v1/analytics/top": ("GET", "/api/v1/analytics/top", None),
+    "GET /api/v1/analytics/feedback": ("GET", "/api/v1/analytics/feedback?party={party}", None),
+    "GET /api/v1/discovery": ("GET", "/api/v1/discovery", None),
+    "GET /api/v1/openapi.json": ("GET", "/api/v1/openapi.json", None),
+    "GET /api/docs": ("GET", "/api/docs", None),
+}
+
+
+async def _admin_made(
+    w: World, cell: Cell, path: str, body: dict[str, Any] | None, status: int = 201
+) -> dict[str, Any]:
+    """What the tenant's admin made over REST for the cell (an invite, a sanction)."""
+    headers = {"Authorization": f"Bearer {w.tokens['admin']}"}
+    url = w.server.url + path.format(**cell.extra | {"party": cell.party})
+    async with w.http.post(url, json=body, headers=headers) as r:
+        answer: dict[str, Any] = await r.json()
+        assert r.status == status, answer
+        return answer
+
+
+async def _with_invite(w: World, cell: Cell) -> None:
+    cell.extra["invite"] = (await _admin_made(w, cell, "/api/v1/parties/{party}/invites", {}))["code"]
+
+
+async def _with_timeout(w: World, cell: Cell) -> None:
+    body = {"user": cell.other, "kind": "timeout", "party": cell.party, "seconds": 60}
+    made = await _admin_made(w, cell, "/api/v1/moderation/sanctions", body)
+    cell.extra["sanction"] = made["sanction"]["id"]
+
+
+async def _with_key(w: World, cell: Cell) -> None:
+    body = {"name": "Admin's", "scopes": ["analytics:read"]}
+    cell.extra["key"] = (await _admin_made(w, cell, "/api/v1/api-keys", body))["key"]["id"]
+
+
+async def _webhooks_cell(w: World, cell: Cell) -> None:
+    """A cell whose webhook endpoints, of both tenants, are deleted when it is done
+    (a tenant has at most 20; and a tenant without any writes no events)."""
+    cell.extra["webhooks"] = True
+
+
+async def _with_endpoint(w: World, cell: Cell) -> None:
+    await _webhooks_cell(w, cell)
+    made = await _admin_made(w, cell, "/api/v1/webhooks/endpoints", {"url": HOOKS})
+    cell.extra["endpoint"] = made["endpoint"]["id"]
+
+
+async def _with_delivery(w: World, cell: Cell) -> None:
+    await _with_endpoint(w, cell)
+    made = await _admin_made(w, cell, "/api/v1/webhooks/endpoints/{endpoint}/test", None, status=202)
+    cell.extra["delivery"] = made["delivery"]["id"]
+
+
+async def _without_endpoints(w: World) -> None:
+    for role in ("admin", "other_admin"):
+        headers = {"Authorization": f"Bearer {w.tokens[role]}"}
+        base = w.server.url + "/api/v1/webhooks/endpoints"
+        async with w.http.get(base, headers=headers) as r:
+            found = (await r.json())["items"]
+        for endpoint in found:
+            async with w.http.delete(f"{base}/{endpoint['id']}", headers=headers) as r:
+                assert r.status == 200, await r.text()
+
+
+def _with_poll(kind: str) -> Callable[[World, Cell], Awaitable[None]]:
+    async def open_one(w: World, cell: Cell) -> None:
+        payload = {"party": cell.party, "kind": kind, "question": "Who?", "choices": ["A", "B"]}
+        payload["duration"] = 60
+        cell.extra["poll"] = (await w.clients["host"].request("poll.open", payload))["poll"]["id"]
+
+    return open_one
+
+
+# Rows whose cell needs something made first, put in ``cell.extra`` under its path parameter.
+SETUP: dict[str, Callable[[World, Cell], Awaitable[None]]] = {
+    "DELETE /api/v1/parties/{party}/invites/{invite}": _with_invite,
+    "DELETE /api/v1/moderation/sanctions/{sanction}": _with_timeout,
+    "GET /api/v1/api-keys": _with_key,
+    "DELETE /api/v1/api-keys/{key}": _with_key,
+    "POST /api/v1/webhooks/endpoints": _webhooks_cell,
+    "GET /api/v1/webhooks/endpoints": _with_endpoint,
+    "GET /api/v1/webhooks/endpoints/{endpoint}": _with_endpoint,
+    "PATCH /api/v1/webhooks/endpoints/{endpoint}": _with_endpoint,
+    "DELETE /api/v1/webhooks/endpoints/{endpoint}": _with_endpoint,
+    "POST /api/v1/webhooks/endpoints/{endpoint}/rotate": _with_endpoint,
+    "POST /api/v1/webhooks/endpoints/{endpoint}/test": _with_endpoint,
+    "GET /api/v1/webhooks/deliveries": _with_delivery,
+    "GET /api/v1/webhooks/deliveries/{delivery}": _with_delivery,
+    "POST /api/v1/webhooks/deliveries/{delivery}/redeliver": _with_delivery,
+    "poll.vote": _with_poll("poll"),
+    "poll.close": _with_poll("poll"),
+    "poll.cancel": _with_poll("poll"),
+    "prediction.resolve": _with_poll("prediction"),
 }
 
 
@@ -239,6 +432,8 @@ async def _cell(w: World, camera: bool) -> Cell:
 async def _done(w: World, cell: Cell) -> None:
     with contextlib.suppress(SocialSyncError):
         await w.clients["host"].request("party.end", {"party": cell.party})
+    if cell.extra.get("webhooks"):
+        await _without_endpoints(w)
 
 
 def _outcome_of(answer: Any) -> str:
@@ -259,7 +454,10 @@ async def _event(w: World, role: str, name: str, cell: Cell) -> str:
 
 async def _rest(w: World, role: str, name: str, cell: Cell) -> str:
     method, path, body = REST[name]
-    url = w.server.url + path.format(party=cell.party, clip=cell.clip, user=cell.other)
+    body = body(cell) if callable(body) else body
+    url = w.server.url + path.format(
+        **cell.extra | {"party": cell.party, "clip": cell.clip, "user": cell.other, "message": cell.message}
+    )
     headers = {"Authorization": f"Bearer {w.tokens[role]}"} if role != "anonymous" else {}
     async with w.http.request(method, url, json=body, headers=headers) as response:
         text = await response.text()
@@ -271,7 +469,14 @@ async def _rest(w: World, role: str, name: str, cell: Cell) -> str:
         return "ok"  # the export archive
     if answer.get("ok") and answer.get("consents") == []:
         return "ok, none"  # another tenant's view of the party: nothing of it
+    leaked = [cell.extra[k] for k in ADMINS_OWN if k in cell.extra and cell.extra[k] in text]
+    if role == "other_admin" and answer.get("ok") and leaked:
+        return f"ok, with the other tenant's {leaked}"  # a list of its own showing ours
     return _outcome_of(answer)
+
+
+# What the admin made (in ``cell.extra``) that another tenant's answer must never show.
+ADMINS_OWN = ("key", "endpoint", "delivery")
 
 
 Call = Callable[[World, str, str, Cell], Awaitable[str]]
@@ -284,6 +489,8 @@ async def observe(w: World) -> dict[str, dict[str, str]]:
         observed[name] = {}
         for role in ROLES:
             cell = await _cell(w, camera=name in WITH_CAMERA)
+            if name in SETUP:
+                await SETUP[name](w, cell)
             observed[name][role] = await call(w, role, name, cell)
             await _done(w, cell)
     return observed

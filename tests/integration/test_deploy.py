@@ -265,7 +265,10 @@ async def test_cluster_launcher_serves_and_stops_gracefully(redis_db15, postgres
     nodes: list[int] = []
     try:
         assert launcher.stdout is not None
-        urls = await read_urls(launcher.stdout, 20)
+        try:
+            urls = await read_urls(launcher.stdout, 20)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its log ends: {log_path.read_text()[-3000:]}") from None
         assert urls == [f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"]
         nodes = children(launcher.pid)
         assert len(nodes) == 2

@@ -76,7 +76,7 @@ async def test_rest_create_then_socket_join(server, connect):
             got = await r.json()
             assert got["party"]["id"] == created["id"] and got["playback"]["seq"] == 0
         async with http.get("/api/v1/parties?type=live_room", headers=_bearer(tenant)) as r:
-            assert [p["id"] for p in (await r.json())["parties"]] == [created["id"]]
+            assert [p["id"] for p in (await r.json())["items"]] == [created["id"]]
 
 
 @pytest.mark.parametrize(

@@ -185,6 +185,24 @@ async def test_revocations_are_for_admins_of_the_callers_tenant_with_one_id(serv
     assert await _connect_code(server.url, t.other_tenant) == "unauthorized"
 
 
+async def test_an_embedded_servers_revocations_outlive_its_restart(tmp_path):
+    """Embedded (no Redis) revocations are in the database: the same SQLite file, after
+    a restart, still refuses the revoked tokens (by jti and by user), and only them."""
+    async with running_server(tmp_path) as first:
+        demo, acme = await _tenants(first)
+        t = Tokens(demo, acme, int(time.time()))
+        await _revoke(first.url, t.admin, {"jti": _jti(t.first)})
+        await _revoke(first.url, t.admin, {"user": "u-43"})
+        assert await _connect_code(first.url, t.first) == "unauthorized"
+    async with running_server(tmp_path) as again:
+        assert await _connect_code(again.url, t.first) == "unauthorized"
+        assert await _rest_code(again.url, t.first) == "unauthorized"
+        assert await _connect_code(again.url, t.other_user) == "unauthorized"
+        assert await _rest_code(again.url, t.other_user) == "unauthorized"
+        assert await _connect_code(again.url, t.second) == "ok"
+        assert await _rest_code(again.url, t.other_tenant) == "ok"
+
+
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_a_revocation_on_one_node_closes_sockets_on_the_other(tmp_path):

@@ -12,6 +12,7 @@ from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.domain.codec import notice_from_data, notice_to_data
 from socialsync.domain.model import Camera, ChatRules, Media, Member, Party, Playback, Role, Settings, Status
 from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report
+from socialsync.domain.polls import Poll, PollEnd, PollKind, PollStatus, Tally
 from socialsync.protocol.outbound import notice_out
 
 PLAYBACK = Playback(Media("https://example.com/a.mp4"), Status.PLAYING, 12.5, 1.0, 1_000, 3, "u1")
@@ -23,6 +24,11 @@ CLIP = Clip(
     "c1", "t1", "p1", "u1", "Ann", "m", 1.5, 2.0, 3, "p1/c1.webm", "video/webm", 4, 5, 6, ClipStatus.HELD
 )
 SIGNED = n.SignedClip(CLIP, "https://x/clip", 99)
+POLL = Poll("q1", "p1", "t1", PollKind.PREDICTION, "Who?", ("a", "b"), "u1", "Ann", 1, 2)
+RESOLVED = Poll(
+    "q1", "p1", "t1", PollKind.PREDICTION, "Who?", ("a", "b"), "u1", "Ann", 1, 2, PollStatus.ENDED, 2, 3,
+    PollEnd.RESOLVED, 1, 3,
+)  # fmt: skip
 NOTICES: list[tuple[n.Notice, str]] = [
     (n.PlaybackChanged("p1", PLAYBACK), "playback.state"),
     (n.MemberJoined("p1", MEMBER), "member.joined"),
@@ -54,6 +60,9 @@ NOTICES: list[tuple[n.Notice, str]] = [
     (n.ClipEnded("p1", "c1", "no_video"), "clip.ended"),
     (n.ClipRecording("p1", "u2", "c1", True), "clip.recording"),
     (n.ClipReported(ClipReport("t1", "p1", "c1", "u2", "Bob", "rude", 5), 1), "mod.clip_report"),
+    (n.PollChanged(Tally(POLL, (0, 0))), "poll.opened"),
+    (n.PollChanged(Tally(RESOLVED, (3, 4))), "poll.ended"),
+    (n.PollCounted("p1", "q1", (3, 4)), "poll.results"),
 ]
 
 

@@ -51,6 +51,13 @@ def test_the_limit_counts_the_others_cameras():
         publish(room, uid)
     error = room.refuse(c.Publish("g2", session("g2"), True, True, True), NOW, Code.FORBIDDEN)
     assert "at most 3 cameras" in error.message
+    # What a client translates (protocol 1.4): the reason and the number the words quote.
+    assert error.to_wire()["error"] | {"message": ""} == {
+        "code": "forbidden",
+        "message": "",
+        "reason": "cameras_full",
+        "params": {"max": 3},
+    }
     publish(room, "g0", audio=False)  # one already on may change what it sends
     assert room.member("g0").camera.audio is False
     room.do(c.Unpublish("g1"), NOW)

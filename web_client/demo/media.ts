@@ -8,6 +8,12 @@ import { MediaElementPlayer, type Media } from "../src/index";
 const METADATA_TIMEOUT_MS = 15_000;
 const PROGRAM_TIME_TIMEOUT_MS = 10_000;
 
+/** What went wrong with the media, for the page to say in its language. */
+export type MediaProblem =
+  | { kind: "media"; code: number }
+  | { kind: "stream"; detail: string }
+  | { kind: "no_program_dates" };
+
 export function isHlsUrl(url: string): boolean {
   try {
     return /\.m3u8$/i.test(new URL(url, location.href).pathname);
@@ -21,7 +27,7 @@ export class DemoPlayer {
   private hls: Hls | null = null;
   private media: Media | null = null;
 
-  constructor(readonly video: HTMLVideoElement, private readonly onError: (text: string) => void) {
+  constructor(readonly video: HTMLVideoElement, private readonly onError: (problem: MediaProblem) => void) {
     this.adapter = new MediaElementPlayer(video, {
       load: (media) => this.load(media),
       programTime: () => this.programTime(),
@@ -29,7 +35,7 @@ export class DemoPlayer {
     video.addEventListener("error", () => {
       if (this.hls) return; // hls.js reports its own errors
       const code = video.error?.code;
-      if (code && code !== MediaError.MEDIA_ERR_ABORTED) this.onError(`This video could not be played (media error ${code}).`);
+      if (code && code !== MediaError.MEDIA_ERR_ABORTED) this.onError({ kind: "media", code });
     });
   }
 
@@ -47,7 +53,7 @@ export class DemoPlayer {
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
           hls.recoverMediaError();
         } else {
-          this.onError(`This stream could not be loaded (${data.details}).`);
+          this.onError({ kind: "stream", detail: String(data.details) });
           this.destroyHls();
         }
       });
@@ -60,7 +66,7 @@ export class DemoPlayer {
     if (media.kind === "live") {
       await this.until(() => this.programTime() !== null, PROGRAM_TIME_TIMEOUT_MS);
       if (this.media === media && this.programTime() === null) {
-        this.onError("This live stream carries no program dates (#EXT-X-PROGRAM-DATE-TIME), so it cannot be kept in sync.");
+        this.onError({ kind: "no_program_dates" });
       }
     }
   }

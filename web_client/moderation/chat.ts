@@ -1,14 +1,15 @@
 import type { RoomContext } from "./context";
-import { h, setText } from "./dom";
-import { formatClock, formatDuration, plural } from "./format";
+import { h } from "./dom";
+import { formatClock, formatDuration, timeAttrs } from "./format";
+import { t } from "./i18n";
+import { actionRow } from "./menu";
+import { reasonsLine } from "./reasons";
 import type { ModMessage } from "./types";
 
 /** Older messages leave the DOM beyond this many. */
 const MAX_RENDERED = 500;
 const STICK_TO_BOTTOM_PX = 48;
-const BAN_DURATIONS: Array<[string, number | null]> = [
-  ["for good", null], ["for 1 hour", 3600], ["for 1 day", 86400], ["for 7 days", 604800], ["for 30 days", 2592000],
-];
+const BAN_DURATIONS: Array<[seconds: number | null]> = [[null], [3600], [86400], [604800], [2592000]];
 
 interface Item {
   message: ModMessage;
@@ -28,10 +29,12 @@ export class ChatPane {
   constructor(
     private readonly ctx: RoomContext,
     private readonly list: HTMLOListElement,
+    /** The scrolling log around the list. */
+    private readonly scroller: HTMLElement,
     private readonly empty: HTMLElement,
   ) {
-    list.addEventListener("scroll", () => {
-      this.stick = list.scrollHeight - list.scrollTop - list.clientHeight < STICK_TO_BOTTOM_PX;
+    scroller.addEventListener("scroll", () => {
+      this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_TO_BOTTOM_PX;
     });
   }
 
@@ -83,7 +86,7 @@ export class ChatPane {
     item.deleted = true;
     item.li.classList.add("mp-deleted");
     const badges = item.li.querySelector(".mp-badges");
-    badges?.appendChild(h("span", { class: "mp-badge mp-badge-deleted" }, "deleted"));
+    badges?.appendChild(h("span", { class: "mp-badge mp-badge-deleted" }, t("badge.deleted")));
   }
 
   /** A message taken down by reports and approved: back in its place. */
@@ -110,7 +113,7 @@ export class ChatPane {
   }
 
   scrollToEnd(): void {
-    this.list.scrollTop = this.list.scrollHeight;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   private insertionPoint(id: number | string): Node | null {
@@ -134,20 +137,23 @@ export class ChatPane {
       if (item.message.user.id !== userId) continue;
       item.mute.setAttribute("aria-pressed", String(on));
       item.li.classList.toggle("mp-author-muted", on);
+      const badge = item.li.querySelector(".mp-badge-muted");
+      if (on && !badge) item.li.querySelector(".mp-badges")?.appendChild(h("span", { class: "mp-badge mp-badge-muted" }, t("badge.muted")));
+      else if (!on) badge?.remove();
     }
   }
 
   private render(m: ModMessage): Item {
     const ctx = this.ctx;
     const user = m.user;
-    const sent = new Date(ctx.localTime(m.ts));
+    const sent = ctx.localTime(m.ts);
     const who = user.name;
     const note = h("div", { class: "mp-msg-note" });
     const badges = h("span", { class: "mp-badges" },
       m.verdict && m.verdict !== "allow"
-        ? h("span", { class: `mp-badge mp-badge-${m.verdict}` }, m.verdict === "mask" ? "masked" : m.verdict)
+        ? h("span", { class: `mp-badge mp-badge-${m.verdict}` }, t("badge.verdict", { verdict: m.verdict }))
         : null,
-      m.hidden ? h("span", { class: "mp-badge mp-badge-hidden", title: "Shadow-muted: only the author sees it" }, "hidden")
+      m.hidden ? h("span", { class: "mp-badge mp-badge-hidden", title: t("badge.hidden_title") }, t("badge.hidden"))
         : null);
 
     const button = (label: string, onclick: (b: HTMLButtonElement) => void, cls = ""): HTMLButtonElement => {
@@ -156,50 +162,55 @@ export class ChatPane {
       return b;
     };
 
-    const remove = button("Delete", (b) => void ctx.act(`delete ${who}'s message`, "mod.delete", { id: m.id }, {
+    const remove = button(t("chat.delete"), (b) => void ctx.act(t("act.delete", { name: who }), "mod.delete", { id: m.id }, {
       button: b, done: () => {
         this.markDeleted(m.id);
-        return `Deleted ${who}'s message.`;
+        return t("done.deleted", { name: who });
       },
     }), "mp-button-danger");
-    const timeout = (seconds: number) => button(`Timeout ${formatDuration(seconds)}`, (b) =>
-      void ctx.act(`time out ${who}`, "mod.timeout", { user: user.id, seconds }, {
-        button: b, done: (a) => `${who} may not chat or react until ${this.until(a.until, seconds)}.`,
+    const timeout = (seconds: number) => button(t("chat.timeout", { duration: formatDuration(seconds) }), (b) =>
+      void ctx.act(t("act.timeout", { name: who }), "mod.timeout", { user: user.id, seconds }, {
+        button: b, done: (a) => t("done.timeout", { name: who, until: this.until(a.until, seconds) }),
       }));
-    const mute = button("Shadow-mute", (b) => {
+    const mute = button(t("chat.shadow_mute"), (b) => {
       const on = !this.muted.has(user.id);
-      void ctx.act(on ? `shadow-mute ${who}` : `lift ${who}'s shadow-mute`, "mod.shadow_mute", { user: user.id, on }, {
+      void ctx.act(t("act.shadow_mute", { name: who, on: on ? "yes" : "no" }), "mod.shadow_mute", { user: user.id, on }, {
         button: b, done: () => {
           if (on) this.muted.add(user.id);
           else this.muted.delete(user.id);
           this.refreshMuteButtons(user.id);
-          return on ? `${who} is shadow-muted: their messages now reach only them.` : `${who} is no longer shadow-muted.`;
+          return t("done.shadow_mute", { name: who, on: on ? "yes" : "no" });
         },
       });
     }, "mp-toggle");
     mute.setAttribute("aria-pressed", String(this.muted.has(user.id)));
-    mute.title = "Their messages reach only them";
-    const purge = button("Purge 10 min", (b) => void ctx.act(`purge ${who}'s messages`, "mod.purge",
+    mute.title = t("chat.shadow_mute_title");
+    const purge = button(t("chat.purge", { minutes: 10 }), (b) => void ctx.act(t("act.purge", { name: who }), "mod.purge",
       { user: user.id, minutes: 10 }, {
         button: b, done: (a) => {
           const ids: Array<number | string> = Array.isArray(a.deleted) ? a.deleted : [];
           for (const id of ids) this.markDeleted(id);
-          return `Purged ${plural(ids.length, "message")} from ${who} (last 10 min).`;
+          return t("done.purged", { count: ids.length, name: who, minutes: 10 });
         },
       }));
-    const banRoom = button("Ban from room", (b) => this.confirmBan(item, b, "room"), "mp-button-danger");
-    const banTenant = button("Ban from tenant", (b) => this.confirmBan(item, b, "tenant"), "mp-button-danger");
+    const banRoom = button(t("chat.ban_room"), (b) => this.confirmBan(item, b, "room"), "mp-button-danger");
+    const banTenant = button(t("chat.ban_tenant"), (b) => this.confirmBan(item, b, "tenant"), "mp-button-danger");
 
     const li = h("li", { class: "mp-msg", "data-id": m.id, "data-user": user.id, tabindex: -1 },
       h("div", { class: "mp-msg-meta" },
         h("span", { class: "mp-author" }, who),
         h("span", { class: "mp-user-id" }, user.id),
-        h("time", { class: "mp-time", datetime: sent.toISOString() }, formatClock(sent.getTime())),
+        h("time", { class: "mp-time", ...timeAttrs(sent) }, formatClock(sent)),
         badges),
-      h("p", { class: "mp-text" }, m.text),
-      m.reasons?.length ? h("p", { class: "mp-reasons" }, "Why: ", m.reasons.join(", ")) : null,
-      h("div", { class: "mp-actions", role: "group", "aria-label": `Actions for ${who}'s message at ${formatClock(sent.getTime())}` },
-        remove, timeout(60), timeout(600), mute, purge, banRoom, banTenant),
+      h("p", { class: "mp-text", dir: "auto" }, m.text),
+      // What the author wrote, when the filter masked it (moderators only).
+      m.original !== undefined && m.original !== m.text
+        ? h("p", { class: "mp-original" }, h("span", { class: "mp-label" }, t("chat.original")), " ",
+          h("span", { dir: "auto" }, m.original))
+        : null,
+      reasonsLine(m.reasons),
+      actionRow(t("chat.actions_label", { name: who, time: formatClock(sent) }),
+        [remove, timeout(60)], [timeout(600), mute, purge, banRoom, banTenant]),
       note);
     const item: Item = { message: m, li, deleted: false, mute, remove, note };
     return item;
@@ -207,36 +218,38 @@ export class ChatPane {
 
   private until(until: unknown, seconds: number): string {
     if (typeof until === "number") return formatClock(this.ctx.localTime(until));
-    return `${formatDuration(seconds)} from now`;
+    return t("chat.from_now", { duration: formatDuration(seconds) });
   }
 
   /** A ban asks first, inline: for how long, then confirm or cancel (Escape). */
   private confirmBan(item: Item, opener: HTMLButtonElement, scope: "room" | "tenant"): void {
     const who = item.message.user.name;
     const user = item.message.user.id;
-    const where = scope === "room" ? "this room" : "every room of the tenant";
-    const select = h("select", { class: "mp-select", "aria-label": "How long" },
-      BAN_DURATIONS.map(([label, s]) => h("option", { value: s ?? "" }, label)));
+    const select = h("select", { class: "mp-select", "aria-label": t("ban.how_long") },
+      BAN_DURATIONS.map(([s]) => h("option", { value: s ?? "" },
+        s === null ? t("ban.for_good") : t("ban.for", { duration: formatDuration(s) }))));
     const close = (): void => {
       item.note.replaceChildren();
       opener.focus();
     };
-    const confirm = h("button", { type: "button", class: "mp-button mp-button-small mp-button-danger" }, `Ban ${who}`);
+    const confirm = h("button", { type: "button", class: "mp-button mp-button-small mp-button-danger" },
+      t("ban.confirm", { name: who }));
     confirm.addEventListener("click", () => {
       const payload: Record<string, unknown> = { user, scope };
       if (select.value) payload.seconds = Number(select.value);
-      void this.ctx.act(`ban ${who}`, "mod.ban", payload, {
+      void this.ctx.act(t("act.ban", { name: who }), "mod.ban", payload, {
         button: confirm,
         done: (a) => {
           this.showUnban(item, user, who, scope);
-          const until = typeof a.until === "number" ? ` until ${formatClock(this.ctx.localTime(a.until))}` : " for good";
-          return `${who} is banned from ${where}${until}.`;
+          return typeof a.until === "number"
+            ? t("done.banned_until", { name: who, scope, until: formatClock(this.ctx.localTime(a.until)) })
+            : t("done.banned", { name: who, scope });
         },
       });
     });
-    const cancel = h("button", { type: "button", class: "mp-button mp-button-small", onclick: close }, "Cancel");
-    const box = h("div", { class: "mp-confirm", role: "group", "aria-label": `Confirm ban of ${who}` },
-      h("span", null, `Ban ${who} from ${where}?`), select, confirm, cancel);
+    const cancel = h("button", { type: "button", class: "mp-button mp-button-small", onclick: close }, t("ban.cancel"));
+    const box = h("div", { class: "mp-confirm", role: "group", "aria-label": t("ban.label", { name: who }) },
+      h("span", null, t("ban.question", { name: who, scope })), select, confirm, cancel);
     box.addEventListener("keydown", (event: KeyboardEvent) => {
       if (event.key === "Escape") {
         event.preventDefault();
@@ -248,15 +261,16 @@ export class ChatPane {
   }
 
   private showUnban(item: Item, user: string, who: string, scope: "room" | "tenant"): void {
-    const undo = h("button", { type: "button", class: "mp-button mp-button-small" }, "Unban");
-    undo.addEventListener("click", () => void this.ctx.act(`unban ${who}`, "mod.unban", { user, scope }, {
+    const undo = h("button", { type: "button", class: "mp-button mp-button-small" }, t("ban.unban"));
+    undo.addEventListener("click", () => void this.ctx.act(t("act.unban", { name: who }), "mod.unban", { user, scope }, {
       reason: false, button: undo, done: () => {
         item.note.replaceChildren();
-        return `${who} is no longer banned.`;
+        return t("done.unbanned", { name: who });
       },
     }));
     item.note.replaceChildren(h("div", { class: "mp-confirm" },
-      h("span", null, `${who} is banned (${scope}).`), undo));
+      h("span", null, t("ban.is_banned", { name: who, scope })), undo));
     undo.focus();
   }
 }
+

@@ -1,6 +1,7 @@
 import type { RoomContext } from "./context";
 import { h } from "./dom";
-import { formatClock, plural } from "./format";
+import { formatClock, timeAttrs } from "./format";
+import { i18n, t } from "./i18n";
 import type { ClipReport, ModClip } from "./types";
 
 /** Reasons shown per clip, newest first. */
@@ -79,45 +80,51 @@ export class ClipsPane {
       return b;
     };
     const review = (decision: "approve" | "reject") => (b: HTMLButtonElement) =>
-      void this.ctx.act(`${decision} ${who}'s clip`, "mod.clip_review", { id: clip.id, decision }, {
+      void this.ctx.act(t("act.clip_review", { name: who, decision }), "mod.clip_review", { id: clip.id, decision }, {
         button: b,
         done: () => {
           if (decision === "reject") this.remove(clip.id);
           else this.add({ ...clip, status: "visible" });
-          return decision === "approve" ? `Approved ${who}'s clip: everyone sees it.` : `Rejected ${who}'s clip: it is deleted.`;
+          return t("done.clip_reviewed", { name: who, decision });
         },
       });
-    const remove = button("Delete", "mp-button-danger", (b) => void this.ctx.act(`delete ${who}'s clip`, "clip.delete", { id: clip.id }, {
+    const remove = button(t("clips.delete"), "mp-button-danger", (b) => void this.ctx.act(t("act.clip_delete", { name: who }), "clip.delete", { id: clip.id }, {
       button: b,
       done: () => {
         this.remove(clip.id);
-        return `Deleted ${who}'s clip.`;
+        return t("done.clip_deleted", { name: who });
       },
     }));
     const held = clip.status === "held";
     const reports = this.reports.get(clip.id);
     const count = Math.max(clip.reports ?? 0, reports?.count ?? 0);
-    const status = held ? (count ? "held after reports" : "waiting for review") : clip.status;
-    const at = new Date(this.ctx.localTime(clip.created_at));
+    const status = t("clips.status", { status: held ? (count ? "held_reports" : "held") : clip.status });
+    const at = this.ctx.localTime(clip.created_at);
     return h("li", { class: "mp-msg mp-clip", "data-clip": clip.id },
       h("div", { class: "mp-msg-meta" },
         h("span", { class: "mp-author" }, who),
         h("span", { class: "mp-user-id" }, clip.user.id),
-        h("time", { class: "mp-time", datetime: at.toISOString() }, formatClock(at.getTime())),
+        h("time", { class: "mp-time", ...timeAttrs(at) }, formatClock(at)),
         h("span", { class: "mp-badges" },
           h("span", { class: held ? "mp-badge mp-badge-held" : "mp-badge" }, status),
-          count ? h("span", { class: "mp-badge mp-badge-report" }, plural(count, "report")) : null)),
+          count ? h("span", { class: "mp-badge mp-badge-report" }, t("reports.count", { count })) : null)),
       h("p", { class: "mp-text" },
-        `Room ${clip.party} · at ${clip.media_time.toFixed(1)} s of ${clip.media_url} · ${clip.duration.toFixed(1)} s · `,
-        h("a", { href: clip.url, target: "_blank", rel: "noopener noreferrer", class: "mp-clip-link" }, "Play clip")),
-      reports?.newest.length ? h("ul", { class: "mp-report-list", "aria-label": "Reports" },
-        reports.newest.map((r) => h("li", null,
-          h("span", { class: "mp-author" }, r.reporter.name), ": ", r.reason, " ",
-          h("time", { class: "mp-time", datetime: new Date(this.ctx.localTime(r.ts)).toISOString() },
-            formatClock(this.ctx.localTime(r.ts)))))) : null,
-      h("div", { class: "mp-actions", role: "group", "aria-label": `${who}'s clip` },
-        held ? button("Approve", "mp-button-ok", review("approve")) : null,
-        held ? button("Reject", "mp-button-danger", review("reject")) : null,
+        t("clips.where", {
+          at: i18n.number(clip.media_time, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+          media: clip.media_url,
+          length: i18n.number(clip.duration, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+        }), " · ",
+        h("a", { href: clip.url, target: "_blank", rel: "noopener noreferrer", class: "mp-clip-link" }, t("clips.play"))),
+      reports?.newest.length ? h("ul", { class: "mp-report-list", "aria-label": t("reports.reasons_label") },
+        reports.newest.map((r) => {
+          const when = this.ctx.localTime(r.ts);
+          return h("li", null,
+            h("span", { class: "mp-author" }, r.reporter.name), t("reports.colon"), h("span", { dir: "auto" }, r.reason), " ",
+            h("time", { class: "mp-time", ...timeAttrs(when) }, formatClock(when)));
+        })) : null,
+      h("div", { class: "mp-actions", role: "group", "aria-label": t("clips.actions_label", { name: who }) },
+        held ? button(t("queue.approve"), "mp-button-ok", review("approve")) : null,
+        held ? button(t("queue.reject"), "mp-button-danger", review("reject")) : null,
         remove));
   }
 }

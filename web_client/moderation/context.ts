@@ -19,4 +19,6 @@ export interface RoomContext {
   act(what: string, event: string, payload: Record<string, unknown>, options?: ActOptions): Promise<Answer | null>;
   /** A server timestamp as this browser's clock reads it. */
   localTime(serverMs: number): number;
+  /** A user's name as this room knows it (members, messages, reports), or null. */
+  nameOf(userId: string): string | null;
 }

@@ -4,7 +4,7 @@
  */
 import { elementById } from "../ui/dom";
 
-export { append, h, setText } from "../ui/dom";
+export { append, h, setText, uid } from "../ui/dom";
 export type { Attrs, Child } from "../ui/dom";
 
 export function byId<T extends HTMLElement>(id: string): T {

@@ -9,6 +9,7 @@
 import { SocialSync, SocialSyncError } from "../src/index";
 import { byId, h, setText } from "./dom";
 import { describeError } from "./format";
+import { t, translatePage } from "./i18n";
 import { ROOM_EVENTS, RoomView } from "./room";
 import { RoomsPane } from "./rooms";
 import type { WatchAnswer } from "./types";
@@ -99,7 +100,7 @@ async function signIn(token: string): Promise<void> {
   } catch (err) {
     // A refused token is forgotten; a server that is down is not the token's fault.
     if (err instanceof SocialSyncError && err.code === "unauthorized") storage()?.removeItem(TOKEN_KEY);
-    showSignIn(`Could not sign in: ${describeError(err)}`);
+    showSignIn(t("signin.failed", { error: describeError(err) }));
     return;
   }
   storage()?.setItem(TOKEN_KEY, token);
@@ -113,13 +114,12 @@ function showUser(client: SocialSync): boolean {
   const user = client.user;
   const roles = user?.roles ?? [];
   setText(ui.whoName, user?.name ?? "?");
-  ui.whoRoles.replaceChildren(...roles.map((r) => h("span", { class: "mp-badge mp-badge-role" }, r)));
+  ui.whoRoles.replaceChildren(...roles.map((r) => h("span", { class: "mp-badge mp-badge-role", "data-role": r },
+    t("who.role", { role: r }))));
   ui.who.hidden = false;
   const staff = roles.some((r) => STAFF_ROLES.includes(r));
   ui.roleNotice.hidden = staff;
-  setText(ui.roleNotice, staff ? "" :
-    `This panel needs the moderator or admin role; you are signed in as ${roles.join(", ") || "a user without roles"}. ` +
-    "A party's host can still moderate their own party: open it by ID.");
+  setText(ui.roleNotice, staff ? "" : t("who.not_staff", { roles: roles.join(", "), hasRoles: roles.length ? "yes" : "no" }));
   return staff;
 }
 
@@ -157,7 +157,7 @@ class Watcher {
       this.pending = null;
       this.rooms.select(null);
       this.showNothing();
-      setText(ui.roomsError, `Could not watch that room: ${describeError(err)}`);
+      setText(ui.roomsError, t("rooms.watch_failed", { error: describeError(err) }));
       return;
     }
     if (seq !== this.seq) {
@@ -221,9 +221,7 @@ function start(client: SocialSync): void {
   ui.unwatch.addEventListener("click", () => void w.unwatch());
 
   client.on("disconnected", (reason) => {
-    setText(ui.connection, reason === "unauthorized"
-      ? "The server no longer accepts this token: sign out and sign in with a fresh one."
-      : "Connection lost. Reconnecting…");
+    setText(ui.connection, reason === "unauthorized" ? t("connection.token_refused") : t("connection.lost"));
   });
   client.on("reconnected", () => {
     setText(ui.connection, "");
@@ -231,7 +229,7 @@ function start(client: SocialSync): void {
     if (w.watching) void w.watch(w.watching, true);
     rooms.start();
   });
-  client.on("error", (err) => setText(ui.connection, `After reconnecting: ${describeError(err)}`));
+  client.on("error", (err) => setText(ui.connection, t("connection.after_reconnect", { error: describeError(err) })));
 
   rooms.start();
   if (!staff) ui.roomId.focus();
@@ -239,6 +237,7 @@ function start(client: SocialSync): void {
 }
 
 function main(): void {
+  translatePage();
   ui.signOut.addEventListener("click", () => {
     storage()?.removeItem(TOKEN_KEY);
     window.socialsyncPanel?.client.close();
@@ -253,8 +252,7 @@ function main(): void {
   const token = fromUrl.token ?? storage()?.getItem(TOKEN_KEY) ?? null;
   if (token) void signIn(token);
   else if (fromUrl.refused) {
-    showSignIn("A token in the address's query (?token=) is not accepted: it reaches servers and their logs. " +
-      "Paste it here, or open the panel with #token= instead.");
+    showSignIn(t("signin.query_refused"));
   } else showSignIn();
 }
 

@@ -1,6 +1,7 @@
 import type { RoomContext } from "./context";
 import { h } from "./dom";
-import { formatClock, plural } from "./format";
+import { formatClock, timeAttrs } from "./format";
+import { t } from "./i18n";
 import type { ModMessage, Report } from "./types";
 
 interface Lookup {
@@ -27,6 +28,11 @@ export class ReportsPane {
     this.list.replaceChildren();
     for (const r of [...reports].sort((a, b) => a.ts - b.ts)) this.add(r);
     this.changed();
+  }
+
+  /** Reported messages listed (what the Reports tab and the room's card count). */
+  get size(): number {
+    return this.byMessage.size;
   }
 
   add(report: Report): void {
@@ -67,31 +73,34 @@ export class ReportsPane {
 
   private render(id: number | string, reports: Report[], count: number): HTMLLIElement {
     const message = this.lookup.message(id);
-    const author = message?.user.name ?? "unknown author";
+    const author = message?.user.name ?? t("reports.unknown_author");
     const remove: HTMLButtonElement = h("button", { type: "button", class: "mp-button mp-button-small mp-button-danger" },
-      "Delete message");
+      t("reports.delete"));
     remove.disabled = this.lookup.isDeleted(id);
-    remove.addEventListener("click", () => void this.ctx.act(`delete ${author}'s message`, "mod.delete", { id }, {
+    remove.addEventListener("click", () => void this.ctx.act(t("act.delete", { name: author }), "mod.delete", { id }, {
       button: remove, done: () => {
         this.lookup.deleted(id);
         remove.disabled = true;
-        return `Deleted ${author}'s message.`;
+        return t("done.deleted", { name: author });
       },
     }));
-    const show: HTMLButtonElement = h("button", { type: "button", class: "mp-button mp-button-small" }, "Show in chat");
+    const show: HTMLButtonElement = h("button", { type: "button", class: "mp-button mp-button-small" }, t("reports.show"));
     show.disabled = !message;
     show.addEventListener("click", () => this.lookup.show(id));
     return h("li", { class: "mp-msg mp-report", "data-message": id },
       h("div", { class: "mp-msg-meta" },
         h("span", { class: "mp-author" }, author),
-        h("span", { class: "mp-badges" }, h("span", { class: "mp-badge mp-badge-report" }, plural(count, "report")))),
-      h("p", { class: "mp-text" }, message ? message.text : `Message #${id} (not in the recent chat)`),
-      h("ul", { class: "mp-report-list", "aria-label": "Reports" },
-        reports.slice(0, 10).map((r) => h("li", null,
-          h("span", { class: "mp-author" }, r.reporter?.name ?? "someone"), ": ", r.reason, " ",
-          h("time", { class: "mp-time", datetime: new Date(this.ctx.localTime(r.ts)).toISOString() },
-            formatClock(this.ctx.localTime(r.ts)))))),
-      h("div", { class: "mp-actions", role: "group", "aria-label": `Act on the message reported ${plural(count, "time")}` },
+        h("span", { class: "mp-badges" }, h("span", { class: "mp-badge mp-badge-report" }, t("reports.count", { count })))),
+      h("p", { class: "mp-text", dir: "auto" }, message ? message.text : t("reports.not_in_chat", { id: String(id) })),
+      h("ul", { class: "mp-report-list", "aria-label": t("reports.reasons_label") },
+        reports.slice(0, 10).map((r) => {
+          const at = this.ctx.localTime(r.ts);
+          return h("li", null,
+            h("span", { class: "mp-author" }, r.reporter?.name ?? t("reports.someone")), t("reports.colon"),
+            h("span", { dir: "auto" }, r.reason), " ",
+            h("time", { class: "mp-time", ...timeAttrs(at) }, formatClock(at)));
+        })),
+      h("div", { class: "mp-actions", role: "group", "aria-label": t("reports.actions_label", { count }) },
         remove, show));
   }
 }

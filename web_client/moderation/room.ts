@@ -3,13 +3,18 @@ import { AuditPane } from "./audit";
 import { ChatPane } from "./chat";
 import { ClipsPane } from "./clips";
 import type { ActOptions, Answer, RoomContext } from "./context";
+import { LiveRegion, Throttle } from "../ui/announce";
 import { byId, setText } from "./dom";
-import { describeError, plural, roomTypeLabel } from "./format";
+import { describeError, roomTypeLabel } from "./format";
+import { t } from "./i18n";
 import { QueuePane } from "./queue";
 import { ReportsPane } from "./reports";
 import { SettingsPane } from "./settings";
 import { setupTabs } from "./tabs";
-import type { AuditEntry, ChatRules, ClipReport, Held, ModMessage, Report, RoomCounts, WatchAnswer } from "./types";
+import type { AuditEntry, ChatRules, ClipReport, Held, ModMessage, Report, RoomCounts, UserRef, WatchAnswer } from "./types";
+
+/** New chat messages are announced at most this often, summed up. */
+const ANNOUNCE_MS = 4000;
 
 /** The events of a watched room that the panel shows (they carry `party`). */
 export const ROOM_EVENTS = new Set([
@@ -38,13 +43,22 @@ export class RoomView implements RoomContext {
   /** Whether the server records clips (its mod.watch has `clips`): only then does the
    * room list get a live held-clips count, as mod.rooms gives one only then. */
   private recordsClips = false;
+  /** Names of the users this room has shown, by id (the audit log names them). */
+  private readonly names = new Map<string, string>();
+  private readonly announcer = new LiveRegion("mp-visually-hidden");
+  private readonly spoken = new Throttle<ModMessage>(ANNOUNCE_MS, (batch) => {
+    const last = batch[batch.length - 1];
+    this.announcer.say(t("chat.announce", { count: batch.length, name: last.user.name }));
+  });
 
   constructor(
     readonly client: SocialSync,
     private readonly onEnded: () => void,
     private readonly onCounts: (party: string, counts: RoomCounts) => void,
   ) {
-    this.chat = new ChatPane(this, byId("chat-list"), byId("chat-empty"));
+    byId("announcer").replaceWith(this.announcer.el);
+    this.announcer.el.id = "announcer";
+    this.chat = new ChatPane(this, byId("chat-list"), byId("chat-log"), byId("chat-empty"));
     this.queue = new QueuePane(this, byId("queue-list"), byId("queue-empty"),
       (n) => {
         setText(byId("queue-count"), String(n));
@@ -58,7 +72,11 @@ export class RoomView implements RoomContext {
         return this.chat.focusMessage(id);
       },
       deleted: (id) => this.chat.markDeleted(id),
-    }, (n) => setText(byId("reports-count"), String(n)));
+    }, (n) => {
+      setText(byId("reports-count"), String(n));
+      // The card counts what the tab lists (the server's mod.rooms leaves out held ones).
+      if (this.party) this.onCounts(this.party, { reports: n });
+    });
     this.clips = new ClipsPane(this, byId("clips-list"), byId("clips-empty"),
       (n) => {
         setText(byId("clips-count"), String(n));
@@ -73,6 +91,14 @@ export class RoomView implements RoomContext {
 
   localTime(serverMs: number): number {
     return serverMs - (this.client.serverNow() - Date.now());
+  }
+
+  nameOf(userId: string): string | null {
+    return this.names.get(userId) ?? null;
+  }
+
+  private learn(user: UserRef | null | undefined): void {
+    if (user && typeof user.id === "string" && typeof user.name === "string" && user.name) this.names.set(user.id, user.name);
   }
 
   async act(what: string, event: string, payload: Record<string, unknown>, options: ActOptions = {}): Promise<Answer | null> {
@@ -90,7 +116,7 @@ export class RoomView implements RoomContext {
     try {
       answer = await this.client.request(event, body);
     } catch (err) {
-      setText(this.error, `Could not ${what}: ${describeError(err)}`);
+      setText(this.error, t("act.failed", { what, error: describeError(err) }));
       return null;
     } finally {
       if (button) {
@@ -99,7 +125,7 @@ export class RoomView implements RoomContext {
       }
     }
     // After the button is back: `done` may turn it off for good (a deleted message).
-    setText(this.status, options.done ? options.done(answer) : "Done.");
+    setText(this.status, options.done ? options.done(answer) : t("done.generic"));
     return answer;
   }
 
@@ -108,6 +134,13 @@ export class RoomView implements RoomContext {
     this.party = party;
     this.ended = false;
     this.info = answer.party ?? null;
+    this.names.clear();
+    this.spoken.dispose();
+    for (const m of Array.isArray(answer.members) ? answer.members : []) this.learn(m as UserRef);
+    for (const m of Array.isArray(answer.messages) ? answer.messages : []) this.learn(m.user);
+    for (const m of Array.isArray(answer.held) ? answer.held : []) this.learn(m.user);
+    for (const r of Array.isArray(answer.reports) ? answer.reports : []) this.learn(r.reporter);
+    for (const c of Array.isArray(answer.clips) ? answer.clips : []) this.learn(c.user);
     setText(this.status, "");
     setText(this.error, "");
     this.renderHeader();
@@ -126,15 +159,20 @@ export class RoomView implements RoomContext {
     switch (name) {
       case "mod.message":
       case "chat.message":
-      case "chat.restored":
+      case "chat.restored": {
+        const known = this.chat.get(data.id) !== undefined;
+        this.learn(data.user);
         this.chat.upsert(data as ModMessage);
         this.reports.refresh(data.id);
+        if (!known && name !== "chat.restored" && data.user) this.spoken.push(data as ModMessage);
         break;
+      }
       case "chat.deleted":
         this.chat.markDeleted(data.id);
         this.reports.refresh(data.id);
         break;
       case "mod.held":
+        this.learn(data.user);
         this.queue.add(data as Held);
         if (data.message !== undefined && data.message !== null) this.reports.refresh(data.message);
         break;
@@ -144,9 +182,11 @@ export class RoomView implements RoomContext {
         break;
       }
       case "mod.report":
+        this.learn(data.reporter);
         this.reports.add(data as Report);
         break;
       case "mod.audit":
+        this.learn(data.actor);
         this.audit.add(data as AuditEntry);
         break;
       case "mod.clip":
@@ -170,7 +210,7 @@ export class RoomView implements RoomContext {
       case "party.ended":
         this.ended = true;
         this.renderHeader();
-        setText(this.status, "This room has ended.");
+        setText(this.status, t("room.ended_status"));
         this.onEnded();
         break;
     }
@@ -190,9 +230,9 @@ export class RoomView implements RoomContext {
     setText(this.heading, info?.title || this.party);
     const parts = [
       roomTypeLabel(info?.settings?.type),
-      info ? plural(info.member_count ?? 0, "member") : "",
-      `ID ${this.party}`,
-      this.ended ? "ended" : "",
+      info ? t("room.members", { count: info.member_count ?? 0 }) : "",
+      t("room.id", { id: this.party }),
+      this.ended ? t("room.ended") : "",
     ];
     setText(this.meta, parts.filter(Boolean).join(" · "));
   }

@@ -1,5 +1,6 @@
 import type { RoomContext } from "./context";
 import { byId, setText } from "./dom";
+import { t } from "./i18n";
 import type { ChatRules } from "./types";
 
 const DEFAULT_RULES: ChatRules = {
@@ -47,7 +48,7 @@ export class SettingsPane {
     const same = JSON.stringify(this.read()) === JSON.stringify(normalise(rules));
     this.current = { ...DEFAULT_RULES, ...rules };
     if (!this.dirty || same) this.fill(this.current);
-    else setText(this.note, "The rules were changed elsewhere. Saving will replace them; “Discard changes” shows them.");
+    else setText(this.note, t("settings.changed_elsewhere"));
   }
 
   private fill(rules: ChatRules): void {
@@ -84,8 +85,8 @@ export class SettingsPane {
   private async submit(): Promise<void> {
     if (!this.ctx) return;
     const rules = this.read();
-    const answer = await this.ctx.act("save the room settings", "mod.rules", { ...rules }, {
-      reason: false, button: this.save, done: () => "Room settings saved.",
+    const answer = await this.ctx.act(t("act.save_settings"), "mod.rules", { ...rules }, {
+      reason: false, button: this.save, done: () => t("done.settings_saved"),
     });
     if (answer?.rules) {
       this.current = { ...DEFAULT_RULES, ...answer.rules };

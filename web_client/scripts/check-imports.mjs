@@ -1,8 +1,8 @@
 // The web client's import rules, checked on the sources (type-only imports count):
 //   1. no import cycles;
 //   2. each folder imports only what its line in RULES allows (the layers point down:
-//      protocol < core < media < party < index.ts; the widget, the moderation panel
-//      and the demo page reach the SDK only through its public entry, src/index.ts).
+//      protocol < core < media < party < index.ts; the widget, the moderation panel,
+//      the dashboard and the demo page reach the SDK only through its public entry, src/index.ts).
 // Usage: node scripts/check-imports.mjs [--root DIR]   (exit 1 and a list when broken)
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -18,12 +18,14 @@ export const RULES = [
   { from: "src/media", may: ["src/media", "src/core", "src/protocol"], packages: [] },
   { from: "src/party", may: ["src/party", "src/media", "src/core", "src/protocol"], packages: [] },
   { from: "src/index.ts", may: ["src"], packages: [] },
-  { from: "ui", may: ["ui"], packages: [] },
-  { from: "widget", may: ["widget", "ui", "src/index.ts"], packages: [] },
+  { from: "ui", may: ["ui"], packages: ["intl-messageformat"] },
+  { from: "widget", may: ["widget", "ui", "src/index.ts"], packages: ["@twemoji"] },
   { from: "moderation", may: ["moderation", "ui", "src/index.ts"], packages: [] },
+  { from: "dashboard", may: ["dashboard", "ui", "src/index.ts"], packages: ["chart.js"] },
   { from: "demo", may: ["demo", "ui", "src/index.ts", "widget/index.ts"], packages: ["hls.js"] },
+  { from: "embed", may: ["embed", "ui", "src/index.ts", "widget/index.ts"], packages: [] },
 ];
-const FOLDERS = ["src", "ui", "widget", "moderation", "demo"];
+const FOLDERS = ["src", "ui", "widget", "moderation", "dashboard", "demo", "embed"];
 
 const within = (path, area) => path === area || path.startsWith(`${area}/`);
 

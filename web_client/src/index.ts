@@ -1,6 +1,6 @@
 /** The SDK's public entry: everything an app, the widget or the moderation panel uses. */
 export { SocialSync, PartySession } from "./party/client";
-export type { ConnectOptions, HeldMessage, JoinOptions } from "./party/client";
+export type { ConnectOptions, HeldMessage, JoinOptions, PollChange } from "./party/client";
 export type { ConnectionState } from "./core/reconnect";
 export { PartyCameras, iceGathered } from "./media/cameras";
 export type { CameraEvents, CameraOptions, PublishOptions, UnpublishReason } from "./media/cameras";

@@ -6,8 +6,9 @@
  * published. Tiles come and go with the members' cameras (party.cameras events).
  */
 import { SocialSyncError, type CameraState } from "../src/index";
-import type { WidgetContext } from "./context";
 import { h, setText, uid } from "../ui/dom";
+import type { WidgetContext } from "./context";
+import { widgetI18n, type WidgetI18n } from "./i18n";
 
 /** RMS level (0..1) of a tile's audio above which its member counts as speaking. */
 export const SPEAKING_LEVEL = 0.02;
@@ -51,8 +52,8 @@ class Tile {
   readonly el: HTMLElement;
   private readonly video: HTMLVideoElement;
   private readonly name = h("span", { class: "ssw-tile-name" });
-  private readonly micOff = h("span", { class: "ssw-tile-flag ssw-tile-mic-off" }, "mic off");
-  private readonly camOff = h("span", { class: "ssw-tile-flag ssw-tile-cam-off" }, "camera off");
+  private readonly micOff: HTMLSpanElement;
+  private readonly camOff: HTMLSpanElement;
   private readonly status = h("span", { class: "ssw-tile-status", role: "status" });
   private readonly unmute: HTMLButtonElement;
   private stream: MediaStream | null = null;
@@ -61,7 +62,10 @@ class Tile {
   private lastLoud = 0;
   private camera: CameraState | null = null;
 
-  constructor(readonly userId: string, readonly self: boolean, private readonly levels: LevelMeter) {
+  constructor(readonly userId: string, readonly self: boolean, private readonly levels: LevelMeter,
+    private readonly i18n: WidgetI18n) {
+    this.micOff = h("span", { class: "ssw-tile-flag ssw-tile-mic-off" }, i18n.t("tile.mic_off"));
+    this.camOff = h("span", { class: "ssw-tile-flag ssw-tile-cam-off" }, i18n.t("tile.camera_off"));
     // Your own tile is always muted: you must not hear yourself.
     this.video = h("video", { class: "ssw-tile-video", autoplay: true, playsinline: true, muted: self });
     this.video.muted = self;
@@ -73,19 +77,19 @@ class Tile {
         this.levels.resume();
         void this.video.play().catch(() => {});
       },
-    }, "Play sound");
+    }, i18n.t("tile.play_sound"));
     this.unmute.hidden = true;
     this.el = h("figure", { class: "ssw-tile", "data-user": userId, "data-state": "connecting" },
       this.video,
       h("figcaption", { class: "ssw-tile-caption" }, this.name, this.micOff, this.camOff),
       this.status, this.unmute);
     if (self) this.el.dataset.self = "";
-    setText(this.status, "connecting…");
+    setText(this.status, i18n.t("tile.connecting"));
   }
 
   update(name: string, camera: CameraState): void {
     this.camera = camera;
-    setText(this.name, this.self ? `${name} (you)` : name);
+    setText(this.name, this.self ? this.i18n.t("tile.name_you", { name }) : name);
     const audioOff = !camera.audio || camera.audio_muted;
     const videoOff = !camera.video || camera.video_muted;
     this.micOff.hidden = !audioOff;
@@ -93,8 +97,10 @@ class Tile {
     this.el.dataset.audioMuted = String(audioOff);
     this.el.dataset.videoMuted = String(videoOff);
     this.el.classList.toggle("ssw-tile-no-video", videoOff);
-    const state = [videoOff ? "camera off" : "camera on", audioOff ? "microphone off" : "microphone on"].join(", ");
-    this.el.setAttribute("aria-label", `${this.self ? "Your camera" : `${name}'s camera`}: ${state}`);
+    this.el.setAttribute("aria-label", this.i18n.t("tile.label", {
+      whose: this.self ? "you" : "other", name,
+      video: videoOff ? "off" : "on", audio: audioOff ? "off" : "on",
+    }));
     if (audioOff) this.setSpeaking(false);
   }
 
@@ -104,7 +110,7 @@ class Tile {
     this.stream = stream;
     this.video.srcObject = stream;
     this.el.dataset.state = stream ? "live" : "connecting";
-    setText(this.status, stream ? "" : "connecting…");
+    setText(this.status, stream ? "" : this.i18n.t("tile.connecting"));
     if (!stream) return;
     this.meter = this.levels.analyser(stream);
     this.samples = this.meter ? new Uint8Array(this.meter.node.fftSize) : null;
@@ -112,7 +118,7 @@ class Tile {
       if (this.self || this.video.muted) return;
       // The browser refused to play sound without a click: play muted, offer a button.
       this.video.muted = true;
-      this.unmute.setAttribute("aria-label", `Play the sound of ${this.name.textContent ?? "this camera"}`);
+      this.unmute.setAttribute("aria-label", this.i18n.t("tile.play_sound_of", { name: this.name.textContent ?? "" }));
       this.unmute.hidden = false;
       void this.video.play().catch(() => {});
     });
@@ -155,31 +161,44 @@ class Tile {
 }
 
 /** Words for a failure to turn the camera on, for the person who pressed the button. */
-export function describeCameraError(err: unknown): string {
+let english: WidgetI18n | null = null;
+
+/** Words for a failure to turn the camera on, for the person who pressed the button:
+ * the refusal's `reason` in the widget's language, else the server's own sentence
+ * (English). */
+export function describeCameraError(err: unknown, i18n: WidgetI18n = (english ??= widgetI18n(["en"]))): string {
   if (err instanceof SocialSyncError) {
     const detail = err.message.replace(/^[a-z_]+: /, "");
     const sentence = detail.charAt(0).toUpperCase() + detail.slice(1) + (/[.!?]$/.test(detail) ? "" : ".");
+    if (err.reason) return describeRefusal(err, sentence, i18n);
     switch (err.code) {
       case "forbidden": return sentence; // the host's switch, the limit, the stage: the server says which
-      case "unavailable": return `Cameras are not available right now. ${sentence}`;
-      case "rate_limited": return "Slow down: try again in a moment.";
-      default: return `Could not turn the camera on. ${sentence}`;
+      case "unavailable": return i18n.t("camera_error.unavailable", { detail: sentence });
+      case "rate_limited": return i18n.t("camera_error.rate_limited");
+      default: return i18n.t("camera_error.other", { detail: sentence });
     }
   }
   const name = err instanceof Error ? err.name : "";
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "The browser was not allowed to use your camera or microphone. Allow it (next to the address bar) and try again.";
+      return i18n.t("camera_error.not_allowed");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No camera or microphone was found.";
+      return i18n.t("camera_error.not_found");
     case "NotReadableError":
     case "AbortError":
-      return "Your camera or microphone is in use by another application.";
+      return i18n.t("camera_error.in_use");
     default:
-      return "Could not turn the camera on. Please try again.";
+      return i18n.t("camera_error.unknown");
   }
+}
+
+/** A refusal the server named (`error.reason`, protocol 1.4) in the widget's words; an
+ * unknown reason (a newer server) keeps the server's sentence. */
+export function describeRefusal(err: SocialSyncError, sentence: string, i18n: WidgetI18n): string {
+  const max = Number(err.params.max ?? 0);
+  return i18n.t("refusal", { reason: err.reason ?? "other", max, detail: sentence });
 }
 
 /**
@@ -187,7 +206,7 @@ export function describeCameraError(err: unknown): string {
  * section, or in `gridHost`, e.g. over the video).
  */
 export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTMLElement {
-  const party = ctx.party;
+  const { party, t, i18n } = ctx;
   const cams = party.cameras;
   cams.autoSubscribe = true; // the widget shows every camera that is on
   const levels = new LevelMeter();
@@ -207,7 +226,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
   const micButton = h("button", { type: "button", class: "ssw-button ssw-camera-toggle", "data-kind": "audio",
     onclick: () => void toggle("audio") });
   const stopButton = h("button", { type: "button", class: "ssw-button ssw-camera-stop",
-    "aria-label": "Stop sharing your camera and microphone", onclick: () => void stop() }, "Stop sharing");
+    "aria-label": t("cameras.stop_label"), onclick: () => void stop() }, t("cameras.stop"));
 
   // ---------------------------------------------------------------- the consent dialog
   const wantVideo = h("input", { id: ids.video, type: "checkbox", class: "ssw-checkbox", name: "video" });
@@ -215,17 +234,17 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
   const dialogText = h("p", { id: ids.dialogText, class: "ssw-consent-text" });
   const dialogAlert = h("p", { class: "ssw-error", role: "alert" });
   const confirm = h("button", { type: "button", class: "ssw-button ssw-button-primary ssw-consent-confirm",
-    onclick: () => void confirmed() }, "Turn on");
+    onclick: () => void confirmed() }, t("consent.confirm"));
   const cancel = h("button", { type: "button", class: "ssw-button ssw-consent-cancel",
-    onclick: () => closeDialog() }, "Cancel");
+    onclick: () => closeDialog() }, t("consent.cancel"));
   const dialog = h("dialog", { class: "ssw-consent", "aria-labelledby": ids.dialogTitle, "aria-describedby": ids.dialogText },
-    h("h4", { id: ids.dialogTitle, class: "ssw-heading" }, "Show your camera to the party?"),
+    h("h4", { id: ids.dialogTitle, class: "ssw-heading" }, t("consent.title")),
     dialogText,
     h("fieldset", { class: "ssw-fieldset" },
-      h("legend", null, "Share"),
-      h("span", { class: "ssw-toggle" }, wantVideo, h("label", { for: ids.video }, "My camera")),
-      h("span", { class: "ssw-toggle" }, wantAudio, h("label", { for: ids.audio }, "My microphone"))),
-    h("p", { class: "ssw-hint" }, "Your browser will ask for permission next. You can mute or stop at any time."),
+      h("legend", null, t("consent.share")),
+      h("span", { class: "ssw-toggle" }, wantVideo, h("label", { for: ids.video }, t("consent.my_camera"))),
+      h("span", { class: "ssw-toggle" }, wantAudio, h("label", { for: ids.audio }, t("consent.my_microphone")))),
+    h("p", { class: "ssw-hint" }, t("consent.hint")),
     dialogAlert,
     h("div", { class: "ssw-consent-actions" }, cancel, confirm));
   dialog.addEventListener("cancel", () => setText(dialogAlert, "")); // Escape: nothing is turned on
@@ -233,9 +252,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
   const openDialog = (kinds: Kinds) => {
     const others = Math.max(0, party.info.member_count - 1);
     const room = party.info.settings.type === "live_room" ? "room" : "party";
-    setText(dialogText,
-      `Everyone in this ${room} (${others} other ${others === 1 ? "person" : "people"} now, and anyone who joins ` +
-      "while it is on) will see your camera and hear your microphone, until you turn them off.");
+    setText(dialogText, t("consent.text", { room, others }));
     wantVideo.checked = kinds.video;
     wantAudio.checked = kinds.audio;
     // What is already shared stays shared: this dialog only adds.
@@ -258,7 +275,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
     const mine = cams.mine;
     const want: Kinds = { video: wantVideo.checked || !!mine?.video, audio: wantAudio.checked || !!mine?.audio };
     if (!want.video && !want.audio) {
-      setText(dialogAlert, "Choose your camera, your microphone or both.");
+      setText(dialogAlert, t("consent.choose"));
       return;
     }
     closeDialog();
@@ -280,7 +297,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
       if (old && old !== stream) stopTracks(old, stream);
       showError("");
     } catch (err) {
-      showError(describeCameraError(err));
+      showError(describeCameraError(err, i18n));
       if (!cams.localStream) {
         if (local) stopTracks(local);
         local = null;
@@ -305,7 +322,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
     try {
       await cams.mute({ [kind]: !mine[`${kind}_muted`] });
     } catch (err) {
-      showError(describeCameraError(err));
+      showError(describeCameraError(err, i18n));
     } finally {
       busy = false;
       render();
@@ -318,7 +335,7 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
     try {
       await cams.unpublish();
     } catch (err) {
-      showError(describeCameraError(err));
+      showError(describeCameraError(err, i18n));
     } finally {
       if (local) stopTracks(local);
       local = null;
@@ -338,31 +355,32 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
   const render = () => {
     const mine = cams.mine;
     const allowed = camerasAllowed() && mayPublish() && !ctx.ended;
+    // The accessible name starts with the visible words (WCAG 2.5.3), then says what a press does.
     const label = (kind: "audio" | "video") => {
-      const what = kind === "video" ? "camera" : "microphone";
-      if (!mine || !mine[kind]) return { text: kind === "video" ? "Camera" : "Mic", aria: `Turn on your ${what}`, pressed: false };
-      const muted = mine[`${kind}_muted`];
-      return muted
-        ? { text: kind === "video" ? "Camera off" : "Mic off", aria: `Turn your ${what} back on`, pressed: false }
-        : { text: kind === "video" ? "Camera on" : "Mic on", aria: `Turn your ${what} off`, pressed: true };
+      const state = !mine || !mine[kind] ? "none" : mine[`${kind}_muted`] ? "muted" : "on";
+      return {
+        text: t(kind === "video" ? "cameras.camera_button" : "cameras.mic_button", { state }),
+        action: t(kind === "video" ? "cameras.camera_action" : "cameras.mic_action", { state }),
+        pressed: state === "on",
+      };
     };
     for (const [button, kind] of [[camButton, "video"], [micButton, "audio"]] as const) {
       const l = label(kind);
       setText(button, l.text);
-      button.setAttribute("aria-label", l.aria);
+      button.setAttribute("aria-label", t("cameras.button_label", { text: l.text, action: l.action }));
       button.setAttribute("aria-pressed", String(l.pressed));
       button.disabled = busy || (!allowed && !mine);
     }
     stopButton.hidden = !mine;
     stopButton.disabled = busy;
-    if (!camerasAllowed()) setText(hint, "The host has turned cameras off in this party.");
-    else if (!mayPublish()) setText(hint, "In a live room only the hosts and the people on stage turn their cameras on.");
+    if (!camerasAllowed()) setText(hint, t("cameras.host_off"));
+    else if (!mayPublish()) setText(hint, t("cameras.stage_only"));
     else setText(hint, "");
     if (!camerasAllowed() || ctx.ended) closeDialog();
   };
 
   // ---------------------------------------------------------------- the tiles
-  const grid = h("div", { class: "ssw-camera-grid", role: "list", "aria-label": "Cameras" });
+  const grid = h("div", { class: "ssw-camera-grid", role: "list", "aria-label": t("cameras.heading") });
   const renderTiles = () => {
     const seen = new Set<string>();
     for (const [userId, camera] of cams.cameras) {
@@ -371,13 +389,13 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
       seen.add(userId);
       let tile = tiles.get(userId);
       if (!tile) {
-        tile = new Tile(userId, self, levels);
+        tile = new Tile(userId, self, levels, i18n);
         tile.el.setAttribute("role", "listitem");
         tiles.set(userId, tile);
         if (self) grid.prepend(tile.el);
         else grid.append(tile.el);
       }
-      tile.update(party.members.get(userId)?.name ?? "Someone", camera);
+      tile.update(party.members.get(userId)?.name ?? t("tile.someone"), camera);
       tile.setStream(self ? cams.localStream : cams.streams.get(userId) ?? null);
     }
     for (const [userId, tile] of tiles) {
@@ -406,15 +424,15 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
         if (local) stopTracks(local);
         local = null;
         showError(reason === "server"
-          ? (camerasAllowed() ? "Your camera was turned off." : "The host has turned cameras off in this party.")
-          : reason === "failed" ? "The connection carrying your camera failed. Turn it on again to retry." : "");
+          ? (camerasAllowed() ? t("cameras.turned_off") : t("cameras.host_off"))
+          : reason === "failed" ? t("cameras.failed") : "");
       }
       renderTiles();
       render();
     }),
     cams.on("error", (err, userId) => {
-      if (userId) tiles.get(userId)?.showProblem("could not connect");
-      else showError(describeCameraError(err));
+      if (userId) tiles.get(userId)?.showProblem(t("tile.could_not_connect"));
+      else showError(describeCameraError(err, i18n));
     }),
   ];
   for (const fn of off) ctx.disposer.add(fn);
@@ -455,8 +473,8 @@ export function camerasSection(ctx: WidgetContext, gridHost?: HTMLElement): HTML
   });
 
   const section = h("section", { class: "ssw-section ssw-cameras", "aria-labelledby": ids.heading },
-    h("h3", { id: ids.heading, class: "ssw-heading" }, "Cameras"),
-    h("div", { class: "ssw-camera-controls", role: "group", "aria-label": "Your camera and microphone" },
+    h("h3", { id: ids.heading, class: "ssw-heading" }, t("cameras.heading")),
+    h("div", { class: "ssw-camera-controls", role: "group", "aria-label": t("cameras.controls") },
       camButton, micButton, stopButton),
     hint, alert, dialog);
   if (gridHost) {

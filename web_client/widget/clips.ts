@@ -8,21 +8,25 @@
  * nothing here opens a camera or microphone.
  */
 import { activeClip, clipAction, SocialSyncError, type ClipInfo, type ContentNow } from "../src/index";
-import type { WidgetContext } from "./context";
 import { h, setText, uid } from "../ui/dom";
+import { describeRefusal } from "./cameras";
+import type { WidgetContext } from "./context";
 import { formatMediaTime } from "./format";
+import type { WidgetI18n } from "./i18n";
 import { openReportForm } from "./report";
 
 /** How often the overlay follows the content (and the countdown ticks). */
 const FOLLOW_MS = 100;
 
-function describeClipError(err: unknown): string {
+/** A refusal about a clip: its reason in our words, else the server's own (English). */
+function describeClipError(err: unknown, i18n: WidgetI18n): string {
   if (err instanceof SocialSyncError) {
     const detail = err.message.replace(/^[a-z_]+: /, "");
-    if (err.code === "rate_limited") return `Not now: ${detail}.`;
+    if (err.reason) return describeRefusal(err, `${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`, i18n);
+    if (err.code === "rate_limited") return i18n.t("clips.not_now", { detail });
     return `${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`;
   }
-  return "Something went wrong with the clip.";
+  return i18n.t("clips.error");
 }
 
 /** The overlay <video> over the content: one clip at a time. */
@@ -35,9 +39,9 @@ class ClipOverlay {
   synced = true;
   private loading: string | null = null;
 
-  constructor(host: HTMLElement, private readonly fresh: (id: string) => Promise<ClipInfo | null>) {
+  constructor(host: HTMLElement, private readonly fresh: (id: string) => Promise<ClipInfo | null>, label: string) {
     this.video = h("video", { class: "ssw-clip-pip-video", playsinline: true, preload: "auto" });
-    this.el = h("figure", { class: "ssw-clip-pip", "aria-label": "Reaction clip" }, this.video, this.caption);
+    this.el = h("figure", { class: "ssw-clip-pip", "aria-label": label }, this.video, this.caption);
     this.el.hidden = true;
     this.video.addEventListener("ended", () => {
       if (!this.synced) this.hide();
@@ -102,18 +106,18 @@ class ClipOverlay {
 }
 
 export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTMLElement {
-  const party = ctx.party;
+  const { party, t, i18n } = ctx;
   const clips = party.clips;
   const cams = party.cameras;
   const ids = { heading: uid("clips-heading") };
-  const overlay = new ClipOverlay(overlayHost, (id) => clips.fresh(id));
+  const overlay = new ClipOverlay(overlayHost, (id) => clips.fresh(id), t("clips.pip_label"));
   let busy = false;
 
   const record = h("button", { type: "button", class: "ssw-button ssw-clip-record", "aria-pressed": "false" });
   const status = h("p", { class: "ssw-clip-status", role: "status", "aria-live": "polite" });
   const alert = h("p", { class: "ssw-clip-error", role: "alert" });
-  const list = h("ul", { class: "ssw-clip-list", "aria-label": "Reaction clips" });
-  const empty = h("p", { class: "ssw-clip-empty" }, "No reaction clips yet.");
+  const list = h("ul", { class: "ssw-clip-list", "aria-labelledby": ids.heading });
+  const empty = h("p", { class: "ssw-clip-empty" }, t("clips.empty"));
 
   const cameraOn = () => {
     const mine = cams.mine;
@@ -137,11 +141,11 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
     if (recording) {
       const elapsed = Math.max(0, (party.serverNow() - recording.started_at) / 1000);
       const left = Math.max(0, Math.ceil(recording.max_duration - elapsed));
-      setText(record, `Stop recording (${left} s left)`);
-      setText(status, `● Recording your reaction: ${Math.floor(elapsed)} s of ${recording.max_duration} s`);
+      setText(record, t("clips.stop", { left }));
+      setText(status, t("clips.recording", { elapsed: Math.floor(elapsed), max: recording.max_duration }));
     } else {
-      setText(record, "Record reaction");
-      setText(status, cameraOn() ? "" : "Turn your camera on to record a reaction.");
+      setText(record, t("clips.record"));
+      setText(status, cameraOn() ? "" : t("clips.camera_first"));
     }
   };
 
@@ -153,7 +157,7 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
       if (clips.recording) await clips.stop();
       else await clips.start();
     } catch (err) {
-      setText(alert, describeClipError(err));
+      setText(alert, describeClipError(err, i18n));
     } finally {
       busy = false;
       renderButton();
@@ -170,32 +174,33 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
   const renderClip = (clip: ClipInfo): HTMLLIElement => {
     const play = h("button", {
       type: "button", class: "ssw-button ssw-button-small ssw-clip-play",
-      "aria-label": `Play ${clip.user.name}'s reaction`,
+      "aria-label": t("clips.play_label", { name: clip.user.name }),
       onclick: () => void overlay.show(clip, false),
-    }, "Play");
+    }, t("clips.play"));
     const remove = mayDelete(clip) ? h("button", {
       type: "button", class: "ssw-button ssw-button-small ssw-clip-delete",
-      "aria-label": `Delete ${clip.user.name}'s reaction`,
+      "aria-label": t("clips.delete_label", { name: clip.user.name }),
       onclick: () => {
-        clips.delete(clip.id).catch((err) => setText(alert, describeClipError(err)));
+        clips.delete(clip.id).catch((err) => setText(alert, describeClipError(err, i18n)));
       },
-    }, "Delete") : null;
+    }, t("clips.delete")) : null;
     const report: HTMLButtonElement | null = mayReport(clip) && !reported.has(clip.id) ? h("button", {
       type: "button", class: "ssw-button ssw-button-small ssw-clip-report",
-      "aria-label": `Report ${clip.user.name}'s reaction`,
-      onclick: () => report && openReportForm(li, report, {
-        label: `Why report this reaction from ${clip.user.name}?`,
+      "aria-label": t("clips.report_label", { name: clip.user.name }),
+      onclick: () => report && openReportForm(li, report, ctx, {
+        label: t("report.why_clip", { name: clip.user.name }),
         send: (reason) => clips.report(clip.id, reason).then(() => void reported.add(clip.id)),
-        describe: describeClipError,
+        describe: (err) => describeClipError(err, i18n),
       }),
-    }, "Report") : null;
+    }, t("clips.report")) : null;
     const other = clip.media_url !== party.playback.media.url;
-    const badge = clip.status !== "visible" ? (clip.status === "held" ? "waiting for review" : "only you")
-      : reported.has(clip.id) ? "reported" : null;
+    const badge = clip.status !== "visible" ? t(clip.status === "held" ? "clips.badge_held" : "clips.badge_private")
+      : reported.has(clip.id) ? t("clips.badge_reported") : null;
     const li = h("li", { class: "ssw-clip", "data-clip": clip.id },
       h("span", { class: "ssw-clip-name" }, clip.user.name),
-      h("span", { class: "ssw-clip-at" }, `at ${formatMediaTime(clip.media_time)}`,
-        other ? " (other video)" : "", ` · ${Math.round(clip.duration)} s`),
+      h("span", { class: "ssw-clip-at" }, t("clips.at", {
+        at: formatMediaTime(clip.media_time, i18n), other: other ? "yes" : "no", seconds: Math.round(clip.duration),
+      })),
       badge ? h("span", { class: "ssw-clip-badge" }, badge) : null,
       play, remove, report);
     return li;
@@ -248,10 +253,8 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
     clips.on("changed", renderList),
     clips.on("recording", renderButton),
     clips.on("ended", (clip, reason) => {
-      if (!clip && reason !== "stopped") setText(alert, reason === "moderated"
-        ? "Your clip was not kept: you may not post in this room now."
-        : "Nothing was recorded: is your camera sending?");
-      else if (clip && reason === "limit") setText(status, "Your reaction reached 30 s and was saved.");
+      if (!clip && reason !== "stopped") setText(alert, reason === "moderated" ? t("clips.not_kept") : t("clips.nothing"));
+      else if (clip && reason === "limit") setText(status, t("clips.limit"));
       renderButton();
     }),
     cams.on("camera", renderButton),
@@ -274,6 +277,6 @@ export function clipsSection(ctx: WidgetContext, overlayHost: HTMLElement): HTML
   renderList();
   renderButton();
   return h("section", { class: "ssw-section ssw-clips", "aria-labelledby": ids.heading },
-    h("h3", { id: ids.heading, class: "ssw-heading" }, "Reaction clips"),
+    h("h3", { id: ids.heading, class: "ssw-heading" }, t("clips.heading")),
     h("div", { class: "ssw-clip-controls" }, record), status, alert, list, empty);
 }

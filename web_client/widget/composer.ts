@@ -1,7 +1,8 @@
 import { SocialSyncError, type ChatMessage, type ChatRules } from "../src/index";
-import type { WidgetContext } from "./context";
 import { h, setText, uid } from "../ui/dom";
+import type { WidgetContext } from "./context";
 import { codePoints, describeError } from "./format";
+import type { WidgetI18n } from "./i18n";
 
 /** The server's limit on a message, in code points after trimming. */
 export const MAX_CHAT_CHARS = 500;
@@ -21,17 +22,19 @@ export interface Composer {
   /** The message being answered, if any. */
   replyingTo(): ChatMessage | null;
   showError(text: string): void;
+  /** Where focus goes when "Back" leaves the chat box (default: nowhere). */
+  onLeave: (() => void) | null;
 }
 
 /** Chat rules as one line for people, or "" when none apply. */
-export function describeRules(rules: ChatRules | null): string {
+export function describeRules(rules: ChatRules | null, i18n: WidgetI18n): string {
   if (!rules) return "";
   const parts: string[] = [];
-  if (rules.locked) parts.push("Chat is locked");
-  if (rules.emote_only) parts.push("Emoji only");
-  if (rules.members_only) parts.push("Signed-in members only");
-  if (rules.slow_mode_s > 0) parts.push(`Slow mode: one message every ${rules.slow_mode_s} s`);
-  if (rules.links === false) parts.push("No links");
+  if (rules.locked) parts.push(i18n.t("rules.locked"));
+  if (rules.emote_only) parts.push(i18n.t("rules.emote_only"));
+  if (rules.members_only) parts.push(i18n.t("rules.members_only"));
+  if (rules.slow_mode_s > 0) parts.push(i18n.t("rules.slow_mode", { seconds: rules.slow_mode_s }));
+  if (rules.links === false) parts.push(i18n.t("rules.no_links"));
   return parts.join(" · ");
 }
 
@@ -41,7 +44,7 @@ export function describeRules(rules: ChatRules | null): string {
  * is typed meanwhile waits its turn, and a short rate limit is waited out.
  */
 export function composer(ctx: WidgetContext): Composer {
-  const party = ctx.party;
+  const { party, t, i18n } = ctx;
   const ids = { input: uid("chat-input"), counter: uid("chat-count"), pin: uid("chat-pin") };
   const queue: Outgoing[] = [];
   let replyTo: ChatMessage | null = null;
@@ -56,15 +59,15 @@ export function composer(ctx: WidgetContext): Composer {
   const rules = h("p", { class: "ssw-rules" });
   const input = h("input", {
     id: ids.input, class: "ssw-input", type: "text", autocomplete: "off", enterkeyhint: "send",
-    placeholder: "Say something…", "aria-describedby": ids.counter,
+    placeholder: t("chat.placeholder"), "aria-describedby": ids.counter,
   });
-  const send = h("button", { type: "submit", class: "ssw-button ssw-button-primary" }, "Send");
+  const send = h("button", { type: "submit", class: "ssw-button ssw-button-primary" }, t("chat.send"));
   const pin = h("input", { id: ids.pin, type: "checkbox", class: "ssw-checkbox" });
   const counter = h("span", { id: ids.counter, class: "ssw-counter" });
   const replyName = h("strong", null);
   const replyBar = h("div", { class: "ssw-replying" },
-    h("span", null, "Replying to ", replyName),
-    h("button", { type: "button", class: "ssw-icon-button", "aria-label": "Cancel reply", onclick: () => setReply(null) }, "×"));
+    h("span", null, t("chat.replying_to"), " ", replyName),
+    h("button", { type: "button", class: "ssw-icon-button", "aria-label": t("chat.cancel_reply"), onclick: () => setReply(null) }, "×"));
 
   function setReply(m: ChatMessage | null): void {
     replyTo = m;
@@ -75,11 +78,11 @@ export function composer(ctx: WidgetContext): Composer {
 
   function refresh(): void {
     const n = codePoints(input.value);
-    setText(counter, `${n}/${MAX_CHAT_CHARS}`);
+    setText(counter, t("chat.counter", { n, max: MAX_CHAT_CHARS }));
     counter.classList.toggle("ssw-over", n > MAX_CHAT_CHARS);
     send.disabled = ctx.ended || n === 0 || n > MAX_CHAT_CHARS || queue.length >= MAX_QUEUED;
     input.disabled = pin.disabled = ctx.ended;
-    setText(rules, describeRules(party.rules));
+    setText(rules, describeRules(party.rules, i18n));
     rules.hidden = !rules.textContent;
   }
 
@@ -88,11 +91,11 @@ export function composer(ctx: WidgetContext): Composer {
     const text = input.value.trim();
     if (ctx.ended || !text) return;
     if (codePoints(text) > MAX_CHAT_CHARS) {
-      setText(alert, `That is too long: ${MAX_CHAT_CHARS} characters at most.`);
+      setText(alert, t("error.too_large", { max: MAX_CHAT_CHARS }));
       return;
     }
     if (queue.length >= MAX_QUEUED) {
-      setText(alert, "Wait a moment: your earlier messages are still on their way.");
+      setText(alert, t("chat.queue_full"));
       return;
     }
     const options: Outgoing["options"] = {};
@@ -114,16 +117,16 @@ export function composer(ctx: WidgetContext): Composer {
         try {
           const sent = await party.sendChat(next.text, next.options);
           queue.shift();
-          setText(alert, "held" in sent ? "Your message is waiting for a moderator's review." : "");
+          setText(alert, "held" in sent ? t("chat.held") : "");
         } catch (err) {
           const wait = err instanceof SocialSyncError && err.code === "rate_limited" ? (err.retryAfter ?? 1) : null;
           if (wait !== null && wait <= MAX_AUTO_RETRY_S) {
-            setText(alert, `Slow down: your message goes out in ${Math.max(1, Math.ceil(wait))} s.`);
+            setText(alert, t("chat.retrying", { seconds: Math.max(1, Math.ceil(wait)) }));
             await new Promise<void>((resolve) => ctx.disposer.timeout(resolve, Math.max(200, wait * 1000 + 50)));
             continue;
           }
           queue.shift();
-          setText(alert, describeError(err, "send messages"));
+          setText(alert, describeError(err, "send", i18n));
           // Give the text back, so that it need not be typed again.
           if (alive && !input.value.trim()) input.value = next.text;
         }
@@ -136,8 +139,18 @@ export function composer(ctx: WidgetContext): Composer {
   }
 
   input.addEventListener("input", refresh);
+  // "Back" (Escape, a remote's Back, Backspace in an empty box that was not just emptied
+  // by Backspace) cancels the reply first, then leaves the chat box.
+  let lastKey = "";
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && replyTo) setReply(null);
+    const previous = lastKey;
+    lastKey = event.key;
+    const back = event.key === "Escape" || event.key === "GoBack" || event.key === "BrowserBack"
+      || (event.key === "Backspace" && input.value === "" && previous !== "Backspace" && !event.repeat);
+    if (!back) return;
+    event.preventDefault();
+    if (replyTo) setReply(null);
+    else api.onLeave?.();
   });
   ctx.on("rules", refresh);
   ctx.on("joined", refresh);
@@ -149,12 +162,13 @@ export function composer(ctx: WidgetContext): Composer {
     rules,
     replyBar,
     h("div", { class: "ssw-composer-row" },
-      h("label", { for: ids.input, class: "ssw-visually-hidden" }, "Message"),
+      h("label", { for: ids.input, class: "ssw-visually-hidden" }, t("chat.message_label")),
       input,
       send),
     h("div", { class: "ssw-composer-row ssw-composer-options" },
-      h("span", { class: "ssw-toggle" }, pin, h("label", { for: ids.pin }, "Pin to current moment")),
+      h("span", { class: "ssw-toggle" }, pin, h("label", { for: ids.pin }, t("chat.pin"))),
       counter),
     alert);
-  return { el, setReply, replyingTo: () => replyTo, showError: (text) => setText(alert, text) };
+  const api: Composer = { el, setReply, replyingTo: () => replyTo, showError: (text) => setText(alert, text), onLeave: null };
+  return api;
 }

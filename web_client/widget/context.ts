@@ -1,17 +1,22 @@
 import type { Member, PartySession } from "../src/index";
 import { Disposer } from "../ui/dom";
+import type { WidgetI18n, WidgetKey } from "./i18n";
+import type { Values } from "../ui/i18n";
 
 const STAFF_ROLES = ["moderator", "admin"];
 
-/** What every part of the widget shares: the party and one place to register cleanup. */
+/** What every part of the widget shares: the party, the language and one place to register cleanup. */
 export class WidgetContext {
   readonly disposer = new Disposer();
   ended = false;
 
-  constructor(readonly party: PartySession) {
+  constructor(readonly party: PartySession, readonly i18n: WidgetI18n) {
     // First of all "ended" listeners, so that the others already see the flag.
     this.disposer.add(party.on("ended", () => (this.ended = true)));
   }
+
+  /** A message of the widget's catalogue. */
+  t = (key: WidgetKey, values?: Values): string => this.i18n.t(key, values);
 
   /** Subscribe to a party event for the widget's lifetime. */
   on: PartySession["on"] = (event, fn) => {
@@ -45,5 +50,11 @@ export class WidgetContext {
   memberName(userId: string | null | undefined): string | null {
     if (!userId) return null;
     return this.party.members.get(userId)?.name ?? null;
+  }
+
+  /** The host's name, if the host is (or was) a member here. */
+  hostName(): string | null {
+    const host = this.party.memberList().find((m) => m.role === "host");
+    return host?.name ?? this.memberName(this.party.info.host);
   }
 }

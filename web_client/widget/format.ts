@@ -1,22 +1,17 @@
 import { SocialSyncError, type Member } from "../src/index";
+import type { WidgetI18n, WidgetKey } from "./i18n";
 
 /** Positions above this are live program times (epoch seconds), not media times. */
 const PROGRAM_TIME_S = 1e8;
 
 /** 75 -> "1:15", 3675 -> "1:01:15"; a live program time -> the local clock time. */
-export function formatMediaTime(seconds: number): string {
-  if (seconds >= PROGRAM_TIME_S) {
-    return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }
-  const total = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+export function formatMediaTime(seconds: number, i18n: WidgetI18n): string {
+  if (seconds >= PROGRAM_TIME_S) return i18n.time(seconds * 1000, true);
+  return i18n.duration(seconds);
 }
 
-export function formatClock(localMs: number): string {
-  return new Date(localMs).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+export function formatClock(localMs: number, i18n: WidgetI18n): string {
+  return i18n.time(localMs);
 }
 
 /** Length as the server counts it: Unicode code points of the trimmed text. */
@@ -43,43 +38,46 @@ export function syncStatus(member: Member): SyncStatus {
 }
 
 /** Plain words for viewers: where a member stands, never a number of milliseconds. */
-export const SYNC_LABEL: Record<SyncStatus, string> = {
-  in_sync: "in sync",
-  catching_up: "catching up",
-  loading: "loading",
-  in_ad: "in an ad",
-  away: "reconnecting",
+export const SYNC_KEY: Record<SyncStatus, WidgetKey> = {
+  in_sync: "sync.in_sync",
+  catching_up: "sync.catching_up",
+  loading: "sync.loading",
+  in_ad: "sync.in_ad",
+  away: "sync.away",
 };
 
-/** This player's own standing, from the sync engine's drift (s): the same words. */
+/** This player's own standing, from the sync engine's drift (s), in the same words. */
 export const OWN_IN_SYNC_S = 0.1;
-export function ownSyncLabel(driftS: number, buffering: boolean, inAd = false): string {
-  if (inAd) return "in an ad";
+export function ownSyncStatus(driftS: number, buffering: boolean, inAd = false): SyncStatus {
+  if (inAd) return "in_ad";
   if (buffering) return "loading";
-  return Math.abs(driftS) <= OWN_IN_SYNC_S ? "in sync" : "catching up";
+  return Math.abs(driftS) <= OWN_IN_SYNC_S ? "in_sync" : "catching_up";
 }
 
+/** What the person was doing when refused: picks the words of a refusal. */
+export type Doing = "react" | "send" | "seek" | "report" | "roles" | "settings" | "other";
+
 /** A refusal from the server, in words for the person who caused it. */
-export function describeError(err: unknown, what: string): string {
-  if (!(err instanceof SocialSyncError)) return `Could not ${what}. Please try again.`;
+export function describeError(err: unknown, doing: Doing, i18n: WidgetI18n): string {
+  if (!(err instanceof SocialSyncError)) return i18n.t("error.other", { doing });
   switch (err.code) {
     case "rate_limited": {
-      const wait = err.retryAfter !== undefined ? Math.max(1, Math.ceil(err.retryAfter)) : 1;
-      return `Slow down: you can ${what} again in ${wait} s.`;
+      const seconds = err.retryAfter !== undefined ? Math.max(1, Math.ceil(err.retryAfter)) : 1;
+      return i18n.t("error.rate_limited", { seconds });
     }
     case "moderated":
-      return "Your message was not accepted by the moderator.";
+      return i18n.t("error.moderated");
     case "too_large":
-      return "That is too long: 500 characters at most.";
+      return i18n.t("error.too_large", { max: 500 });
     case "forbidden":
-      return `You are not allowed to ${what} here.`;
+      return i18n.t("error.forbidden", { doing });
     case "not_found":
-      return "This party no longer exists.";
+      return i18n.t("error.not_found");
     case "unavailable":
-      return `Could not ${what}: the connection is down or the server is busy. Try again in a moment.`;
+      return i18n.t("error.unavailable");
     case "bad_request":
-      return `Could not ${what}: ${err.message.replace(/^bad_request: /, "")}`;
+      return i18n.t("error.bad_request", { detail: err.message.replace(/^bad_request: /, "") });
     default:
-      return `Could not ${what} (${err.code}).`;
+      return i18n.t("error.code", { code: err.code });
   }
 }

@@ -1,12 +1,13 @@
 import type { PartySettings } from "../src/index";
-import type { WidgetContext } from "./context";
 import { h, setText, uid } from "../ui/dom";
+import type { WidgetContext } from "./context";
 import { describeError } from "./format";
 
 type Changes = Partial<Omit<PartySettings, "type">>;
 
 /** Settings only the host (or staff) may change; roles are changed in the member list. */
 export function hostSection(ctx: WidgetContext): HTMLElement {
+  const { t } = ctx;
   const ids = { heading: uid("host"), everyone: uid("ctl-everyone"), hosts: uid("ctl-hosts"), wait: uid("wait"), cameras: uid("cameras") };
   const radioName = uid("control");
   const alert = h("p", { class: "ssw-error", role: "alert" });
@@ -29,7 +30,7 @@ export function hostSection(ctx: WidgetContext): HTMLElement {
     ctx.party.update({ settings }).then(
       () => setText(alert, ""),
       (err) => {
-        setText(alert, describeError(err, "change the settings"));
+        setText(alert, describeError(err, "settings", ctx.i18n));
         render(); // back to what the party really has
       },
     );
@@ -40,15 +41,15 @@ export function hostSection(ctx: WidgetContext): HTMLElement {
   cameras.addEventListener("change", () => change({ cameras: cameras.checked }));
 
   const section = h("section", { class: "ssw-section ssw-host", "aria-labelledby": ids.heading },
-    h("h3", { id: ids.heading, class: "ssw-heading" }, "Host controls"),
+    h("h3", { id: ids.heading, class: "ssw-heading" }, t("host.heading")),
     h("fieldset", { class: "ssw-fieldset" },
-      h("legend", null, "Who can play, pause and seek"),
-      h("span", { class: "ssw-toggle" }, everyone, h("label", { for: ids.everyone }, "Everyone")),
-      h("span", { class: "ssw-toggle" }, hosts, h("label", { for: ids.hosts }, "Hosts and cohosts only"))),
-    h("span", { class: "ssw-toggle" }, wait, h("label", { for: ids.wait }, "Wait for members who are buffering")),
+      h("legend", null, t("host.control_legend")),
+      h("span", { class: "ssw-toggle" }, everyone, h("label", { for: ids.everyone }, t("host.control_everyone"))),
+      h("span", { class: "ssw-toggle" }, hosts, h("label", { for: ids.hosts }, t("host.control_hosts")))),
+    h("span", { class: "ssw-toggle" }, wait, h("label", { for: ids.wait }, t("host.wait"))),
     h("span", { class: "ssw-toggle" }, cameras,
-      h("label", { for: ids.cameras }, "Allow cameras (turning this off turns every camera off)")),
-    h("p", { class: "ssw-hint" }, "Make someone a cohost or the host from the People list."),
+      h("label", { for: ids.cameras }, t("host.cameras"))),
+    h("p", { class: "ssw-hint" }, t("host.hint")),
     alert);
 
   ctx.on("party", render);

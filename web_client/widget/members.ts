@@ -1,7 +1,9 @@
 import type { Member } from "../src/index";
-import type { WidgetContext } from "./context";
 import { h, setText, uid } from "../ui/dom";
-import { describeError, SYNC_LABEL, syncStatus } from "./format";
+import { BadgeMarks } from "./badges";
+import type { WidgetContext } from "./context";
+import { describeError, SYNC_KEY, syncStatus } from "./format";
+import type { WidgetKey } from "./i18n";
 
 const ROLE_ORDER: Record<Member["role"], number> = { host: 0, cohost: 1, member: 2 };
 
@@ -9,31 +11,34 @@ const ROLE_ORDER: Record<Member["role"], number> = { host: 0, cohost: 1, member:
 class MemberRow {
   readonly el: HTMLLIElement;
   private readonly name = h("span", { class: "ssw-member-name" });
-  private readonly you = h("span", { class: "ssw-member-you" }, "(you)");
+  private readonly you: HTMLSpanElement;
   private readonly badge = h("span", { class: "ssw-badge" });
+  private readonly awards: BadgeMarks;
   private readonly status = h("span", { class: "ssw-sync" });
   private readonly actions = h("div", { class: "ssw-member-actions", role: "group" });
   private readonly buttons: Record<Member["role"], HTMLButtonElement>;
 
   constructor(private readonly ctx: WidgetContext, private member: Member, onError: (text: string) => void) {
+    this.you = h("span", { class: "ssw-member-you" }, ctx.t("people.you"));
+    this.awards = new BadgeMarks(ctx.i18n);
     const roleButton = (role: Member["role"], label: string) =>
       h("button", {
         type: "button", class: "ssw-button ssw-button-small",
         onclick: () => {
           ctx.party.setRole(this.member.id, role).then(
             () => onError(""),
-            (err) => onError(describeError(err, "change roles")),
+            (err) => onError(describeError(err, "roles", ctx.i18n)),
           );
         },
       }, label);
     this.buttons = {
-      cohost: roleButton("cohost", "Make cohost"),
-      member: roleButton("member", "Make member"),
-      host: roleButton("host", "Make host"),
+      cohost: roleButton("cohost", ctx.t("people.make_cohost")),
+      member: roleButton("member", ctx.t("people.make_member")),
+      host: roleButton("host", ctx.t("people.make_host")),
     };
     this.actions.append(this.buttons.cohost, this.buttons.member, this.buttons.host);
     this.el = h("li", { class: "ssw-member" },
-      h("span", { class: "ssw-member-who" }, this.name, " ", this.you, " ", this.badge),
+      h("span", { class: "ssw-member-who" }, this.name, " ", this.you, " ", this.badge, " ", this.awards.el),
       this.status,
       this.actions);
     this.update(member);
@@ -43,24 +48,27 @@ class MemberRow {
     this.member = member;
     const isYou = member.id === this.ctx.party.you.id;
     setText(this.name, member.name);
+    this.awards.update(member.badges);
     this.you.hidden = !isYou;
     this.el.dataset.user = member.id;
     this.el.dataset.role = member.role;
     this.badge.hidden = member.role === "member";
-    setText(this.badge, member.role === "host" ? "host" : "cohost");
+    setText(this.badge, this.ctx.t(member.role === "host" ? "people.badge_host" : "people.badge_cohost"));
     this.badge.className = `ssw-badge ssw-badge-${member.role}`;
     const status = syncStatus(member);
     this.el.dataset.sync = status;
     this.status.className = `ssw-sync ssw-sync-${status}`;
-    setText(this.status, SYNC_LABEL[status]);
+    setText(this.status, this.ctx.t(SYNC_KEY[status]));
     const manage = this.ctx.isHost() && !isYou && member.role !== "host";
     this.actions.hidden = !manage;
-    this.actions.setAttribute("aria-label", `Roles for ${member.name}`);
+    this.actions.setAttribute("aria-label", this.ctx.t("people.roles_for", { name: member.name }));
     this.buttons.cohost.hidden = member.role === "cohost";
     this.buttons.member.hidden = member.role === "member";
-    for (const [role, button] of Object.entries(this.buttons)) {
-      const verb = button.textContent ?? "";
-      button.setAttribute("aria-label", `${verb.replace(/^Make /, `Make ${member.name} `)}`);
+    const labels: Record<Member["role"], WidgetKey> = {
+      cohost: "people.make_cohost_label", member: "people.make_member_label", host: "people.make_host_label",
+    };
+    for (const [role, button] of Object.entries(this.buttons) as Array<[Member["role"], HTMLButtonElement]>) {
+      button.setAttribute("aria-label", this.ctx.t(labels[role], { name: member.name }));
       button.disabled = !manage || role === member.role;
     }
   }
@@ -69,7 +77,7 @@ class MemberRow {
 /** The member list: who is here, their role and whether their player keeps up. */
 export function membersSection(ctx: WidgetContext): HTMLElement {
   const headingId = uid("members");
-  const heading = h("h3", { id: headingId, class: "ssw-heading" }, "People");
+  const heading = h("h3", { id: headingId, class: "ssw-heading" }, ctx.t("people.heading", { count: 0 }));
   const list = h("ul", { class: "ssw-members" });
   const alert = h("p", { class: "ssw-error", role: "alert" });
   const rows = new Map<string, MemberRow>();
@@ -77,7 +85,7 @@ export function membersSection(ctx: WidgetContext): HTMLElement {
 
   const render = () => {
     const members = ctx.party.memberList().sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
-    setText(heading, `People (${members.length})`);
+    setText(heading, ctx.t("people.heading", { count: members.length }));
     const seen = new Set<string>();
     members.forEach((member, index) => {
       seen.add(member.id);

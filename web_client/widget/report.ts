@@ -1,4 +1,5 @@
 import { h, setText, uid } from "../ui/dom";
+import type { WidgetContext } from "./context";
 
 export interface ReportFormOptions {
   /** The question the form asks, naming what is reported and whose it is. */
@@ -11,13 +12,15 @@ export interface ReportFormOptions {
 
 /** The "why are you reporting this?" form of a chat message or a reaction clip, opened
  * in `container` in place of its `opener` button: a required reason of at most 200
- * characters (the server's bound), then a thank-you in its place. Cancel or Escape
- * closes it and gives the opener (and focus) back. */
-export function openReportForm(container: HTMLElement, opener: HTMLButtonElement, o: ReportFormOptions): HTMLFormElement {
+ * characters (the server's bound), then a thank-you in its place. Cancel or "Back"
+ * (Escape, a remote's Back) closes it and gives the opener (and focus) back. */
+export function openReportForm(container: HTMLElement, opener: HTMLButtonElement, ctx: WidgetContext,
+  o: ReportFormOptions): HTMLFormElement {
+  const { t } = ctx;
   const reasonId = uid("report");
   const reason = h("input", {
     id: reasonId, class: "ssw-input", type: "text", maxlength: 200, required: true,
-    placeholder: "Spam, abuse, spoilers…",
+    placeholder: t("report.placeholder"),
   });
   const status = h("p", { class: "ssw-error", role: "alert" });
   const close = () => {
@@ -26,30 +29,33 @@ export function openReportForm(container: HTMLElement, opener: HTMLButtonElement
     opener.focus();
   };
   const form = h("form", {
-    class: "ssw-report",
+    class: "ssw-report", "data-ssw-closable": "",
     onsubmit: (event: Event) => {
       event.preventDefault();
       const why = reason.value.trim();
       if (!why) {
-        setText(status, "Say briefly what is wrong with it.");
+        setText(status, t("report.empty"));
         return;
       }
       o.send(why).then(
         () => {
-          form.replaceWith(h("p", { class: "ssw-hint", role: "status" }, "Reported. Thank you: a moderator will look at it."));
+          form.replaceWith(h("p", { class: "ssw-hint", role: "status" }, t("report.thanks")));
         },
         (err) => setText(status, o.describe(err)),
       );
     },
     onkeydown: (event: KeyboardEvent) => {
-      if (event.key === "Escape") close();
+      if (event.key === "Escape" || event.key === "GoBack" || event.key === "BrowserBack") {
+        event.preventDefault();
+        close();
+      }
     },
   },
   h("label", { for: reasonId, class: "ssw-label" }, o.label),
   h("div", { class: "ssw-row" },
     reason,
-    h("button", { type: "submit", class: "ssw-button ssw-button-small" }, "Report"),
-    h("button", { type: "button", class: "ssw-button ssw-button-small", onclick: close }, "Cancel")),
+    h("button", { type: "submit", class: "ssw-button ssw-button-small" }, t("report.submit")),
+    h("button", { type: "button", class: "ssw-button ssw-button-small", onclick: close }, t("report.cancel"))),
   status);
   container.appendChild(form);
   opener.hidden = true;

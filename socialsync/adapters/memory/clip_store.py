@@ -8,18 +8,23 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 
+from socialsync.adapters.memory.webhooks import MemoryWebhookStore, write_outbox
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.domain.errors import Code, SyncError, not_found
+from socialsync.ports.webhooks import Outbox
 
 
 class MemoryClipStore:
-    def __init__(self) -> None:
+    def __init__(self, outbox: MemoryWebhookStore | None = None) -> None:
+        self._outbox = outbox  # where changes' webhook events go
         self._clips: dict[str, Clip] = {}
         self._reports: dict[tuple[str, str, str], ClipReport] = {}  # (tenant, clip, reporter)
 
-    async def add(self, clip: Clip) -> None:
+    async def add(self, clip: Clip, *, outbox: Outbox[Clip] | None = None) -> None:
         if clip.id in self._clips:
             raise SyncError(Code.CONFLICT, f"clip {clip.id!r} exists")
+        if outbox is not None:
+            write_outbox(self._outbox, outbox(clip))
         self._clips[clip.id] = clip
 
     async def get(self, clip_id: str) -> Clip | None:
@@ -34,6 +39,21 @@ class MemoryClipStore:
         found.sort(key=lambda c: (c.media_time_s, c.id))
         return found[: max(limit, 0)]
 
+    async def of_tenant(
+        self, tenant_id: str, after: tuple[int, str] | None, limit: int, *, party_id: str | None = None
+    ) -> list[Clip]:
+        found = sorted(
+            (
+                c
+                for c in self._clips.values()
+                if c.tenant_id == tenant_id
+                and (party_id is None or c.party_id == party_id)
+                and (after is None or (c.created_at_ms, c.id) > after)
+            ),
+            key=lambda c: (c.created_at_ms, c.id),
+        )
+        return found[: max(limit, 0)]
+
     async def count(self, party_id: str) -> int:
         return sum(1 for c in self._clips.values() if c.party_id == party_id)
 
@@ -44,17 +64,23 @@ class MemoryClipStore:
             if c.tenant_id == tenant_id and c.party_id in party_ids and c.status is ClipStatus.HELD
         )
 
-    async def set_status(self, clip_id: str, expected: ClipStatus, status: ClipStatus) -> bool:
+    async def set_status(
+        self, clip_id: str, expected: ClipStatus, status: ClipStatus, *, outbox: Outbox[str] | None = None
+    ) -> bool:
         clip = self._clips.get(clip_id)
         if clip is None or clip.status is not expected:
             return False
+        if outbox is not None:
+            write_outbox(self._outbox, outbox(clip_id))
         self._clips[clip_id] = dataclasses.replace(clip, status=status)
         return True
 
-    async def delete(self, clip_id: str) -> bool:
-        clip = self._clips.pop(clip_id, None)
-        if clip is None:
+    async def delete(self, clip_id: str, *, outbox: Outbox[str] | None = None) -> bool:
+        if clip_id not in self._clips:
             return False
+        if outbox is not None:
+            write_outbox(self._outbox, outbox(clip_id))
+        del self._clips[clip_id]
         for key in [k for k in self._reports if k[1] == clip_id]:
             del self._reports[key]
         return True

@@ -76,6 +76,13 @@ class MemoryPrivacyStore:
         sanctions = [
             (s.sanction, s.revoked_at_ms) for s in self._mod._sanctions if s.sanction.tenant_id == tenant_id
         ]
+        mod = self._mod
+        own_ids = {
+            (p, row.message.id)
+            for p in parties
+            for row in self._m.stored(p)
+            if row.message.user_id == user_id
+        }
         return {
             "messages": messages,
             "held_messages": [
@@ -108,6 +115,11 @@ class MemoryPrivacyStore:
             "consents": [
                 _data(c) for c in self._consents if c.tenant_id == tenant_id and c.user_id == user_id
             ],
+            "filter_notes": [
+                _data(note) | {"reasons": list(note.reasons)}
+                for _, note in sorted(mod._notes.items())
+                if (note.party_id, note.message_id) in own_ids
+            ],
             "parties_created": [
                 {k: row[k] for k in ("id", "title", "created_at_ms", "ended")}
                 for row in self._m._parties.values()
@@ -137,9 +149,15 @@ class MemoryPrivacyStore:
             if r.reporter_id == user_id and r.party_id in parties
         }
         names |= {e.actor_name for e in mod._audit if e.tenant_id == tenant_id and e.actor_id == user_id}
+        noted = [ids for ids in ((p, row.message.id) for p, _, row in own) if ids in mod._notes]
         texts = {row.message.text for _, _, row in own} | {h.text for _, h in held}
+        texts |= {o for o in (mod._notes[ids].original for ids in noted) if o}
         needles = erasure_needles(user_id, names, texts, pseudonym)
         counts: dict[str, int] = {}
+
+        for ids in noted:  # what the filter noted of their messages: their original words
+            del mod._notes[ids]
+        counts["filter_notes"] = len(noted)
 
         for p, i, row in own:
             message = dataclasses.replace(
@@ -273,6 +291,8 @@ class MemoryPrivacyStore:
             del self._m._parties[p]
         for key in [k for k in mod._reports if k[0] in ended]:
             del mod._reports[key]
+        for note_key in [k for k in mod._notes if k[0] in ended]:
+            del mod._notes[note_key]
         for i, h in enumerate(mod._held):
             if h.party_id in ended:
                 mod._held[i] = dataclasses.replace(
@@ -307,6 +327,12 @@ class MemoryPrivacyStore:
         for i, h in enumerate(mod._held):
             if h.tenant_id == tenant_id and h.status != "held" and h.ts_ms < cut("deleted_text") and h.text:
                 mod._held[i] = dataclasses.replace(h, text=ERASED_TEXT)
+                deleted_text += 1
+        # The filter's notes are for the review window, and never outlive their message.
+        notes_cut = max(cut("deleted_text"), cut("chat"))
+        for note_key, note in list(mod._notes.items()):
+            if note.party_id in parties and note.ts_ms < notes_cut:
+                del mod._notes[note_key]
                 deleted_text += 1
         counts["deleted_text"] = deleted_text
 

@@ -1,5 +1,5 @@
-"""Revoked tokens in this process's memory: the embedded server is the whole cluster
-(a restart forgets them; rotating the tenant's secret cuts every token)."""
+"""Revoked tokens in this process's memory (a restart forgets them): the test double.
+The embedded server keeps them in its database (adapters/sql/revocations.py)."""
 
 from __future__ import annotations
 

@@ -29,4 +29,26 @@ class RedisLiveData:
                     if user_id in set_ids or user_id in removed_ids:
                         await self._redis.hset(log_key, version, FULL)
                         changed += 1
+            changed += await self._drop_grace_timers(tenant_id, user_id)
         return changed
+
+    async def _drop_grace_timers(self, tenant_id: str, user_id: str) -> int:
+        """The user's grace timers (``<party>|grace:<user>:<ms>``) in the tenant's live
+        parties, or in parties gone (their firing would do nothing): the erasure removed
+        the user's memberships first, so no grace is left to end."""
+        live = {text(p) for p in await self._redis.smembers(self._keys.tenant_parties(tenant_id))}
+        dropped = 0
+        marker = f"|grace:{user_id}:"
+        async for raw, _ in self._redis.zscan_iter(self._keys.timers, match=f"*{_glob(marker)}*"):
+            member = text(raw)
+            party_id, found, rest = member.partition(marker)
+            if not found or not rest.isdigit():
+                continue
+            if party_id in live or not await self._redis.exists(self._keys.party(party_id)):
+                dropped += int(await self._redis.zrem(self._keys.timers, member))
+        return dropped
+
+
+def _glob(value: str) -> str:
+    """``value`` matched literally by a Redis MATCH pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in value)

@@ -161,8 +161,7 @@ class RedisMediaNodes:
                 if p.get("ok"):
                     answered.set_result(p.get("result"))
                 else:
-                    error = p.get("error") or {}
-                    answered.set_exception(SyncError(_code(error.get("code")), str(error.get("message", ""))))
+                    answered.set_exception(_error(p.get("error") or {}))
         elif (
             envelope.event == "call" and isinstance(p.get("method"), str) and isinstance(p.get("args"), list)
         ):
@@ -194,7 +193,7 @@ class RedisMediaNodes:
             reply = {
                 "id": p.get("id"),
                 "ok": False,
-                "error": {"code": result.code.value, "message": result.message},
+                "error": result.to_wire()["error"],  # its reason and retry_after too
             }
         else:
             reply = {"id": p.get("id"), "ok": True, "result": result}
@@ -296,3 +295,17 @@ def _code(value: Any) -> Code:
         return Code(value)
     except ValueError:
         return Code.INTERNAL
+
+
+def _error(error: dict[str, Any]) -> SyncError:
+    """A routed call's refusal as the media node raised it (code, words, reason, wait)."""
+    retry_after = error.get("retry_after")
+    reason = error.get("reason")
+    params = error.get("params")
+    return SyncError(
+        _code(error.get("code")),
+        str(error.get("message", "")),
+        retry_after_s=float(retry_after) if isinstance(retry_after, (int, float)) else None,
+        reason=reason if isinstance(reason, str) else None,
+        params=params if isinstance(params, dict) else None,
+    )

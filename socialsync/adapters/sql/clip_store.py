@@ -4,14 +4,18 @@ messages (the media files are the clip directory's: see socialsync/services/clip
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from socialsync.adapters.sql.engine import metadata
 from socialsync.adapters.sql.store import SqlStore, _counts, _dialect_insert, _translate_errors
+from socialsync.adapters.sql.webhooks import insert_outbox
 from socialsync.domain.clips import Clip, ClipReport, ClipStatus
 from socialsync.domain.errors import not_found
+from socialsync.domain.webhooks import OutboxEvent
+from socialsync.ports.webhooks import Outbox
 
 clips = sa.Table(
     "clips",
@@ -33,6 +37,7 @@ clips = sa.Table(
     sa.Column("status", sa.String(), nullable=False),
     sa.Index("ix_clips_party_id_media_time_s", "party_id", "media_time_s"),
     sa.Index("ix_clips_tenant_id_user_id", "tenant_id", "user_id"),
+    sa.Index("ix_clips_tenant_id_created_at_ms", "tenant_id", "created_at_ms", "id"),
 )
 
 # Added by 0005. One row per reporter and clip: the key makes a repeat count once.
@@ -56,18 +61,23 @@ class SqlClipStore:
         self._writer = store._writer
         self._gate = store._write_gate
 
-    async def _write(self, statement: Any) -> Any:
+    async def _write(self, statement: Any, events: Callable[[], Sequence[OutboxEvent]] | None = None) -> Any:
+        """One statement; ``events`` (webhooks) in its transaction if it changed a row."""
         with _translate_errors():
             async with self._gate, self._writer.begin() as conn:
-                return await conn.execute(statement)
+                result = await conn.execute(statement)
+                if events is not None and result.rowcount:
+                    await insert_outbox(conn, events())
+                return result
 
     async def _read(self, query: Any) -> list[sa.Row[Any]]:
         with _translate_errors():
             async with self._engine.connect() as conn:
                 return list(await conn.execute(query))
 
-    async def add(self, clip: Clip) -> None:
-        await self._write(sa.insert(clips).values(dataclasses.asdict(clip) | {"status": clip.status.value}))
+    async def add(self, clip: Clip, *, outbox: Outbox[Clip] | None = None) -> None:
+        row = dataclasses.asdict(clip) | {"status": clip.status.value}
+        await self._write(sa.insert(clips).values(row), outbox and (lambda: outbox(clip)))
 
     async def get(self, clip_id: str) -> Clip | None:
         rows = await self._read(sa.select(clips).where(clips.c.id == clip_id))
@@ -78,6 +88,25 @@ class SqlClipStore:
         if media_url is not None:
             query = query.where(clips.c.media_url == media_url)
         rows = await self._read(query.order_by(clips.c.media_time_s, clips.c.id).limit(limit))
+        return [_clip(r) for r in rows]
+
+    async def of_tenant(
+        self, tenant_id: str, after: tuple[int, str] | None, limit: int, *, party_id: str | None = None
+    ) -> list[Clip]:
+        if limit <= 0:
+            return []
+        query = sa.select(clips).where(clips.c.tenant_id == tenant_id)
+        if party_id is not None:
+            query = query.where(clips.c.party_id == party_id)
+        if after is not None:
+            created, clip_id = after
+            query = query.where(
+                sa.or_(
+                    clips.c.created_at_ms > created,
+                    sa.and_(clips.c.created_at_ms == created, clips.c.id > clip_id),
+                )
+            )
+        rows = await self._read(query.order_by(clips.c.created_at_ms, clips.c.id).limit(limit))
         return [_clip(r) for r in rows]
 
     async def count(self, party_id: str) -> int:
@@ -101,21 +130,26 @@ class SqlClipStore:
         )
         return _counts(rows)
 
-    async def set_status(self, clip_id: str, expected: ClipStatus, status: ClipStatus) -> bool:
+    async def set_status(
+        self, clip_id: str, expected: ClipStatus, status: ClipStatus, *, outbox: Outbox[str] | None = None
+    ) -> bool:
         """Compare-and-set: False when the clip is gone or not in ``expected`` any more."""
         result = await self._write(
             sa.update(clips)
             .where(clips.c.id == clip_id, clips.c.status == expected.value)
-            .values(status=status.value)
+            .values(status=status.value),
+            outbox and (lambda: outbox(clip_id)),
         )
         return bool(result.rowcount)
 
-    async def delete(self, clip_id: str) -> bool:
+    async def delete(self, clip_id: str, *, outbox: Outbox[str] | None = None) -> bool:
         """The row and its reports (the audit log keeps what the moderators did)."""
         with _translate_errors():
             async with self._gate, self._writer.begin() as conn:
                 await conn.execute(sa.delete(clip_reports).where(clip_reports.c.clip_id == clip_id))
                 result = await conn.execute(sa.delete(clips).where(clips.c.id == clip_id))
+                if outbox is not None and result.rowcount:
+                    await insert_outbox(conn, outbox(clip_id))
         return bool(result.rowcount)
 
     # --- reports ------------------------------------------------------------------------

@@ -5,7 +5,8 @@ and deleting or restoring messages."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -18,9 +19,21 @@ from socialsync.adapters.sql.store import (
     _translate_errors,
     messages,
 )
+from socialsync.adapters.sql.webhooks import insert_outbox
 from socialsync.domain.chat.messages import Message
 from socialsync.domain.errors import Code, SyncError
-from socialsync.domain.moderation.sanctions import AuditEntry, Held, Report, Sanction, SanctionKind
+from socialsync.domain.moderation.sanctions import (
+    AuditEntry,
+    FilterNote,
+    Held,
+    Report,
+    Sanction,
+    SanctionKind,
+)
+from socialsync.ports.moderation_store import AuditFilter
+from socialsync.ports.webhooks import Outbox
+
+T = TypeVar("T")
 
 sanctions = sa.Table(
     "sanctions",
@@ -53,6 +66,7 @@ audit_log = sa.Table(
     sa.Column("details", sa.JSON(), nullable=False),
     sa.Column("ts_ms", sa.BigInteger(), nullable=False),
     sa.Index("ix_audit_log_tenant_id_party_id", "tenant_id", "party_id"),
+    sa.Index("ix_audit_log_tenant_id_actor_id", "tenant_id", "actor_id"),
 )
 
 held_messages = sa.Table(
@@ -88,6 +102,17 @@ reports = sa.Table(
     sa.Column("ts_ms", sa.BigInteger(), nullable=False),
 )
 
+# Added by 0014: what the filter said of a delivered message, for its moderators.
+filter_notes = sa.Table(
+    "filter_notes",
+    metadata,
+    sa.Column("party_id", sa.String(), primary_key=True),
+    sa.Column("message_id", sa.Integer(), primary_key=True),
+    sa.Column("verdict", sa.String(), nullable=False),
+    sa.Column("reasons", sa.JSON(), nullable=False),
+    sa.Column("original", sa.Text(), nullable=True),
+    sa.Column("ts_ms", sa.BigInteger(), nullable=False),
+)
 
 tenant_terms = sa.Table(
     "tenant_terms",
@@ -97,6 +122,21 @@ tenant_terms = sa.Table(
     sa.Column("allowed", sa.JSON(), nullable=False),
     sa.Column("updated_at_ms", sa.BigInteger(), nullable=False),
 )
+
+
+def _note_from_row(row: Any) -> FilterNote:
+    return FilterNote(row.party_id, row.message_id, row.verdict, tuple(row.reasons), row.ts_ms, row.original)
+
+
+def _open_report() -> Any:
+    """A report no moderator has dealt with: not one of those behind a takedown (a held
+    copy of its message, from reports) that was decided after it was filed."""
+    decided = sa.select(held_messages.c.id).where(
+        held_messages.c.party_id == reports.c.party_id,
+        held_messages.c.message_id == reports.c.message_id,
+        held_messages.c.decided_at_ms >= reports.c.ts_ms,
+    )
+    return ~sa.exists(decided)
 
 
 class SqlModerationStore:
@@ -186,28 +226,52 @@ class SqlModerationStore:
         )
 
     # --- audit log (insert-only) ----------------------------------------------------
-    async def audit(self, entry: AuditEntry) -> AuditEntry:
+    async def audit(self, entry: AuditEntry, *, outbox: Outbox[AuditEntry] | None = None) -> AuditEntry:
         row = dataclasses.asdict(entry)
         del row["id"]
-        (result,) = await self._write(sa.insert(audit_log).values(row).returning(audit_log.c.id))
-        return dataclasses.replace(entry, id=int(result.scalar_one()))
+        insert = sa.insert(audit_log).values(row).returning(audit_log.c.id)
+        return await self._insert(insert, lambda new_id: dataclasses.replace(entry, id=new_id), outbox)
+
+    async def _insert(self, insert: Any, stored: Callable[[int], T], outbox: Outbox[T] | None) -> T:
+        """An insert of one row, and its webhook events (if any) in the same transaction."""
+        with _translate_errors():
+            async with self._gate, self._writer.begin() as conn:
+                made = stored(int((await conn.execute(insert)).scalar_one()))
+                if outbox is not None:
+                    await insert_outbox(conn, outbox(made))
+        return made
 
     async def audit_entries(
-        self, tenant_id: str, party_id: str | None, before_id: int | None, limit: int
+        self,
+        tenant_id: str,
+        party_id: str | None,
+        before_id: int | None,
+        limit: int,
+        *,
+        filters: AuditFilter | None = None,
     ) -> list[AuditEntry]:
         query = sa.select(audit_log).where(audit_log.c.tenant_id == tenant_id).order_by(audit_log.c.id.desc())
         if party_id is not None:
             query = query.where(audit_log.c.party_id == party_id)
         if before_id is not None:
             query = query.where(audit_log.c.id < before_id)
+        filters = filters or AuditFilter()
+        if filters.actor_id is not None:
+            query = query.where(audit_log.c.actor_id == filters.actor_id)
+        if filters.action is not None:
+            query = query.where(audit_log.c.action == filters.action)
+        if filters.since_ms is not None:
+            query = query.where(audit_log.c.ts_ms >= filters.since_ms)
+        if filters.until_ms is not None:
+            query = query.where(audit_log.c.ts_ms < filters.until_ms)
         return [AuditEntry(**r._asdict()) for r in await self._read(query.limit(limit))]
 
     # --- review queue -----------------------------------------------------------------
-    async def hold(self, held: Held) -> Held:
+    async def hold(self, held: Held, *, outbox: Outbox[Held] | None = None) -> Held:
         row = dataclasses.asdict(held) | {"reasons": list(held.reasons)}
         del row["id"]
-        (result,) = await self._write(sa.insert(held_messages).values(row).returning(held_messages.c.id))
-        return dataclasses.replace(held, id=int(result.scalar_one()))
+        insert = sa.insert(held_messages).values(row).returning(held_messages.c.id)
+        return await self._insert(insert, lambda new_id: dataclasses.replace(held, id=new_id), outbox)
 
     async def held(self, party_id: str) -> list[Held]:
         rows = await self._read(
@@ -246,7 +310,7 @@ class SqlModerationStore:
         return _held_from_row(rows[0])
 
     # --- reports ------------------------------------------------------------------------
-    async def report(self, report: Report) -> int | None:
+    async def report(self, report: Report, *, outbox: Outbox[int] | None = None) -> int | None:
         """Record a report; the number of distinct reporters of the message, or None
         when this reporter had reported it already.
 
@@ -268,19 +332,17 @@ class SqlModerationStore:
                         reports.c.party_id == report.party_id, reports.c.message_id == report.message_id
                     )
                 )
+                if outbox is not None:
+                    await insert_outbox(conn, outbox(int(count or 0)))
         return int(count or 0)
 
     async def report_counts(self, party_ids: list[str]) -> dict[str, int]:
-        """Reported messages per party that are still up (not taken down or held)."""
+        """Messages with open reports per party (the port's definition)."""
         if not party_ids:
             return {}
         rows = await self._read(
             sa.select(reports.c.party_id, sa.func.count(sa.distinct(reports.c.message_id)))
-            .join(
-                messages,
-                sa.and_(messages.c.party_id == reports.c.party_id, messages.c.id == reports.c.message_id),
-            )
-            .where(reports.c.party_id.in_(party_ids), messages.c.deleted_at_ms.is_(None))
+            .where(reports.c.party_id.in_(party_ids), _open_report())
             .group_by(reports.c.party_id)
         )
         return _counts(rows)
@@ -288,11 +350,32 @@ class SqlModerationStore:
     async def reports_of(self, party_id: str, limit: int = 100) -> list[Report]:
         rows = await self._read(
             sa.select(reports)
-            .where(reports.c.party_id == party_id)
+            .where(reports.c.party_id == party_id, _open_report())
             .order_by(reports.c.ts_ms.desc())
             .limit(limit)
         )
         return [Report(**r._asdict()) for r in rows]
+
+    # --- filter notes ---------------------------------------------------------------------
+    async def note(self, note: FilterNote) -> None:
+        row = dataclasses.asdict(note) | {"reasons": list(note.reasons)}
+        insert = _dialect_insert(self._engine)(filter_notes).values(row)
+        await self._write(
+            insert.on_conflict_do_update(
+                index_elements=[filter_notes.c.party_id, filter_notes.c.message_id],
+                set_={k: insert.excluded[k] for k in ("verdict", "reasons", "original", "ts_ms")},
+            )
+        )
+
+    async def notes(self, party_id: str, message_ids: list[int]) -> dict[int, FilterNote]:
+        if not message_ids:
+            return {}
+        rows = await self._read(
+            sa.select(filter_notes).where(
+                filter_notes.c.party_id == party_id, filter_notes.c.message_id.in_(message_ids)
+            )
+        )
+        return {r.message_id: _note_from_row(r) for r in rows}
 
     # --- messages -------------------------------------------------------------------------
     async def message(self, party_id: str, message_id: int) -> Message | None:

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from socialsync.adapters.sql.clip_store import clip_reports, clips
 from socialsync.adapters.sql.engine import metadata
-from socialsync.adapters.sql.moderation_store import audit_log, held_messages, reports, sanctions
+from socialsync.adapters.sql.moderation_store import (
+    audit_log,
+    filter_notes,
+    held_messages,
+    reports,
+    sanctions,
+)
 from socialsync.adapters.sql.store import (
     SqlStore,
     _dialect_insert,
@@ -64,6 +70,22 @@ kept_clips = sa.Table(
 
 def _tenant_parties(tenant_id: str) -> Any:
     return sa.select(parties.c.id).where(parties.c.tenant_id == tenant_id).scalar_subquery()
+
+
+def own_messages(tenant_id: str, user_id: str) -> Any:
+    """The condition on ``messages`` of the user's messages in the tenant's parties."""
+    return sa.and_(messages.c.party_id.in_(_tenant_parties(tenant_id)), messages.c.user_id == user_id)
+
+
+def _notes_of(which_messages: Any) -> Any:
+    """The condition on ``filter_notes`` of the notes of the messages ``which_messages`` selects."""
+    return sa.exists(
+        sa.select(messages.c.id).where(
+            which_messages,
+            messages.c.party_id == filter_notes.c.party_id,
+            messages.c.id == filter_notes.c.message_id,
+        )
+    )
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -165,6 +187,9 @@ class SqlPrivacyStore:
             "consents": sa.select(consents)
             .where(consents.c.tenant_id == tenant_id, consents.c.user_id == user_id)
             .order_by(consents.c.id),
+            "filter_notes": sa.select(filter_notes)
+            .where(_notes_of(own_messages(tenant_id, user_id)))
+            .order_by(filter_notes.c.party_id, filter_notes.c.message_id),
             "parties_created": sa.select(
                 parties.c.id, parties.c.title, parties.c.created_at_ms, parties.c.ended
             )
@@ -190,8 +215,8 @@ class SqlPrivacyStore:
 
 async def _erase(conn: AsyncConnection, tenant_id: str, user_id: str, pseudonym: str, now_ms: int) -> Erased:
     in_tenant = _tenant_parties(tenant_id)
-    own_messages = sa.and_(messages.c.party_id.in_(in_tenant), messages.c.user_id == user_id)
-    found = (await conn.execute(sa.select(messages).where(own_messages))).all()
+    own = own_messages(tenant_id, user_id)
+    found = (await conn.execute(sa.select(messages).where(own))).all()
     held = (
         await conn.execute(
             sa.select(held_messages).where(
@@ -218,14 +243,19 @@ async def _erase(conn: AsyncConnection, tenant_id: str, user_id: str, pseudonym:
     ).all()
     names = {r.user_name for r in found} | {r.user_name for r in held} | {r.user_name for r in user_clips}
     names |= {r.reporter_name for r in filed} | {r.actor_name for r in acted}
-    texts = {r.text for r in found} | {r.text for r in held}
+    originals = (await conn.execute(sa.select(filter_notes.c.original).where(_notes_of(own)))).all()
+    texts = {r.text for r in found} | {r.text for r in held} | {r.original for r in originals if r.original}
     needles = erasure_needles(user_id, names, texts, pseudonym)
     counts: dict[str, int] = {}
 
+    # What the filter noted of their messages (their original words) goes first: the
+    # tombstone below no longer names them.
+    await conn.execute(sa.delete(filter_notes).where(_notes_of(own)))
+    counts["filter_notes"] = len(originals)
     tombstone = {"text": ERASED_TEXT, "user_id": pseudonym, "user_name": pseudonym}
     await conn.execute(
         sa.update(messages)
-        .where(own_messages)
+        .where(own)
         .values(
             **tombstone,
             deleted_at_ms=sa.func.coalesce(messages.c.deleted_at_ms, now_ms),
@@ -385,6 +415,7 @@ async def _expire(conn: AsyncConnection, tenant_id: str, retention: Retention, n
             )
         ]
         await conn.execute(sa.delete(reports).where(reports.c.party_id.in_(ended)))
+        await conn.execute(sa.delete(filter_notes).where(filter_notes.c.party_id.in_(ended)))
         await conn.execute(sa.delete(held_messages).where(held_messages.c.party_id.in_(ended)))
         await conn.execute(sa.delete(messages).where(messages.c.party_id.in_(ended)))
         await conn.execute(
@@ -422,7 +453,17 @@ async def _expire(conn: AsyncConnection, tenant_id: str, retention: Retention, n
         )
         .values(text=ERASED_TEXT)
     )
-    counts["deleted_text"] = int(deleted_text.rowcount or 0) + int(decided_text.rowcount or 0)
+    # The filter's notes (a masked message's original words among them) are for the review
+    # window, and never outlive their message.
+    noted = await conn.execute(
+        sa.delete(filter_notes).where(
+            filter_notes.c.party_id.in_(in_tenant),
+            filter_notes.c.ts_ms < max(cut("deleted_text"), cut("chat")),
+        )
+    )
+    counts["deleted_text"] = (
+        int(deleted_text.rowcount or 0) + int(decided_text.rowcount or 0) + int(noted.rowcount or 0)
+    )
 
     audit = await conn.execute(
         sa.delete(audit_log).where(audit_log.c.tenant_id == tenant_id, audit_log.c.ts_ms < cut("audit"))

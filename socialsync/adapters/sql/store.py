@@ -405,7 +405,6 @@ class SqlStore:
                 except sa_exc.IntegrityError as exc:
                     raise SyncError(Code.CONFLICT, f"tenant {tenant.id!r} already exists") from exc
 
-
     async def rotate_secret(self, tenant_id: str, new_secret: str) -> None:
         """The new secret signs from now on; the current one stays valid as the previous
         (the one before it is dropped)."""

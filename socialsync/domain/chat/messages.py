@@ -35,4 +35,3 @@ class Message:
     media_time_s: float | None = None
     reply_to: int | None = None
     hidden: bool = False
-

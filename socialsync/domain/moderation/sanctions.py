@@ -71,6 +71,21 @@ class Held:
 
 
 @dataclass(frozen=True, slots=True)
+class FilterNote:
+    """What the chat filter said of a delivered message, for the room's moderators: the
+    verdict (``mask``, ``approved``, or ``allow`` with reasons), its reasons, and what the
+    author wrote when the filter masked it (``original``). Kept for the review window
+    (``Retention.deleted_text_days``), gone with its message or its author's erasure."""
+
+    party_id: str
+    message_id: int
+    verdict: str
+    reasons: tuple[str, ...]
+    ts_ms: int  # the message's
+    original: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     party_id: str
     message_id: int

@@ -24,6 +24,10 @@ class Action(StrEnum):
 class Join:
     user: User
     session: str
+    # A deep link's moment (s): where the party starts if it has not started yet.
+    start_at_s: float | None = None
+    # The user's badges (domain/badges.py), shown beside its name while it is a member.
+    badges: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,9 @@ class UpdateSettings:
     wait_for_buffering: bool | None = None
     max_members: int | None = None
     cameras: bool | None = None
+    public: bool | None = None
+    # The tenant's staff over REST, who need not be in the party (as for chat rules).
+    staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,8 @@ class SetChatRules:
 @dataclass(frozen=True, slots=True)
 class End:
     user_id: str
+    # The tenant's staff over REST, who need not be in the party.
+    staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from socialsync.domain.errors import ConflictError, SyncError, bad_request, forbidden, not_found
+from socialsync.domain.errors import ConflictError, Reason, SyncError, bad_request, forbidden, not_found
 from socialsync.domain.model import (
     MAX_MEMBERS,
     Camera,
@@ -225,6 +225,8 @@ class PartyMachine:
 
     # ------------------------------------------------------------------ membership
     def _join(self, ch: _Change, cmd: c.Join) -> None:
+        if cmd.start_at_s is not None:
+            _start_at(ch, cmd.start_at_s, cmd.user.id)
         member = ch.members.get(cmd.user.id)
         if member is not None:
             if cmd.session in member.sessions:
@@ -243,12 +245,18 @@ class PartyMachine:
                     buffering_since_ms=None,
                     excused=True,
                     in_ad=False,
+                    badges=cmd.badges or member.badges,
                 )
                 ch.put_member(back)
             return
         if len(ch.members) >= ch.party.settings.max_members and not cmd.user.is_staff:
             raise forbidden(f"the party is full ({ch.party.settings.max_members} members)")
-        role = Role.HOST if ch.party.host is None else Role.MEMBER
+        if ch.party.host is None:
+            role = Role.HOST
+        elif cmd.user.host_of == ch.party.id:  # a host token's holder, beside the host
+            role = Role.COHOST
+        else:
+            role = Role.MEMBER
         member = Member(
             user_id=cmd.user.id,
             name=cmd.user.name,
@@ -259,6 +267,7 @@ class PartyMachine:
             # Joins in progress: its player loads and starts in step by itself; its
             # loading holds nobody. It is waited for once it has played in step.
             excused=True,
+            badges=cmd.badges,
         )
         ch.members[member.user_id] = member
         ch.set(empty_since_ms=None)
@@ -566,7 +575,8 @@ class PartyMachine:
             ch.put_member(replace(target, role=cmd.role))
 
     def _update_settings(self, ch: _Change, cmd: c.UpdateSettings) -> None:
-        self._require_host(ch, cmd.user_id)
+        if not cmd.staff:
+            self._require_host(ch, cmd.user_id)
         settings = ch.party.settings
         changes = {
             name: value
@@ -575,6 +585,7 @@ class PartyMachine:
                 ("wait_for_buffering", cmd.wait_for_buffering),
                 ("max_members", cmd.max_members),
                 ("cameras", cmd.cameras),
+                ("public", cmd.public),
             )
             if value is not None and getattr(settings, name) != value
         }
@@ -606,7 +617,8 @@ class PartyMachine:
         ch.emit(e.RulesChanged(rules))
 
     def _end(self, ch: _Change, cmd: c.End) -> None:
-        self._require_host(ch, cmd.user_id)
+        if not cmd.staff:
+            self._require_host(ch, cmd.user_id)
         self._finish(ch, "ended_by_host")
 
     def _finish(self, ch: _Change, reason: str) -> None:
@@ -619,16 +631,24 @@ class PartyMachine:
         if cmd.session not in member.sessions:
             raise forbidden("publish from a session that has joined the party")
         if not cmd.consent:
-            raise forbidden("a camera goes on only when its member chooses to (consent: true)")
+            raise forbidden(
+                "a camera goes on only when its member chooses to (consent: true)", Reason.CAMERA_CONSENT
+            )
         if not (cmd.audio or cmd.video):
             raise bad_request("publish audio, video or both")
         if not ch.settings.cameras:
-            raise forbidden("the host has turned cameras off in this party")
+            raise forbidden("the host has turned cameras off in this party", Reason.CAMERAS_OFF)
         if ch.party.is_live_room and not (member.may_control or member.on_stage):
-            raise forbidden("in a live room only hosts and members on stage turn their cameras on")
+            raise forbidden(
+                "in a live room only hosts and members on stage turn their cameras on", Reason.NOT_ON_STAGE
+            )
         others = sum(1 for m in ch.members.values() if m.camera is not None and m.user_id != member.user_id)
         if others >= self.rules.max_cameras:
-            raise forbidden(f"at most {self.rules.max_cameras} cameras are on at once in a party")
+            raise forbidden(
+                f"at most {self.rules.max_cameras} cameras are on at once in a party",
+                Reason.CAMERAS_FULL,
+                {"max": self.rules.max_cameras},
+            )
         camera = Camera(cmd.session, cmd.audio, cmd.video)
         if member.camera == camera:
             return
@@ -726,6 +746,24 @@ def _without_gone_camera(ch: _Change, member: Member) -> Member:
 
 def _grace_key(member: Member) -> str:
     return f"grace:{member.user_id}:{member.disconnected_at_ms}"
+
+
+def not_started(playback: Playback) -> bool:
+    """An on-demand party nobody has started: paused where it was created, its state
+    never changed since (``seq`` 0)."""
+    return playback.media.kind is MediaKind.VOD and playback.status is Status.PAUSED and playback.seq == 0
+
+
+def _start_at(ch: _Change, start_at_s: float, by: str) -> None:
+    """A deep link's moment (``t``): a party that has not started starts there (paused,
+    as a new state); one that has is followed as it is. A moment beyond the media's
+    known duration is ignored."""
+    playback = ch.playback
+    duration = playback.media.duration_s
+    if not not_started(playback) or (duration is not None and start_at_s > duration):
+        return
+    if start_at_s != playback.position_s:
+        ch.set_playback(by, position_s=start_at_s, at_ms=ch.now_ms)
 
 
 __all__ = ["PartyMachine", "Rules", "SyncError", "Transition", "create_party"]

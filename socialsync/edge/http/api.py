@@ -1,9 +1,9 @@
-"""HTTP edge: health, readiness, metrics and the REST API for platforms' backends."""
+"""HTTP edge: health, readiness and metrics; the security headers and the handshake
+limit every response goes through. The REST API is edge/http/rest.py's."""
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -11,31 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from socialsync.domain.errors import Code, SyncError
-from socialsync.domain.model import User
 from socialsync.edge.abuse import AddressBook, client_address
-from socialsync.edge.auth import Authenticator, bearer_token
-from socialsync.ports import MessageStore
+from socialsync.edge.auth import bearer_token
+from socialsync.edge.http.errors import Handler, error_response
 from socialsync.ports.observer import MetricsPage
-from socialsync.protocol import inbound, outbound
-from socialsync.services.parties import PartyService
 
 log = logging.getLogger("socialsync.http")
-
-_STATUS = {
-    Code.BAD_REQUEST: 400,
-    Code.UNAUTHORIZED: 401,
-    Code.FORBIDDEN: 403,
-    Code.NOT_FOUND: 404,
-    Code.CONFLICT: 409,
-    Code.TOO_LARGE: 413,
-    Code.MODERATED: 422,
-    Code.RATE_LIMITED: 429,
-    Code.INTERNAL: 500,
-    Code.UNAVAILABLE: 503,
-}
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 # Pages and media: scripts only from this origin (no inline script), nothing framed
 # by other sites unless listed (``frame_ancestors``, the embedders' origins).
@@ -104,44 +85,15 @@ def handshake_limit(addresses: AddressBook, now_ms: Callable[[], int]) -> Any:
             try:
                 addresses.handshake(address, now_ms())
             except SyncError as exc:
-                response = error_response(exc)
-                if exc.retry_after_s is not None:
-                    response.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
-                return response
+                return error_response(exc)
         return await handler(request)
 
     return limit
 
 
-def error_response(exc: SyncError) -> web.Response:
-    return web.json_response(exc.to_wire(), status=_STATUS[exc.code])
-
-
-@web.middleware
-async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure under /api answers {ok: false, error: {code, message}}."""
-    try:
-        return await handler(request)
-    except SyncError as exc:
-        return error_response(exc)
-    except web.HTTPRequestEntityTooLarge:
-        return error_response(SyncError(Code.TOO_LARGE, "request body too large"))
-    except web.HTTPException as exc:
-        if not request.path.startswith("/api/"):
-            raise
-        code = {404: Code.NOT_FOUND, 405: Code.BAD_REQUEST}.get(exc.status, Code.BAD_REQUEST)
-        return error_response(SyncError(code, exc.reason))
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        return error_response(SyncError(Code.INTERNAL, "internal error"))
-
-
 class HttpApi:
     def __init__(
         self,
-        service: PartyService,
-        store: MessageStore,
-        auth: Authenticator,
         metrics: MetricsPage,
         ready_checks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
         metrics_token: str | None = None,
@@ -149,9 +101,6 @@ class HttpApi:
         # /metrics answers only with ``Authorization: Bearer <metrics_token>``; without
         # a token configured it is not served on the public listener at all.
         self.metrics_token = metrics_token
-        self.service = service
-        self.store = store
-        self.auth = auth
         self.metrics = metrics
         # What /readyz tries, by name: the database, and Redis in a cluster.
         self.ready_checks = list(ready_checks)
@@ -161,9 +110,6 @@ class HttpApi:
             web.get("/healthz", self.healthz),
             web.get("/readyz", self.readyz),
             web.get("/metrics", self.metrics_page),
-            web.post("/api/v1/parties", self.create_party),
-            web.get("/api/v1/parties", self.list_parties),
-            web.get("/api/v1/parties/{party}", self.get_party),
         ]
 
     async def healthz(self, request: web.Request) -> web.Response:
@@ -183,52 +129,3 @@ class HttpApi:
         if not self.metrics_token or not hmac.compare_digest(given.encode(), self.metrics_token.encode()):
             return web.Response(status=404, text="not found\n")
         return web.Response(body=self.metrics.render(), content_type="text/plain", charset="utf-8")
-
-    async def _user(self, request: web.Request) -> User:
-        return await self.auth.from_bearer(request.headers.get("Authorization", ""))
-
-    async def _json(self, request: web.Request) -> Any:
-        try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SyncError(Code.BAD_REQUEST, "the body must be JSON") from None
-        except RecursionError:
-            raise SyncError(Code.BAD_REQUEST, "the body is nested too deeply") from None
-        inbound.check_strings(data)
-        return data
-
-    async def create_party(self, request: web.Request) -> web.Response:
-        user = await self._user(request)
-        m = inbound.parse(inbound.PartyCreate, await self._json(request))
-        # A backend creates parties for its viewers; the first of them to join hosts.
-        party = await self.service.create(
-            user, m.title, m.media.to_domain(), m.settings.to_domain(), creator_joins=False
-        )
-        return web.json_response(
-            {"ok": True, "party": outbound.party_out(party, self.service.public_url)}, status=201
-        )
-
-    async def list_parties(self, request: web.Request) -> web.Response:
-        user = await self._user(request)
-        kind = request.query.get("type")
-        if kind not in (None, "watch_party", "live_room"):
-            raise SyncError(Code.BAD_REQUEST, "type: watch_party or live_room")
-        parties = [p for p in await self.service.list(user) if kind is None or p.settings.type.value == kind]
-        # Watch parties are private: only staff see the whole list; everyone sees live rooms.
-        if not user.is_staff:
-            parties = [p for p in parties if p.is_live_room]
-        out = [outbound.party_out(p, self.service.public_url) for p in parties]
-        return web.json_response({"ok": True, "parties": out})
-
-    async def get_party(self, request: web.Request) -> web.Response:
-        user = await self._user(request)
-        ref = inbound.parse(inbound.PartyRef, {"party": request.match_info["party"]})
-        party = await self.service.get(user, ref.party)
-        return web.json_response(
-            {
-                "ok": True,
-                "party": outbound.party_out(party, self.service.public_url),
-                "playback": outbound.playback_out(party.id, party.playback),
-                "sync": outbound.sync_health_out(party, self.service.drift_summary(party.id)),
-            }
-        )

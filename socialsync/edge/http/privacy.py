@@ -1,54 +1,158 @@
-"""HTTP edge of personal data, for the tenant's admins (the platform's backend): a
-user's export (GDPR Art. 15/20) and erasure (Art. 17), the tenant's retention, a
-party's consent records, and keeping a clip beyond retention (docs/privacy.md)."""
+"""REST: personal data, for the tenant's admins (the platform's backend): a user's
+export (GDPR Art. 15/20) and erasure (Art. 17), the tenant's retention, a party's
+consent records, and keeping a clip beyond retention (docs/privacy.md)."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypedDict
 
-from socialsync.domain.errors import bad_request
-from socialsync.domain.model import User
-from socialsync.edge.auth import Authenticator
-from socialsync.protocol import inbound
+from socialsync.domain.access import Scope
+from socialsync.domain.privacy import Consent
+from socialsync.edge.http.endpoint import AnyEndpoint, Body, Call, Endpoint, Nothing, Ok, Reply
+from socialsync.edge.http.pagination import Page, PageQuery, page_answer, paginate
+from socialsync.edge.http.params import ClipPath, PartyPath, UserPath
 from socialsync.services.privacy import PrivacyService, require_admin
 
-_USER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+TAG = "privacy"
+Days = Annotated[int, Field(ge=0, le=36_500)]
+# Left out: unchanged (a null is refused, as the document says: it lists no null).
+Unset = SkipJsonSchema[None]
 
 
-def _user_id(request: web.Request) -> str:
-    user_id = request.match_info["user"]
-    if not _USER_ID.match(user_id):
-        raise bad_request("user: an id of 1 to 128 letters, digits or _.:@-")
-    return user_id
+class Retention(TypedDict):
+    """Days each kind of data is kept (0: not beyond its use)."""
+
+    chat_days: int
+    deleted_text_days: int
+    audit_days: int
+    ended_parties_days: int
+    clips_days: int
+    reports_days: int
+    analytics_events_days: int
+    analytics_aggregates_days: int
+    feedback_days: int
+
+
+class RetentionAnswer(TypedDict):
+    ok: Literal[True]
+    retention: Retention
+
+
+class RetentionPatch(Body):
+    """The fields to change; the others keep their value."""
+
+    chat_days: Days | Unset = None
+    deleted_text_days: Days | Unset = None
+    audit_days: Days | Unset = None
+    ended_parties_days: Days | Unset = None
+    clips_days: Days | Unset = None
+    reports_days: Days | Unset = None
+    analytics_events_days: Days | Unset = None
+    analytics_aggregates_days: Days | Unset = None
+    feedback_days: Days | Unset = None
+
+
+class Erased(TypedDict):
+    ok: Literal[True]
+    pseudonym: str
+    counts: dict[str, int]
+
+
+class ConsentRecord(TypedDict):
+    tenant_id: str
+    party_id: str
+    user_id: str
+    kind: Literal["camera", "recording"]
+    ts_ms: int
+    details: dict[str, Any]
 
 
 class PrivacyRoutes:
-    def __init__(self, privacy: PrivacyService, auth: Authenticator) -> None:
+    def __init__(self, privacy: PrivacyService) -> None:
         self.privacy = privacy
-        self.auth = auth
 
-    def routes(self) -> list[web.RouteDef]:
+    def endpoints(self) -> list[AnyEndpoint]:
+        admin = Scope.USERS_ADMIN
         return [
-            web.get("/api/v1/users/{user}/export", self.export),
-            web.post("/api/v1/users/{user}/erase", self.erase),
-            web.get("/api/v1/retention", self.get_retention),
-            web.put("/api/v1/retention", self.put_retention),
-            web.get("/api/v1/parties/{party}/consents", self.consents),
-            web.post("/api/v1/clips/{clip}/keep", self.keep_clip),
+            Endpoint(
+                method="GET",
+                path="/api/v1/users/{user}/export",
+                handler=self.export,
+                summary="Everything kept about a user of the tenant (GDPR Art. 15/20)",
+                description="One JSON document, as an attachment (sections: docs/privacy.md). Admins.",
+                tag=TAG,
+                scope=admin,
+                path_params=UserPath,
+                response=dict[str, Any],
+            ),
+            Endpoint(
+                method="POST",
+                path="/api/v1/users/{user}/erase",
+                handler=self.erase,
+                summary="Erase a user of the tenant (GDPR Art. 17)",
+                description="What erasure does: docs/privacy.md. Admins.",
+                tag=TAG,
+                scope=admin,
+                path_params=UserPath,
+                response=Erased,
+            ),
+            Endpoint(
+                method="GET",
+                path="/api/v1/retention",
+                handler=self.get_retention,
+                summary="The tenant's retention",
+                tag=TAG,
+                scope=admin,
+                response=RetentionAnswer,
+            ),
+            Endpoint(
+                method="PUT",
+                path="/api/v1/retention",
+                handler=self.put_retention,
+                summary="Change the tenant's retention",
+                description="Days 0..36500 per kind of data; the fields left out keep their value. Admins.",
+                tag=TAG,
+                scope=admin,
+                body=RetentionPatch,
+                example={"chat_days": 90},
+                response=RetentionAnswer,
+            ),
+            Endpoint(
+                method="GET",
+                path="/api/v1/parties/{party}/consents",
+                handler=self.consents,
+                summary="Who consented to a camera or a recording in a party, when",
+                description="The tenant's moderators and admins.",
+                tag=TAG,
+                scope=admin,
+                path_params=PartyPath,
+                query=PageQuery,
+                response=Page[ConsentRecord],
+            ),
+            Endpoint(
+                method="POST",
+                path="/api/v1/clips/{clip}/keep",
+                handler=self.keep_clip,
+                summary="Keep a clip beyond the retention of clips",
+                description="The tenant's moderators and admins.",
+                tag=TAG,
+                scope=Scope.MODERATION_WRITE,
+                path_params=ClipPath,
+                response=Ok,
+            ),
         ]
 
-    async def _admin(self, request: web.Request) -> User:
-        user = await self.auth.from_bearer(request.headers.get("Authorization", ""))
-        require_admin(user)
-        return user
-
-    async def export(self, request: web.Request) -> web.Response:
-        admin = await self._admin(request)
-        archive = await self.privacy.export(admin.tenant_id, _user_id(request))
+    async def export(self, call: Call[UserPath]) -> Reply:
+        admin = call.caller.user
+        require_admin(admin)
+        archive = await self.privacy.export(admin.tenant_id, call.path.user)
         return web.Response(
             body=json.dumps(archive, ensure_ascii=False, default=str).encode(),
             content_type="application/json",
@@ -58,34 +162,35 @@ class PrivacyRoutes:
             },
         )
 
-    async def erase(self, request: web.Request) -> web.Response:
-        admin = await self._admin(request)
-        done = await self.privacy.erase(admin.tenant_id, _user_id(request))
-        return web.json_response({"ok": True, **done})
+    async def erase(self, call: Call[UserPath]) -> Reply:
+        admin = call.caller.user
+        require_admin(admin)
+        done = await self.privacy.erase(admin.tenant_id, call.path.user)
+        return {"ok": True, **done}
 
-    async def get_retention(self, request: web.Request) -> web.Response:
-        admin = await self._admin(request)
+    async def get_retention(self, call: Call[Nothing]) -> Reply:
+        admin = call.caller.user
+        require_admin(admin)
         policy = await self.privacy.retention(admin.tenant_id)
-        return web.json_response({"ok": True, "retention": policy.to_data()})
+        return {"ok": True, "retention": policy.to_data()}
 
-    async def put_retention(self, request: web.Request) -> web.Response:
-        admin = await self._admin(request)
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise bad_request("the body must be JSON") from None
-        inbound.check_strings(body)
-        policy = await self.privacy.set_retention(admin.tenant_id, body)
-        return web.json_response({"ok": True, "retention": policy.to_data()})
+    async def put_retention(self, call: Call[Nothing, Nothing, RetentionPatch]) -> Reply:
+        admin = call.caller.user
+        require_admin(admin)
+        changes = call.body.model_dump(exclude_unset=True)
+        policy = await self.privacy.set_retention(admin.tenant_id, changes)
+        return {"ok": True, "retention": policy.to_data()}
 
-    async def consents(self, request: web.Request) -> web.Response:
-        user = await self.auth.from_bearer(request.headers.get("Authorization", ""))
-        ref = inbound.parse(inbound.PartyRef, {"party": request.match_info["party"]})
-        records = await self.privacy.consents(user, ref.party)
-        return web.json_response({"ok": True, "consents": [asdict(c) for c in records]})
+    async def consents(self, call: Call[PartyPath, PageQuery]) -> Reply:
+        records = await self.privacy.consents(call.caller.user, call.path.party)
+        page, cursor = paginate(records, _consent_order, call.query)
+        return page_answer([asdict(c) for c in page], cursor)
 
-    async def keep_clip(self, request: web.Request) -> web.Response:
-        user = await self.auth.from_bearer(request.headers.get("Authorization", ""))
-        clip_id = inbound.parse(inbound.ClipDelete, {"party": "x", "id": request.match_info["clip"]}).id
-        await self.privacy.keep_clip(user, clip_id)
-        return web.json_response({"ok": True})
+    async def keep_clip(self, call: Call[ClipPath]) -> Reply:
+        await self.privacy.keep_clip(call.caller.user, call.path.clip)
+        return {"ok": True}
+
+
+def _consent_order(c: Consent) -> tuple[int, str, str]:
+    # In time; a user may consent to a camera and a recording in the same millisecond.
+    return (c.ts_ms, c.user_id, c.kind)

@@ -1,50 +1,75 @@
-"""HTTP edge of token revocation, for the tenant's admins (the platform's backend):
+"""REST: token revocation, for the tenant's admins (the platform's backend):
 ``POST /api/v1/revocations`` with ``{jti}`` (one token) or ``{user}`` (every token the
 user holds now), always within the caller's own tenant (docs/protocol.md)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired, Self
 
-from aiohttp import web
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
-from socialsync.domain.errors import bad_request
+from socialsync.domain.access import Scope
 from socialsync.edge.auth import Authenticator
+from socialsync.edge.http.endpoint import AnyEndpoint, Body, Call, Endpoint, Nothing, Reply
+from socialsync.edge.http.params import UserId
 from socialsync.services.privacy import require_admin
 
-_USER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
-_JTI = re.compile(r"^[!-~]{1,128}$")  # tenants choose their own: any visible ASCII
+TAG = "tokens"
+# Tenants choose their own token ids: any visible ASCII.
+Jti = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
 
 
-def _one_id(body: Any) -> tuple[str | None, str | None]:
-    """(jti, user) from ``{"jti": ...}`` or ``{"user": ...}``: exactly one."""
-    if not isinstance(body, dict) or set(body) not in ({"jti"}, {"user"}):
-        raise bad_request('send {"jti": <token id>} or {"user": <user id>}')
-    value = next(iter(body.values()))
-    if "jti" in body and not (isinstance(value, str) and _JTI.match(value)):
-        raise bad_request("jti: 1 to 128 visible ASCII characters")
-    if "user" in body and not (isinstance(value, str) and _USER.match(value)):
-        raise bad_request("user: an id of 1 to 128 letters, digits or _.:@-")
-    return (value, None) if "jti" in body else (None, value)
+class Revoke(Body):
+    """Exactly one of ``jti`` (that token) and ``user`` (every token the user holds now)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["jti"]}, {"required": ["user"]}]})
+
+    jti: Jti | SkipJsonSchema[None] = None
+    user: UserId | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        one = self.model_fields_set in ({"jti"}, {"user"}) and (self.jti or self.user) is not None
+        if not one:
+            raise PydanticCustomError("one_id", 'send {"jti": <token id>} or {"user": <user id>}')
+        return self
+
+
+class Revoked(TypedDict):
+    ok: Literal[True]
+    at: int  # epoch seconds; tokens issued before it (of the user) are refused
+    jti: NotRequired[str]
+    user: NotRequired[str]
 
 
 class RevocationRoutes:
     def __init__(self, auth: Authenticator) -> None:
         self.auth = auth
 
-    def routes(self) -> list[web.RouteDef]:
-        return [web.post("/api/v1/revocations", self.revoke)]
+    def endpoints(self) -> list[AnyEndpoint]:
+        return [
+            Endpoint(
+                method="POST",
+                path="/api/v1/revocations",
+                handler=self.revoke,
+                summary="Revoke a token, or every token a user holds now",
+                description="Within the caller's tenant; sockets signed in with them close. Admins.",
+                tag=TAG,
+                scope=Scope.USERS_ADMIN,
+                body=Revoke,
+                example={"user": "viewer-42"},
+                response=Revoked,
+            ),
+        ]
 
-    async def revoke(self, request: web.Request) -> web.Response:
-        admin = await self.auth.from_bearer(request.headers.get("Authorization", ""))
+    async def revoke(self, call: Call[Nothing, Nothing, Revoke]) -> Reply:
+        admin = call.caller.user
         require_admin(admin)
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise bad_request("the body must be JSON") from None
-        jti, user = _one_id(body)
+        jti, user = call.body.jti, call.body.user
         revoked = await self.auth.revoke(admin.tenant_id, jti=jti, user_id=user)
         answer: dict[str, Any] = {"ok": True, "at": revoked.at_s}
         answer |= {"jti": jti} if jti is not None else {"user": user}
-        return web.json_response(answer)
+        return answer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -45,7 +46,10 @@ class SocketGateway:
         flood_refusals: int = 50,
         connect_deadline_s: float = 10.0,
         guests: GuestGate | None = None,
+        check_origin: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> None:
+        # The tenant's allowed origins (edge/http/origins.py): raises to refuse a page's origin.
+        self.check_origin = check_origin
         # New guests per tenant and address, and their fingerprints (edge/abuse.py).
         self.guests = guests
         self.sio = sio
@@ -95,6 +99,8 @@ class SocketGateway:
                 self.addresses.open(address)
             try:
                 credential = await self.auth.credential(auth)
+                if self.check_origin is not None:
+                    await self.check_origin(credential.user.tenant_id, environ)
             except BaseException:
                 if self.addresses is not None:
                     self.addresses.close(address)
@@ -202,6 +208,16 @@ class SocketGateway:
                     await self.sio.disconnect(sid)
                 except Exception as exc:  # one socket's failure must not spare the others
                     log.warning("closing a revoked socket failed: %r", exc)
+
+    async def close_user(self, key: UserKey) -> None:
+        """Close this node's sockets of the user (an erasure: services/privacy.py)."""
+        for sid, cred in list(self._credentials.items()):
+            if (cred.user.tenant_id, cred.user.id) == (key.tenant_id, key.user_id):
+                self._credentials.pop(sid, None)
+                try:
+                    await self.sio.disconnect(sid)
+                except Exception as exc:  # one socket's failure must not spare the others
+                    log.warning("closing an erased user's socket failed: %r", exc)
 
     async def sweep(self) -> None:
         """Close Engine.IO sessions that have not authenticated (Socket.IO CONNECT)

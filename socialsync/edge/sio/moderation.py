@@ -67,7 +67,9 @@ class ModerationEvents:
             "ok": True,
             "party": outbound.party_out(party, self.public_url),
             "rules": outbound.rules_out(party.settings.chat),
-            "messages": [outbound.moderated_message_out(x) for x in snapshot.messages],
+            "messages": [
+                outbound.moderated_message_out(x, snapshot.notes.get(x.id)) for x in snapshot.messages
+            ],
             "held": [outbound.held_out(h) for h in snapshot.held],
             "reports": [outbound.report_out(r) for r in snapshot.reports],
             "members": [outbound.member_out(x) for x in party.members.values()],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from socialsync.domain.errors import Code, SyncError
 from socialsync.domain.model import ControlMode, Party, Role
 from socialsync.domain.party import commands as c
 from socialsync.edge.sio.events import OK, Answer, Handlers
 from socialsync.protocol import inbound, outbound
+from socialsync.services.invites import InviteService
 from socialsync.services.parties import Joined, PartyService
 
 # Live rooms answer a join with their staff only: a list of 10,000 viewers helps nobody.
@@ -15,9 +17,12 @@ LIVE_ROOM_MEMBER_LIST = 100
 
 
 class PartyEvents:
-    def __init__(self, parties: PartyService, public_url: str | None) -> None:
+    def __init__(
+        self, parties: PartyService, public_url: str | None, invites: InviteService | None = None
+    ) -> None:
         self.parties = parties
         self.public_url = public_url
+        self.invites = invites  # party.join by an invite's code
 
     def handlers(self) -> Handlers:
         return {
@@ -40,7 +45,11 @@ class PartyEvents:
 
     async def join(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = inbound.parse(inbound.PartyJoin, data)
-        return self._joined(await self.parties.join(sid, m.party, m.since))
+        if m.invite is not None and self.invites is not None:
+            return self._joined(await self.invites.join(sid, m.invite, m.since, m.t))
+        if m.party is None:
+            raise SyncError(Code.UNAVAILABLE, "this server takes no invites")
+        return self._joined(await self.parties.join(sid, m.party, m.since, start_at_s=m.t))
 
     async def leave(self, sid: str, data: Any, received_ms: int) -> Answer:
         m = inbound.parse(inbound.PartyRef, data)
@@ -57,6 +66,7 @@ class PartyEvents:
             wait_for_buffering=s.wait_for_buffering,
             max_members=s.max_members,
             cameras=s.cameras,
+            public=s.public,
         )
         party = await self.parties.command(sid, m.party, command)
         return {"ok": True, "party": self._party(party)}

@@ -11,7 +11,7 @@ import { PartyClips } from "../media/clips";
 import type { MediaParty } from "../media/party";
 import type {
   Auth, ChatMessage, ChatRules, JoinAnswer, Media, Member, PartyInfo, PartySettings, PlaybackState,
-  ReactionBurst, SessionUser,
+  PollCurrent, PollInfo, PollResults, ReactionBurst, SessionUser,
 } from "../protocol/types";
 
 /** Clock: a burst at connect, then one ping every ~10 s keeps the estimate fresh. The
@@ -42,6 +42,11 @@ export interface HeldMessage {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What changed a party's poll (the `poll` event): it opened, counts came, it locked or
+ * ended, you voted, or it was read (after a join). */
+export type PollChange = "opened" | "results" | "locked" | "ended" | "voted" | "current";
+const POLL_STAGE: Record<PollInfo["status"], number> = { open: 0, locked: 1, ended: 2 };
 
 export interface JoinOptions {
   /** The party's camera API (`party.cameras`), e.g. `{autoSubscribe: false}`. */
@@ -273,6 +278,8 @@ type PartyEvents = {
   ended: (reason: string) => void;
   joined: (answer: JoinAnswer) => void;
   rules: (rules: ChatRules) => void;
+  /** The party's poll or prediction changed (protocol 17); `poll` is also `party.poll`. */
+  poll: (poll: PollInfo, change: PollChange) => void;
 };
 
 /** Your membership of one party: its state, members, chat and controls. */
@@ -290,6 +297,10 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
   readonly cameras: PartyCameras;
   /** Reaction clips of the party (protocol 16). */
   readonly clips: PartyClips;
+  /** The party's current poll or prediction with its counts (protocol 17), once known. */
+  poll: PollInfo | null = null;
+  /** Your vote in `poll` (an index of its choices), or null. */
+  myVote: number | null = null;
   private joining: ChatMessage[] | null = null;
   private hasJoined = false;
   private waitsForMe = true;
@@ -352,6 +363,8 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
     this.emit("members", this.memberList());
     this.cameras.joined(answer.members, payload.since !== undefined);
     this.emit("joined", answer);
+    // A poll under way (or just ended) is read after every join: a late joiner sees it.
+    void this.refreshPoll().catch(() => {});
     return answer;
   }
 
@@ -474,6 +487,92 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
     await this.client.request("reaction.send", payload);
   }
 
+  /** Open a poll (hosts, cohosts, moderators): 2–5 choices, for 15–1800 s. */
+  async openPoll(question: string, choices: string[], durationS: number): Promise<PollInfo> {
+    return this.startPoll("poll", question, choices, durationS);
+  }
+
+  /** Open a prediction: 2–5 outcomes, picked for 15–1800 s, then it locks until resolved. */
+  async openPrediction(question: string, outcomes: string[], lockAfterS: number): Promise<PollInfo> {
+    return this.startPoll("prediction", question, outcomes, lockAfterS);
+  }
+
+  /** Vote in the current poll (or pick a prediction's outcome): once. A second try is
+   * refused `conflict`, and `myVote` then says the vote that counts. */
+  async vote(choice: number): Promise<void> {
+    const poll = this.poll;
+    if (!poll) throw new SocialSyncError("not_found", "no poll in this party");
+    try {
+      await this.client.request("poll.vote", { party: this.id, id: poll.id, choice });
+      this.myVote = choice;
+    } catch (err) {
+      if (err instanceof SocialSyncError && typeof err.answer.choice === "number") this.myVote = err.answer.choice;
+      throw err;
+    } finally {
+      if (this.poll) this.emit("poll", this.poll, "voted");
+    }
+  }
+
+  /** End the current poll now with its result, or lock a prediction. */
+  closePoll(): Promise<PollInfo> {
+    return this.runPoll("poll.close", {});
+  }
+
+  cancelPoll(): Promise<PollInfo> {
+    return this.runPoll("poll.cancel", {});
+  }
+
+  /** A prediction's outcome: what happened (an index of its outcomes). */
+  resolvePrediction(outcome: number): Promise<PollInfo> {
+    return this.runPoll("prediction.resolve", { outcome });
+  }
+
+  /** Read the party's current poll and your vote (done after every join). */
+  async refreshPoll(): Promise<PollInfo | null> {
+    const answer = (await this.client.request("poll.get", { party: this.id })) as unknown as PollCurrent;
+    if (answer.poll) this.takePoll(answer.poll, "current", answer.choice);
+    return this.poll;
+  }
+
+  private async startPoll(kind: PollInfo["kind"], question: string, choices: string[], duration: number): Promise<PollInfo> {
+    const answer = await this.client.request("poll.open", { party: this.id, kind, question, choices, duration });
+    this.takePoll(answer.poll, "opened");
+    return answer.poll;
+  }
+
+  private async runPoll(event: string, fields: Record<string, unknown>): Promise<PollInfo> {
+    if (!this.poll) throw new SocialSyncError("not_found", "no poll in this party");
+    const answer = await this.client.request(event, { party: this.id, id: this.poll.id, ...fields });
+    const poll = answer.poll as PollInfo;
+    this.takePoll(poll, poll.status === "ended" ? "ended" : "locked");
+    return poll;
+  }
+
+  /** A poll as an event or answer brought it (and `myVote`, when the server said it):
+   * taken if it is a newer poll, a later stage of this one, or more of its votes. */
+  private takePoll(poll: PollInfo, change: PollChange, myVote?: number | null): void {
+    const known = this.poll;
+    if (known && known.id === poll.id) {
+      const stage = POLL_STAGE[poll.status] - POLL_STAGE[known.status];
+      if (stage < 0 || (stage === 0 && poll.total <= known.total && myVote === undefined)) return;
+      if (stage === 0 && poll.total < known.total) poll = { ...poll, counts: known.counts, total: known.total };
+    } else if (known && poll.opened_at < known.opened_at) {
+      return; // an older poll's late news
+    } else {
+      this.myVote = null;
+    }
+    if (myVote !== undefined && myVote !== null) this.myVote = myVote;
+    this.poll = poll;
+    this.emit("poll", poll, change);
+  }
+
+  private takeResults(results: PollResults): void {
+    const known = this.poll;
+    if (!known || known.id !== results.id || known.status !== "open" || results.total <= known.total) return;
+    this.poll = { ...known, counts: results.counts, total: results.total };
+    this.emit("poll", this.poll, "results");
+  }
+
   async setRole(userId: string, role: Member["role"]): Promise<void> {
     await this.client.request("member.role", { party: this.id, user: userId, role });
   }
@@ -565,6 +664,14 @@ export class PartySession extends Emitter<PartyEvents> implements MediaParty, Sy
       case "party.rules":
         this.rules = data.rules;
         this.emit("rules", data.rules);
+        break;
+      case "poll.opened":
+      case "poll.locked":
+      case "poll.ended":
+        this.takePoll(data.poll, name === "poll.opened" ? "opened" : name === "poll.locked" ? "locked" : "ended");
+        break;
+      case "poll.results":
+        this.takeResults(data);
         break;
     }
   }

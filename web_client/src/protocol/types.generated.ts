@@ -43,6 +43,12 @@ export type SocialSyncWire =
   | ClipDelete
   | ModClipReview
   | ClipReport
+  | PollOpen
+  | PollRef
+  | PollVote
+  | PredictionResolve
+  | AnalyticsMoments
+  | FeedbackSend
   | ErrorCode
   | ErrorBody
   | Media
@@ -56,9 +62,13 @@ export type SocialSyncWire =
   | ChatRules
   | ClipInfo
   | ClipRecording
+  | PollInfo
   | SessionUser
   | JoinAnswer
   | RtcConfig
+  | PollCurrent
+  | MomentsAnswer
+  | WatchingAnswer
   | ServerEvents;
 export type ErrorCode =
   | "bad_request"
@@ -71,6 +81,32 @@ export type ErrorCode =
   | "too_large"
   | "unavailable"
   | "internal";
+/**
+ * What exactly was refused, beside the code, for a client to put in its own words
+ * (protocol.md 1.4): the refusals people meet in the widget. ``params`` name the
+ * numbers the English ``message`` quotes.
+ */
+export type RefusalReason =
+  | "camera_consent"
+  | "cameras_off"
+  | "not_on_stage"
+  | "cameras_full"
+  | "cameras_per_user"
+  | "no_relay"
+  | "relay_full"
+  | "relay_timeout"
+  | "clip_consent"
+  | "camera_needed"
+  | "clips_full"
+  | "clip_rate"
+  | "recordings_full"
+  | "recording_already"
+  | "not_recording"
+  | "clip_no_video"
+  | "clip_moderated"
+  | "clip_failed"
+  | "own_clip"
+  | "no_recorder";
 export type Role = "host" | "cohost" | "member";
 /**
  * visible: everyone; held: you and the moderators until approved; hidden: you only.
@@ -83,12 +119,14 @@ export interface MediaIn {
   kind?: "vod" | "live";
   title?: string | null;
   duration?: number | null;
+  poster?: string | null;
 }
 export interface SettingsIn {
   type?: "watch_party" | "live_room";
   control?: ("everyone" | "hosts") | null;
   wait_for_buffering?: boolean | null;
   max_members?: number | null;
+  public?: boolean;
 }
 export interface TimeSync {
   t0: number;
@@ -101,9 +139,14 @@ export interface PartyCreate {
 export interface PartyRef {
   party: string;
 }
+/**
+ * By the party's id, or by an invite's code (exactly one of them).
+ */
 export interface PartyJoin {
-  party: string;
+  party?: string | null;
+  invite?: string | null;
   since?: number | null;
+  t?: number | null;
 }
 export interface PlaybackControl {
   party: string;
@@ -154,6 +197,7 @@ export interface SettingsPatch {
   wait_for_buffering?: boolean | null;
   max_members?: number | null;
   cameras?: boolean | null;
+  public?: boolean | null;
 }
 export interface RtcPublish {
   party: string;
@@ -278,6 +322,51 @@ export interface ClipReport {
   id: string;
   reason: string;
 }
+export interface PollOpen {
+  party: string;
+  kind?: "poll" | "prediction";
+  question: string;
+  /**
+   * @minItems 2
+   * @maxItems 5
+   */
+  choices:
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string];
+  duration: number;
+}
+export interface PollRef {
+  party: string;
+  id: string;
+}
+export interface PollVote {
+  party: string;
+  id: string;
+  choice: number;
+}
+export interface PredictionResolve {
+  party: string;
+  id: string;
+  outcome: number;
+}
+/**
+ * ``analytics.moments``: the top moments of the party's media item (18).
+ */
+export interface AnalyticsMoments {
+  party: string;
+  top?: number;
+  bucket_s?: number;
+}
+/**
+ * ``feedback.send``: the answer to a ``feedback.prompt`` (19.2).
+ */
+export interface FeedbackSend {
+  prompt: string;
+  score: number;
+  comment?: string | null;
+}
 /**
  * The `error` of a refused request (1.4).
  */
@@ -285,6 +374,10 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   retry_after?: number;
+  reason?: RefusalReason;
+  params?: {
+    [k: string]: string | number;
+  };
 }
 /**
  * What is played (docs/protocol.md 4.1; media_out).
@@ -294,6 +387,7 @@ export interface Media {
   kind: "vod" | "live";
   title?: string;
   duration?: number;
+  poster?: string;
 }
 /**
  * A party's shared playback state, also the `playback.state` event (4.2, 8; playback_out).
@@ -351,6 +445,21 @@ export interface Member {
    * member list in plain words ("in sync", "catching up", "loading", "in an ad", "away").
    */
   sync: "in_sync" | "catching_up" | "loading" | "in_ad" | "away";
+  /**
+   * Its badges as of its join, when the tenant shows badges (19.1); at most one of each kind.
+   */
+  badges: Badge[];
+}
+/**
+ * A badge shown beside a member's name (4.3, 19.1).
+ */
+export interface Badge {
+  kind: "first_party" | "watched_together" | "hosted" | "top_reactor" | "streak";
+  /**
+   * Its level: hours watched together, parties hosted, live events topped, weeks in a row (1 for
+   * `first_party`).
+   */
+  n: number;
 }
 /**
  * A party's settings (4.4; party_out).
@@ -364,6 +473,10 @@ export interface PartySettings {
    * `false`: the host has turned cameras off (none may be on, none may start).
    */
   cameras: boolean;
+  /**
+   * Listed for every user of the tenant (discovery), as live rooms always are.
+   */
+  public: boolean;
 }
 /**
  * A party (4.4; party_out).
@@ -450,6 +563,44 @@ export interface ClipRecording {
   mime_type: string;
 }
 /**
+ * A poll or prediction with its counts (17; poll_out).
+ */
+export interface PollInfo {
+  id: string;
+  party: string;
+  kind: "poll" | "prediction";
+  question: string;
+  /**
+   * A poll's choices, a prediction's outcomes, in order: votes and `outcome` are indexes.
+   */
+  choices: string[];
+  /**
+   * open: members vote; locked: a prediction waiting for its outcome; ended: final.
+   */
+  status: "open" | "locked" | "ended";
+  by: UserRef;
+  opened_at: number;
+  /**
+   * Server ms: when voting ends (a poll) or the prediction locks, unless closed earlier.
+   */
+  closes_at: number;
+  /**
+   * When voting stopped (null while open).
+   */
+  closed_at: number | null;
+  ended_at: number | null;
+  end: ("completed" | "resolved" | "cancelled") | null;
+  /**
+   * A resolved prediction's outcome (an index of `choices`), else null.
+   */
+  outcome: number | null;
+  /**
+   * Votes per choice, in the order of `choices`.
+   */
+  counts: number[];
+  total: number;
+}
+/**
  * The connected user: the `session` event's `user` (2.4).
  */
 export interface SessionUser {
@@ -486,6 +637,61 @@ export interface IceServer {
   username?: string;
   credential?: string;
 }
+/**
+ * The `poll.get` answer: the party's current poll (or null) and your vote in it (17).
+ */
+export interface PollCurrent {
+  ok: true;
+  poll: PollInfo | null;
+  choice: number | null;
+}
+/**
+ * The `analytics.moments` answer: the top moments of the party's media item (18).
+ */
+export interface MomentsAnswer {
+  ok: true;
+  /**
+   * The media item's id (`null` for live media, which has no moments).
+   */
+  media: string | null;
+  /**
+   * Views of the media item the moments were counted over (every party, 30 days).
+   */
+  views: number;
+  bucket_s: number;
+  /**
+   * At most `top`, the densest first chosen, none side by side; in media order.
+   */
+  moments: KeyMoment[];
+}
+/**
+ * One of a media item's top moments (18): a span of media time where viewers of the
+ * tenant's parties reacted, wrote or seeked back to watch again the most.
+ */
+export interface KeyMoment {
+  /**
+   * Media seconds: where the moment starts (a chapter mark), and ends (excluded).
+   */
+  start_s: number;
+  end_s: number;
+  /**
+   * `reactions` + `messages` + `rewatches`: how the moments are ranked.
+   */
+  score: number;
+  reactions: number;
+  messages: number;
+  /**
+   * Media seconds in it watched again within one view (a seek back).
+   */
+  rewatches: number;
+}
+/**
+ * The `analytics.watching` answer: members present in the party now (18).
+ */
+export interface WatchingAnswer {
+  ok: true;
+  watching: number;
+}
 export interface ServerEvents {
   session: Session;
   "playback.state": PlaybackState;
@@ -507,6 +713,11 @@ export interface ServerEvents {
   "clip.removed": ClipRemoved;
   "clip.ended": ClipEnded;
   "clip.recording": ClipRecordingChanged;
+  "poll.opened": PollChanged;
+  "poll.results": PollResults;
+  "poll.locked": PollChanged;
+  "poll.ended": PollChanged;
+  "feedback.prompt": FeedbackPrompt;
 }
 /**
  * The `session` event, once per accepted connection (2.4).
@@ -591,4 +802,44 @@ export interface ClipRecordingChanged {
   user: string;
   id: string;
   on: boolean;
+}
+/**
+ * `poll.opened`, `poll.locked`, `poll.ended` (17).
+ */
+export interface PollChanged {
+  party: string;
+  poll: PollInfo;
+}
+/**
+ * `poll.results`: the open poll's votes per choice, after a window of votes (17).
+ */
+export interface PollResults {
+  party: string;
+  id: string;
+  counts: number[];
+  total: number;
+}
+/**
+ * `feedback.prompt` (19.2): one question at the end of a party, answered with `feedback.send`.
+ */
+export interface FeedbackPrompt {
+  id: string;
+  /**
+   * The party that ended (or that the member left).
+   */
+  party: string;
+  /**
+   * `csat`: "How satisfied were you with this watch party?"; `nps`: "How likely are you to
+   * recommend watching together to a friend?".
+   */
+  survey: "csat" | "nps";
+  min: number;
+  /**
+   * The scale: 1 to 5 (CSAT) or 0 to 10 (NPS).
+   */
+  max: number;
+  /**
+   * Server ms: an answer after this is `not_found`.
+   */
+  expires_at: number;
 }

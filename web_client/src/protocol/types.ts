@@ -5,8 +5,11 @@
  */
 export type {
   CameraState, ChatMessage, ChatRules, ClipEndReason, ClipInfo, ClipRecording, ErrorCode, JoinAnswer, Media,
-  Member, PartyInfo, PartySettings, PlaybackState, ReactionBurst, RtcConfig, SessionUser,
+  Member, PartyInfo, PartySettings, PlaybackState, ReactionBurst, RefusalReason, RtcConfig, SessionUser,
 } from "./types.generated";
+export type { PollCurrent, PollInfo, PollResults } from "./types.generated";
+export type { KeyMoment, MomentsAnswer, WatchingAnswer } from "./types.generated";
+export type { Badge, FeedbackPrompt } from "./types.generated";
 
 /** The Socket.IO connect payload (protocol 2.1): a tenant's token, or a guest's name. */
 export type Auth = { token: string } | { guest: string; tenant?: string };
