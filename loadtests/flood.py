@@ -1,8 +1,9 @@
 """Flood test (issue 13): others' latency while one client floods, against idle.
 
-One embedded server with the shipped limits; honest clients each time `time.sync`
-round trips; then one client floods events as fast as it can send (never waiting
-for answers), and a second one opens connections and guests as fast as it can.
+One embedded server with the shipped limits; honest clients (a process of their own)
+each time `time.sync` round trips; then one client (another process) floods events as
+fast as it can send (never waiting for answers), and a second one opens connections and
+guests as fast as it can.
 Prints the honest clients' median and p95 round trip idle and under the flood,
 and what the limits refused. Usage: .venv/bin/python -m loadtests.flood [--honest 5]
 """
@@ -12,6 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
+import signal
 import socket
 import statistics
 import sys
@@ -70,23 +74,35 @@ async def main(honest_n: int, seconds: float) -> None:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         url = f"http://127.0.0.1:{port}"
         try:
-            honest = [SocialSyncClient(url, guest=f"H{i}") for i in range(honest_n)]
-            for c in honest:
-                await c.connect(sync_clock=False)
-            idle = [x for r in await asyncio.gather(*(_round_trips(c, seconds) for c in honest)) for x in r]
-            # The flooder is a process of its own (a client on another machine).
+            # The honest clients and the flooder are processes of their own (clients on
+            # other machines): the server's event loop never delays the clients' clocks.
+            honest = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "loadtests.flood",
+                "--measure",
+                url,
+                "--honest",
+                str(honest_n),
+                "--seconds",
+                str(seconds),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            assert honest.stdout is not None
+            assert (await honest.stdout.readline()).strip() == b"idle-done"
             flood = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "loadtests.flood", "--flood", url, "--seconds", str(seconds + 1)
             )
             await asyncio.sleep(0.5)
-            busy = [x for r in await asyncio.gather(*(_round_trips(c, seconds) for c in honest)) for x in r]
+            assert honest.stdin is None
+            os.kill(honest.pid, signal.SIGUSR1)  # the flood is on: measure again
+            idle, busy = json.loads(await honest.stdout.readline())
+            await honest.wait()
             await flood.wait()
-            for c in honest:
-                await c.close()
             metrics = app[SERVICE].gateway.observer.render().decode()  # type: ignore[attr-defined]
             limited = [line for line in metrics.splitlines() if line.startswith("socialsync_limited_total")]
 
-            def q(xs: list[float], p: float) -> float:
+            def q(xs: list[float], p: int) -> float:
                 return statistics.quantiles(xs, n=100)[p - 1]
 
             print(f"honest clients: {honest_n}, {seconds:.0f} s each phase")
@@ -94,9 +110,27 @@ async def main(honest_n: int, seconds: float) -> None:
             print(f"flooded: median {statistics.median(busy):.2f} ms, p95 {q(busy, 95):.2f} ms ({len(busy)})")
             print(f"limits: {limited}")
             print(f"ratio of medians: {statistics.median(busy) / statistics.median(idle):.2f}")
+            print(f"ratio of p95s: {q(busy, 95) / q(idle, 95):.2f}")
         finally:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
+
+
+async def _measure(url: str, honest_n: int, seconds: float) -> None:
+    """The honest clients: round trips idle, then (on SIGUSR1) under the flood; both
+    lists as one JSON line on stdout."""
+    go = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, go.set)
+    honest = [SocialSyncClient(url, guest=f"H{i}") for i in range(honest_n)]
+    for c in honest:
+        await c.connect(sync_clock=False)
+    idle = [x for r in await asyncio.gather(*(_round_trips(c, seconds) for c in honest)) for x in r]
+    print("idle-done", flush=True)
+    await go.wait()
+    busy = [x for r in await asyncio.gather(*(_round_trips(c, seconds) for c in honest)) for x in r]
+    for c in honest:
+        await c.close()
+    print(json.dumps([idle, busy]), flush=True)
 
 
 async def _flood_for(url: str, seconds: float) -> None:
@@ -111,8 +145,11 @@ if __name__ == "__main__":
     parser.add_argument("--honest", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--flood", help="internal: be the flooder of this server URL")
+    parser.add_argument("--measure", help="internal: be the honest clients of this server URL")
     args = parser.parse_args()
     if args.flood:
         asyncio.run(_flood_for(args.flood, args.seconds))
+    elif args.measure:
+        asyncio.run(_measure(args.measure, args.honest, args.seconds))
     else:
         asyncio.run(main(args.honest, args.seconds))
