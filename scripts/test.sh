@@ -71,59 +71,40 @@ if ! reachable "$redis_url" 6379; then
   fi
 fi
 
-# The static checks run beside the first pytest run (which measures no timing) and are
-# reported after it; any failure fails the whole run.
-static_checks() {
-  echo "==> ruff"
-  .venv/bin/ruff check socialsync tests loadtests examples
-  .venv/bin/ruff format --check socialsync tests loadtests examples
-  echo "==> import rules (lint-imports: the contracts in pyproject.toml, docs/architecture.md)"
-  .venv/bin/lint-imports --no-cache
-  echo "==> mypy --strict socialsync"
-  .venv/bin/mypy
-  echo "==> tsc --noEmit, import check and vitest (web client)"
-  (
-    cd web_client
-    npx --no-install tsc --noEmit -p .
-    for project in widget demo moderation dashboard embed test; do
-      if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
-    done
-    npm test --silent
-  )
-  echo "==> dependency audit (pip-audit, npm audit --audit-level=high: fails on fixable known vulnerabilities)"
-  .venv/bin/python scripts/dep_audit.py
-}
-static_log="$(mktemp)"
-(set -e; static_checks) >"$static_log" 2>&1 &
-static_pid=$!
-static_done() {
-  local status=0
-  wait "$static_pid" || status=$?
-  cat "$static_log"
-  rm -f "$static_log"
-  if [ "$status" -ne 0 ]; then
-    echo "==> the static checks FAILED (above)"
-    exit "$status"
-  fi
-}
-
+echo "==> ruff"
+.venv/bin/ruff check socialsync tests loadtests examples
+.venv/bin/ruff format --check socialsync tests loadtests examples
+echo "==> import rules (lint-imports: the contracts in pyproject.toml, docs/architecture.md)"
+.venv/bin/lint-imports --no-cache
+echo "==> mypy --strict socialsync"
+.venv/bin/mypy
+echo "==> tsc --noEmit, import check and vitest (web client)"
+(
+  cd web_client
+  npx --no-install tsc --noEmit -p .
+  for project in widget demo moderation dashboard embed test; do
+    if [ -f "$project/tsconfig.json" ]; then npx --no-install tsc --noEmit -p "$project"; fi
+  done
+  npm test --silent
+)
+echo "==> dependency audit (pip-audit, npm audit --audit-level=high: fails on fixable known vulnerabilities)"
+.venv/bin/python scripts/dep_audit.py
 # Without arguments: the tests that measure timing (players in sync, camera frames,
-# faults and recoveries, WebRTC) run one at a time; the rest two at a time (pytest-xdist,
-# a file per worker: each test has its own server, port, Redis prefix and database).
+# WebRTC) run one at a time; the rest, fault and recovery tests included, two at a time
+# (pytest-xdist, a file per worker: each test has its own server, port, Redis prefix and
+# database, and the fault tests their own Redis and node processes).
 # With arguments: one pytest run of those.
 if [ "$#" -gt 0 ]; then
   echo "==> pytest $*"
-  .venv/bin/pytest "$@" || { status=$?; static_done; exit "$status"; }
-  static_done
+  .venv/bin/pytest "$@"
 else
-  serial=(tests/failover tests/rtc)
+  serial=(tests/rtc)
   for name in sync sync_network sync_live sync_ads buffering cameras camera_reset camera_unmute \
-              clips clip_h264_playback cluster_sdk portal widget; do
+              clips clip_h264_playback cluster_sdk portal; do
     serial+=("tests/browser/test_$name.py")
   done
-  echo "==> pytest: everything that measures no timing, two at a time (beside the static checks)"
-  .venv/bin/pytest -n 2 --dist loadfile tests "${serial[@]/#/--ignore=}" || { status=$?; static_done; exit "$status"; }
-  static_done
-  echo "==> pytest: what measures timing (sync, cameras, faults, WebRTC), one at a time"
+  echo "==> pytest: everything that measures no timing, two at a time"
+  .venv/bin/pytest -n 2 --dist loadfile tests "${serial[@]/#/--ignore=}"
+  echo "==> pytest: what measures timing (sync, cameras, WebRTC), one at a time"
   .venv/bin/pytest "${serial[@]}"
 fi

@@ -11,6 +11,7 @@
  */
 import { SocialSync, SocialSyncError } from "../src/index";
 import { elementById, h, setText } from "../ui/dom";
+import { staffToken } from "../ui/staff-token";
 import { Api, ApiError, type ConcurrencyAnswer, type FunnelsAnswer, type MomentsAnswer, type Params,
   type Ranked, type RetentionAnswer, type SummaryAnswer, type TopAnswer } from "./api";
 import { ChartCard } from "./charts";
@@ -20,7 +21,6 @@ import { i18n, t, translatePage } from "./i18n";
 import { showConcurrency, showFunnels, showMoments, showRetention, showTop, when } from "./views";
 
 /** The moderation panel's key: one sign-in for both pages (moderation/panel.ts). */
-export const TOKEN_KEY = "socialsync.moderation.token";
 const STAFF_ROLES = ["moderator", "admin"];
 /** Parties and media items offered in the selectors, at most (the most watched in the range). */
 const CHOICES = 50;
@@ -59,31 +59,6 @@ function setState(state: State): void {
   document.body.dataset.state = state;
 }
 
-function storage(): Storage | null {
-  try {
-    return window.sessionStorage;
-  } catch {
-    return null; // storage disabled: the token lives only as long as the page
-  }
-}
-
-/** `#token=` into sessionStorage and out of the address bar; `?token=` refused (it reached a server). */
-function tokenFromUrl(): { token: string | null; refused: boolean } {
-  const query = new URLSearchParams(location.search);
-  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
-  const refused = query.has("token");
-  const token = fragment.get("token")?.trim() || null;
-  if (refused || fragment.has("token")) {
-    query.delete("token");
-    fragment.delete("token");
-    const rest = query.toString();
-    const hash = fragment.toString();
-    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${hash ? `#${hash}` : ""}`);
-  }
-  if (token) storage()?.setItem(TOKEN_KEY, token);
-  return { token, refused };
-}
-
 function describe(err: unknown): string {
   if (err instanceof ApiError || err instanceof SocialSyncError) {
     const detail = err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
@@ -112,13 +87,13 @@ async function signIn(token: string): Promise<void> {
   try {
     client = await SocialSync.connect({ url: location.origin, auth: { token } });
   } catch (err) {
-    if (err instanceof SocialSyncError && err.code === "unauthorized") storage()?.removeItem(TOKEN_KEY);
+    if (err instanceof SocialSyncError && err.code === "unauthorized") staffToken.forget();
     showSignIn(t("signin.failed", { error: describe(err) }));
     return;
   }
   const user = client.user;
   client.close(); // the dashboard reads REST; the socket only said who this is
-  storage()?.setItem(TOKEN_KEY, token);
+  staffToken.set(token);
   ui.signin.hidden = true;
   ui.tokenInput.value = "";
   const roles = user?.roles ?? [];
@@ -163,7 +138,7 @@ class Dashboard {
 
   constructor(token: string) {
     this.api = new Api(token, () => {
-      storage()?.removeItem(TOKEN_KEY);
+      staffToken.forget();
       showSignIn(t("signin.expired"));
     });
     ui.cards.replaceChildren(...Object.values(this.cards).map((c) => c.el));
@@ -441,7 +416,7 @@ function localInput(ms: number): string {
 function main(): void {
   translatePage();
   ui.signOut.addEventListener("click", () => {
-    storage()?.removeItem(TOKEN_KEY);
+    staffToken.forget();
     location.replace(location.pathname);
   });
   ui.signinForm.addEventListener("submit", (event) => {
@@ -449,8 +424,8 @@ function main(): void {
     const token = ui.tokenInput.value.trim();
     if (token) void signIn(token);
   });
-  const fromUrl = tokenFromUrl();
-  const token = fromUrl.token ?? storage()?.getItem(TOKEN_KEY) ?? null;
+  const fromUrl = staffToken.fromUrl();
+  const token = fromUrl.token ?? staffToken.get();
   if (token) void signIn(token);
   else showSignIn(fromUrl.refused ? t("signin.query_refused") : "");
 }

@@ -7,6 +7,7 @@
  * once signed in, `body[data-watching=<party id>]` once `mod.watch` answered.
  */
 import { SocialSync, SocialSyncError } from "../src/index";
+import { staffToken } from "../ui/staff-token";
 import { byId, h, setText } from "./dom";
 import { describeError } from "./format";
 import { t, translatePage } from "./i18n";
@@ -20,7 +21,6 @@ declare global {
   }
 }
 
-const TOKEN_KEY = "socialsync.moderation.token";
 const STAFF_ROLES = ["moderator", "admin"];
 
 type State = "loading" | "signin" | "connecting" | "ready";
@@ -51,35 +51,6 @@ function setState(state: State): void {
   document.body.dataset.state = state;
 }
 
-function storage(): Storage | null {
-  try {
-    return window.sessionStorage;
-  } catch {
-    return null; // storage disabled: the token lives only as long as the page
-  }
-}
-
-/**
- * Take `#token=` (the fragment: never sent to a server, so never in a balancer's log)
- * into sessionStorage and out of the address bar and history at once. A `?token=` in
- * the query is refused: it has reached the server's logs already. Both leave the URL.
- */
-function tokenFromUrl(): { token: string | null; refused: boolean } {
-  const query = new URLSearchParams(location.search);
-  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
-  const refused = query.has("token");
-  const token = fragment.get("token")?.trim() || null;
-  if (refused || fragment.has("token")) {
-    query.delete("token");
-    fragment.delete("token");
-    const rest = query.toString();
-    const hash = fragment.toString();
-    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${hash ? `#${hash}` : ""}`);
-  }
-  if (token) storage()?.setItem(TOKEN_KEY, token);
-  return { token, refused };
-}
-
 function showSignIn(error = ""): void {
   setState("signin");
   ui.signin.hidden = false;
@@ -99,11 +70,11 @@ async function signIn(token: string): Promise<void> {
     client = await SocialSync.connect({ url: location.origin, auth: { token } });
   } catch (err) {
     // A refused token is forgotten; a server that is down is not the token's fault.
-    if (err instanceof SocialSyncError && err.code === "unauthorized") storage()?.removeItem(TOKEN_KEY);
+    if (err instanceof SocialSyncError && err.code === "unauthorized") staffToken.forget();
     showSignIn(t("signin.failed", { error: describeError(err) }));
     return;
   }
-  storage()?.setItem(TOKEN_KEY, token);
+  staffToken.set(token);
   window.socialsyncPanel = { client };
   ui.signin.hidden = true;
   ui.tokenInput.value = "";
@@ -239,7 +210,7 @@ function start(client: SocialSync): void {
 function main(): void {
   translatePage();
   ui.signOut.addEventListener("click", () => {
-    storage()?.removeItem(TOKEN_KEY);
+    staffToken.forget();
     window.socialsyncPanel?.client.close();
     location.replace(location.pathname);
   });
@@ -248,8 +219,8 @@ function main(): void {
     const token = ui.tokenInput.value.trim();
     if (token) void signIn(token);
   });
-  const fromUrl = tokenFromUrl();
-  const token = fromUrl.token ?? storage()?.getItem(TOKEN_KEY) ?? null;
+  const fromUrl = staffToken.fromUrl();
+  const token = fromUrl.token ?? staffToken.get();
   if (token) void signIn(token);
   else if (fromUrl.refused) {
     showSignIn(t("signin.query_refused"));
