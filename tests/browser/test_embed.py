@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from browser_support import ARTIFACTS, Member, create_party
+from services import unavailable
 from support import Server, free_port
 
 from socialsync.app import DEFAULT_WEB_DIR, STORE
@@ -99,7 +100,7 @@ async def playback(member: Member) -> dict:
 
 async def test_embed_guests_deep_links_and_attributes_under_strict_csp(browser, web_server) -> None:
     if not (DEFAULT_WEB_DIR / "media" / "clip.mp4").is_file():
-        pytest.skip("no sample clip (ffmpeg missing when the web client was built)")
+        unavailable("no sample clip (ffmpeg missing when the web client was built)")
     party = await create_party(web_server)
     code = await invite(web_server, party)
     attrs = {

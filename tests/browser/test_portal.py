@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiohttp import web
 from browser_support import ARTIFACTS, Member
+from services import unavailable
 from support import Server, free_port
 
 from socialsync import cli
@@ -119,7 +120,7 @@ def csp_violations(member: Member) -> list[str]:
 
 async def test_portal_party_by_invite_link_plays_in_sync_and_webhooks_arrive(browser, web_server) -> None:
     if not (DEFAULT_WEB_DIR / "media" / "clip.mp4").is_file():
-        pytest.skip("no sample clip (ffmpeg missing when the web client was built)")
+        unavailable("no sample clip (ffmpeg missing when the web client was built)")
     if not (DEFAULT_WEB_DIR / "embed" / "socialsync.js").is_file():
         pytest.fail("the embed is not built (web_client/build.mjs)")
     ARTIFACTS.mkdir(exist_ok=True)
